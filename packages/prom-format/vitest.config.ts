@@ -1,0 +1,7 @@
+import { defineProject } from 'vitest/config';
+import { workspaceAliases } from '../../vitest.aliases';
+
+export default defineProject({
+  resolve: { alias: workspaceAliases },
+  test: { name: 'prom-format', include: ['test/**/*.test.ts'] },
+});
