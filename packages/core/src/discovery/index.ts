@@ -1,1 +1,20 @@
-export {};
+export { RootDirError, StateFileError, StateFileMissingError } from './errors.js';
+export {
+  type ContainerFile,
+  type StateFileName,
+  compareBytewise,
+  containerFileStem,
+  isValidId,
+  listContainersOf,
+  listSandboxIds,
+  parseStateFileName,
+} from './file-names.js';
+export {
+  type CapabilitySets,
+  type ContainerState,
+  type SandboxState,
+  isSandboxRoot,
+  parseStateFile,
+} from './state-file.js';
+export { RUNTIME_ROOT_PLACEHOLDER, addressMatches, isProcessAlive, substituteRuntimeRoot } from './address.js';
+export { goUtcString, parseRfc3339Local } from './time.js';

@@ -1,1 +1,4 @@
-export {};
+export { iterationId } from './iteration.js';
+export { CAPABILITY_NAMES, capabilityUnion, trimCapabilityName } from './capabilities.js';
+export { type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
+export { type LoadDeps, type SandboxView, SandboxLoadError, loadContainerState, loadSandbox } from './load.js';

@@ -1,0 +1,72 @@
+// The narrow filesystem surface discovery needs, so its logic runs on memfs in
+// unit tests and on node:fs in production. Locking is not here: flock needs a
+// real file descriptor (see ../lock).
+import * as fsp from 'node:fs/promises';
+
+/** What discovery compares to decide whether a state file changed (see registry's stat cache). */
+export interface FileStat {
+  /** Modification time in nanoseconds since the epoch (bigint: ns do not fit a double). */
+  readonly mtimeNs: bigint;
+  readonly size: number;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly isFile: boolean;
+}
+
+export interface DiscoveryFs {
+  /** Entry names of a directory (no `.`/`..`), in any order. Rejects with the Node errno error. */
+  readdir(path: string): Promise<string[]>;
+  stat(path: string): Promise<FileStat>;
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** The shape of a bigint `Stats` object, satisfied by node:fs and memfs alike. */
+interface BigIntStatsLike {
+  readonly mtimeNs?: bigint;
+  readonly mtimeMs: bigint | number;
+  readonly size: bigint | number;
+  readonly dev: bigint | number;
+  readonly ino: bigint | number;
+  isFile(): boolean;
+}
+
+/** Converts a bigint stats object (node:fs or memfs) to our `FileStat`. */
+export function toFileStat(s: BigIntStatsLike): FileStat {
+  // memfs has no mtimeNs; its ms resolution is all it can offer.
+  const mtimeNs = s.mtimeNs ?? BigInt(Math.trunc(Number(s.mtimeMs) * 1e6));
+  return {
+    mtimeNs,
+    size: Number(s.size),
+    dev: BigInt(s.dev),
+    ino: BigInt(s.ino),
+    isFile: s.isFile(),
+  };
+}
+
+/** The subset of `fs.promises` that both node:fs and memfs's `createFsFromVolume(vol).promises` provide. */
+export interface PromisesFsLike {
+  readdir(path: string): Promise<unknown[]>;
+  stat(path: string, opts: { bigint: true }): Promise<unknown>;
+  readFile(path: string): Promise<unknown>;
+}
+
+/** Adapts any node-like `fs.promises` object (node:fs, memfs) to `DiscoveryFs`. */
+export function discoveryFsFrom(p: PromisesFsLike): DiscoveryFs {
+  return {
+    async readdir(path) {
+      const names = await p.readdir(path);
+      return names.map((n) => String(n));
+    },
+    async stat(path) {
+      return toFileStat((await p.stat(path, { bigint: true })) as BigIntStatsLike);
+    },
+    async readFile(path) {
+      const data = await p.readFile(path);
+      if (data instanceof Uint8Array) return data;
+      return new TextEncoder().encode(String(data));
+    },
+  };
+}
+
+/** Production filesystem: node:fs/promises with bigint stats (nanosecond mtimes). */
+export const nodeFs: DiscoveryFs = discoveryFsFrom(fsp as unknown as PromisesFsLike);

@@ -1,0 +1,144 @@
+// Loading one sandbox for serving (metric-server.md §6.4), containers by EXACT sandbox id.
+import {
+  type ContainerState,
+  type SandboxState,
+  StateFileMissingError,
+  addressMatches,
+  isSandboxRoot,
+  listContainersOf,
+  parseStateFile,
+  substituteRuntimeRoot,
+} from '../discovery/index.js';
+import { errorText } from '../discovery/errors.js';
+import type { DiscoveryFs } from '../fs/index.js';
+import { nodeFs } from '../fs/index.js';
+import { LockBusyError, type StateLocker, flockLocker, readStateLocked } from '../lock/index.js';
+import { capabilityUnion } from './capabilities.js';
+import { type Labels, type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
+
+/** Everything the server needs about one served sandbox; immutable once built. */
+export interface SandboxView {
+  readonly id: string;
+  /** sandbox, iteration, pod_name, namespace_name (empty ones omitted). */
+  readonly labels: Labels;
+  /** Trimmed names (`NET_RAW`), ascending by capability number. */
+  readonly capabilities: readonly string[];
+  readonly specMetadata: SpecMetadata;
+  /** `sandbox_metadata` labels, verbatim (empty values kept). */
+  readonly metricMetadata: Labels;
+  readonly creationTimeSeconds: number;
+  /** Raw `sandbox.registeredMetrics` JSON (never null here); decode/validate with the Verifier. */
+  readonly registration: unknown;
+  readonly controlSocketPath: string;
+  readonly pid: number;
+  /** As stored (may hold `%RUNTIME_ROOT%`). */
+  readonly metricServerAddress: string;
+  readonly rootState: ContainerState & { readonly sandbox: SandboxState };
+  /** All containers of the sandbox, in file-name order, root included. */
+  readonly containers: readonly ContainerState[];
+}
+
+export interface LoadDeps {
+  /** This server's `--metric-server` address (`%RUNTIME_ROOT%` is substituted if present). */
+  readonly serverAddress: string;
+  readonly fs?: DiscoveryFs;
+  readonly locker?: StateLocker;
+}
+
+/** A sandbox that cannot be served (message as runsc words it). `LockBusyError` is thrown separately. */
+export class SandboxLoadError extends Error {
+  override readonly name = 'SandboxLoadError';
+  constructor(
+    readonly sandboxId: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Lock, read, unlock and parse one container's state file. Missing file -> undefined. */
+export async function loadContainerState(
+  root: string,
+  containerId: string,
+  sandboxId: string,
+  deps: { readonly fs?: DiscoveryFs; readonly locker?: StateLocker },
+): Promise<ContainerState | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readStateLocked(root, containerId, sandboxId, deps);
+  } catch (e) {
+    if (e instanceof StateFileMissingError) return undefined;
+    throw e;
+  }
+  return parseStateFile(bytes, `${containerId}_sandbox:${sandboxId}.state`);
+}
+
+/**
+ * Loads every container of exactly `sandboxId` (one lock at a time), finds its single root,
+ * checks the address and the registration, and derives labels, capabilities and metadata.
+ * Throws `LockBusyError` if any container file is locked (retry later), `RootDirError` if
+ * the root cannot be listed, `SandboxLoadError` otherwise.
+ */
+export async function loadSandbox(root: string, sandboxId: string, deps: LoadDeps): Promise<SandboxView> {
+  const fs = deps.fs ?? nodeFs;
+  const locker = deps.locker ?? flockLocker;
+  const files = await listContainersOf(fs, root, sandboxId);
+  const containers: ContainerState[] = [];
+  for (const f of files) {
+    try {
+      const state = await loadContainerState(root, f.containerId, f.sandboxId, { fs, locker });
+      if (state !== undefined) containers.push(state);
+    } catch (e) {
+      if (e instanceof LockBusyError) throw e;
+      throw new SandboxLoadError(sandboxId, `cannot load sandbox ${JSON.stringify(sandboxId)}: ${errorText(e)}`);
+    }
+  }
+
+  let rootState: ContainerState | undefined;
+  for (const c of containers) {
+    if (!isSandboxRoot(c)) continue;
+    if (rootState !== undefined) {
+      throw new SandboxLoadError(
+        sandboxId,
+        `multiple root contains found for sandbox ID ${JSON.stringify(sandboxId)}: ` +
+          `${JSON.stringify(c.id)} and ${JSON.stringify(rootState.id)}`,
+      );
+    }
+    rootState = c;
+  }
+  if (rootState === undefined) {
+    throw new SandboxLoadError(sandboxId, `no root container found for sandbox ID ${JSON.stringify(sandboxId)}`);
+  }
+  const sb = rootState.sandbox;
+  if (sb === null) {
+    throw new SandboxLoadError(sandboxId, `root container state file ${rootState.fileName} has no sandbox object`);
+  }
+  const wanted = substituteRuntimeRoot(sb.metricServerAddress, root);
+  if (wanted === '') throw new SandboxLoadError(sandboxId, 'sandbox did not request instrumentation');
+  if (!addressMatches(sb.metricServerAddress, deps.serverAddress, root)) {
+    throw new SandboxLoadError(
+      sandboxId,
+      `sandbox requested instrumentation by a metric server running at a different address ` +
+        `(sandbox wants ${JSON.stringify(wanted)}, this metric server serves ` +
+        `${JSON.stringify(substituteRuntimeRoot(deps.serverAddress, root))})`,
+    );
+  }
+  if (sb.registeredMetrics === null) {
+    throw new SandboxLoadError(sandboxId, 'sandbox did not request instrumentation when it was created');
+  }
+  const rootWithSandbox = rootState as ContainerState & { readonly sandbox: SandboxState };
+  return {
+    id: sandboxId,
+    labels: sandboxLabels(rootWithSandbox),
+    capabilities: capabilityUnion(containers),
+    specMetadata: specMetadata(containers),
+    metricMetadata: sb.metricMetadata,
+    creationTimeSeconds: creationTimeSeconds(rootState.createdAt.when),
+    registration: sb.registeredMetrics,
+    controlSocketPath: sb.controlSocketPath,
+    pid: sb.pid,
+    metricServerAddress: sb.metricServerAddress,
+    rootState: rootWithSandbox,
+    containers,
+  };
+}
