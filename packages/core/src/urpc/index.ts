@@ -1,1 +1,24 @@
-export {};
+export {
+  callUrpc,
+  encodeUrpcRequest,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_URPC_TIMEOUT_MS,
+  type UrpcCallOptions,
+} from './client.js';
+export {
+  UrpcError,
+  UrpcTimeout,
+  UrpcTooLarge,
+  UrpcRemoteError,
+  UrpcProtocolError,
+  UrpcConnectError,
+  UrpcClosedError,
+  type UrpcErrorKind,
+} from './errors.js';
+export {
+  exportMetrics,
+  getRegisteredMetrics,
+  METHOD_EXPORT,
+  METHOD_GET_REGISTERED,
+  type ExportMetricsOptions,
+} from './methods.js';
