@@ -1,0 +1,73 @@
+// A real Prometheus in a container built locally FROM scratch out of Debian's
+// /usr/bin/prometheus, with a generated config, run on host networking.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import { requireTool } from '../require-tool.js';
+import { copyBinaryWithLibs, makeContext, removeImage } from './rootfs.js';
+
+export interface PrometheusOptions {
+  /** Loopback port Prometheus' own HTTP API listens on (host network). */
+  listenPort: number;
+  /** host:port scrape targets. */
+  targets: string[];
+  job?: string;
+  metricsPath?: string;
+  scrapeIntervalSeconds?: number;
+}
+
+export interface RunningPrometheus {
+  container: StartedTestContainer;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+function config(o: PrometheusOptions): string {
+  // JSON is YAML: no YAML library needed to generate it.
+  const interval = `${o.scrapeIntervalSeconds ?? 1}s`;
+  return JSON.stringify(
+    {
+      global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+      scrape_configs: [
+        { job_name: o.job ?? 'runsc', metrics_path: o.metricsPath ?? '/metrics', static_configs: [{ targets: o.targets }] },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+export async function startPrometheus(o: PrometheusOptions): Promise<RunningPrometheus> {
+  requireTool('docker');
+  requireTool('prometheus');
+  const listen = `127.0.0.1:${o.listenPort}`;
+  const { dir, rootfs } = makeContext(
+    'prom-img',
+    `ENTRYPOINT ["/usr/bin/prometheus", "--config.file=/etc/prometheus/prometheus.yml", ` +
+      `"--storage.tsdb.path=/prometheus", "--web.listen-address=${listen}"]`,
+  );
+  copyBinaryWithLibs(rootfs, '/usr/bin/prometheus');
+  mkdirSync(join(rootfs, 'etc', 'prometheus'), { recursive: true });
+  mkdirSync(join(rootfs, 'prometheus'), { recursive: true });
+  writeFileSync(join(rootfs, 'etc', 'prometheus', 'prometheus.yml'), config(o));
+  // Ryuk is off (its image cannot be pulled), so stop() removes the image and context itself.
+  const tag = `metricserver-e2e-prometheus:${process.pid}-${o.listenPort}`;
+  const image = await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
+  const container = await image
+    .withNetworkMode('host')
+    .withWaitStrategy(Wait.forLogMessage(/Server is ready to receive web requests/))
+    .withStartupTimeout(60_000)
+    .start();
+  return {
+    container,
+    baseUrl: `http://${listen}`,
+    async stop() {
+      try {
+        await container.stop({ timeout: 5_000 });
+      } finally {
+        removeImage(tag);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,96 @@
+// The metric server the way operators deploy it on a node: a FROM-scratch image
+// with the node binary (+ the libraries ldd lists) and the server package as
+// `pnpm deploy` packs it (its "files" plus production deps, koffi and re2js
+// included, resolved offline from the local store). Host network and host PID
+// namespace: the server must see sandbox PIDs to judge liveness, and the root
+// dir is bind-mounted at the same path so state-file socket paths stay valid.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+
+type BindMount = Parameters<GenericContainer['withBindMounts']>[0][number];
+import { requireTool } from '../require-tool.js';
+import { SERVER_BIN_NAME, serverPackageDir } from '../server-bin.js';
+import { copyBinaryWithLibs, copyIn, makeContext, removeImage, sharedLibs } from './rootfs.js';
+
+const APP = '/app';
+const NODE = '/usr/local/bin/node';
+
+/** GenericContainer plus the one HostConfig knob testcontainers has no builder method for. */
+export class HostPidContainer extends GenericContainer {
+  withHostPid(): this {
+    this.hostConfig.PidMode = 'host';
+    return this;
+  }
+}
+
+function* nativeAddons(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* nativeAddons(p);
+    else if (e.isFile() && e.name.endsWith('.node')) yield p;
+  }
+}
+
+export interface ServerImage {
+  tag: string;
+  /** Path of the CLI inside the image. */
+  binInImage: string;
+  container: HostPidContainer;
+  remove(): void;
+}
+
+export async function buildServerImage(): Promise<ServerImage> {
+  requireTool('docker');
+  const { dir, rootfs } = makeContext('server-img', `ENTRYPOINT ["${NODE}"]`);
+  const app = join(rootfs, APP.slice(1));
+  const pkgDir = serverPackageDir();
+  const name = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string }).name;
+  const r = spawnSync('pnpm', ['--filter', name, 'deploy', '--legacy', '--prod', '--offline', app], {
+    encoding: 'utf8',
+    cwd: join(pkgDir, '..', '..'),
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`pnpm deploy of ${name} failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
+  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+  const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[SERVER_BIN_NAME];
+  if (!rel || !statSync(join(app, rel), { throwIfNoEntry: false })) {
+    throw new Error(`deployed ${name} has no built "bin" ${SERVER_BIN_NAME}; run \`pnpm turbo build\``);
+  }
+  copyBinaryWithLibs(rootfs, process.execPath, NODE);
+  // Native addons (koffi) may load libraries node itself does not; prebuilds for
+  // other libcs/arches (musl_x64, ...) are never loaded here and ldd cannot read them.
+  for (const addon of nativeAddons(app)) {
+    if (!addon.includes(`${process.platform}_${process.arch}`)) continue;
+    for (const lib of sharedLibs(addon)) copyIn(rootfs, lib);
+  }
+  const tag = `metricserver-e2e-server:${process.pid}-${Date.now()}`;
+  await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
+  rmSync(dir, { recursive: true, force: true });
+  // The image is local now, so constructing by tag never pulls.
+  const container = new HostPidContainer(tag);
+  return {
+    tag,
+    binInImage: join(APP, rel),
+    container,
+    remove: () => removeImage(tag),
+  };
+}
+
+export interface ServerContainerOptions {
+  root: string;
+  address: string;
+  flags?: string[];
+}
+
+/** Runs the CLI in the image with host network + host PID and the root dir bind-mounted. */
+export async function startServerContainer(img: ServerImage, o: ServerContainerOptions): Promise<StartedTestContainer> {
+  const mounts: BindMount[] = [{ source: o.root, target: o.root, mode: 'rw' }];
+  return img.container
+    .withHostPid()
+    .withNetworkMode('host')
+    .withBindMounts(mounts)
+    .withCommand([img.binInImage, `--root=${o.root}`, `--metric-server=${o.address}`, 'metric-server', ...(o.flags ?? [])])
+    .start();
+}
