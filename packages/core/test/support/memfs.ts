@@ -17,3 +17,23 @@ export function fixture(name: string): string {
 export function fixtureJson(name: string): Record<string, any> {
   return JSON.parse(fixture(name)) as Record<string, any>;
 }
+
+/** A locker for memfs tests: paths in `busy` are "held by runsc"; records what was locked. */
+export class FakeLocker {
+  readonly busy = new Set<string>();
+  readonly held = new Set<string>();
+  readonly taken: string[] = [];
+  tryLock(lockPath: string): { release(): void } | 'locked' {
+    if (this.busy.has(lockPath) || this.held.has(lockPath)) return 'locked';
+    this.held.add(lockPath);
+    this.taken.push(lockPath);
+    return { release: () => void this.held.delete(lockPath) };
+  }
+}
+
+/** A state file derived from the real sb-a capture with the given changes. */
+export function stateJson(mutate: (doc: Record<string, any>) => void): string {
+  const doc = fixtureJson('state-file.json');
+  mutate(doc);
+  return JSON.stringify(doc);
+}
