@@ -1,0 +1,226 @@
+import { linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  callUrpc,
+  encodeUrpcRequest,
+  UrpcClosedError,
+  UrpcConnectError,
+  UrpcError,
+  UrpcProtocolError,
+  UrpcRemoteError,
+  UrpcTimeout,
+  UrpcTooLarge,
+} from '../../src/urpc/index.js';
+import { makeTmpDir, startFakeServer, writeInPieces, type FakeServer } from './fake-server.js';
+
+const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+
+const servers: FakeServer[] = [];
+async function serve(...args: Parameters<typeof startFakeServer>): Promise<FakeServer> {
+  const s = await startFakeServer(...args);
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function expectUrpcError<T extends UrpcError>(p: Promise<unknown>, cls: abstract new (...a: never[]) => T): Promise<T> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(cls);
+  return e as T;
+}
+
+describe('encodeUrpcRequest', () => {
+  it('produces the exact bytes runsc sends', () => {
+    expect(encodeUrpcRequest('Metrics.Export', { only_metrics: '^fs_' }).toString()).toBe(
+      '{"method":"Metrics.Export","arg":{"only_metrics":"^fs_"}}',
+    );
+    expect(encodeUrpcRequest('Metrics.GetRegisteredMetrics', null).toString()).toBe(
+      '{"method":"Metrics.GetRegisteredMetrics","arg":null}',
+    );
+    expect(encodeUrpcRequest('X.Y', undefined).toString()).toBe('{"method":"X.Y","arg":null}');
+  });
+});
+
+describe('callUrpc', () => {
+  it('replays the real captured response and returns its result', async () => {
+    const wire = fixture('urpc-export-metrics-filtered.wire.json');
+    const server = await serve(({ socket }) => void socket.write(wire));
+    const result = (await callUrpc(server.path, 'Metrics.Export', { only_metrics: '^fs_' })) as {
+      snapshot: { when: string; data: unknown[] };
+    };
+    expect(server.connections[0]!.request.toString()).toBe('{"method":"Metrics.Export","arg":{"only_metrics":"^fs_"}}');
+    expect(result.snapshot.when).toBe('2026-11-27T22:48:05.337292709Z');
+    expect(result.snapshot.data).toHaveLength(2);
+    await server.connections[0]!.closed; // one call per connection: the client closes
+  });
+
+  it('reassembles a response written one byte at a time, with braces and escaped quotes inside strings', async () => {
+    const body = '{"success":true,"err":"","result":{"s":"}]{[\\"}\\\\","t":"é}"}}';
+    const server = await serve(({ socket }) => writeInPieces(socket, Buffer.from(body), 1, 1));
+    const result = await callUrpc(server.path, 'M.N', null);
+    expect(result).toEqual({ s: '}]{["}\\', t: 'é}' });
+  });
+
+  it('reassembles the real 48 KB registration reply split into odd pieces', async () => {
+    const wire = fixture('urpc-registered-metrics.wire.json');
+    const server = await serve(({ socket }) => writeInPieces(socket, wire, 997));
+    const result = (await callUrpc(server.path, 'Metrics.GetRegisteredMetrics', null)) as {
+      RegisteredMetrics: { metrics: unknown[] };
+    };
+    expect(result.RegisteredMetrics.metrics).toHaveLength(174);
+  });
+
+  it('keeps integers beyond 2^53 exact', async () => {
+    const server = await serve(({ socket }) => void socket.write('{"success":true,"err":"","result":{"int":9223372036854775807}}'));
+    expect(await callUrpc(server.path, 'M.N', null)).toEqual({ int: 9223372036854775807n });
+  });
+
+  it('turns success:false into UrpcRemoteError with runsc\'s message', async () => {
+    const wire = '{"success":false,"err":"cannot compile regexp \\"(\\": error parsing regexp: missing closing ): `(`","result":null}';
+    const server = await serve(({ socket }) => void socket.write(wire));
+    const e = await expectUrpcError(callUrpc(server.path, 'Metrics.Export', { only_metrics: '(' }), UrpcRemoteError);
+    expect(e.kind).toBe('remote');
+    expect(e.remoteMessage).toBe('cannot compile regexp "(": error parsing regexp: missing closing ): `(`');
+    expect(e.message).toContain(server.path);
+  });
+
+  it('fails fast on garbage and closes the connection', async () => {
+    const server = await serve(({ socket }) => void socket.write('hello, this is not urpc'));
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null, { timeoutMs: 10_000 }), UrpcProtocolError);
+    expect(e.message).toMatch(/does not start with a JSON object/);
+    await server.connections[0]!.closed;
+  });
+
+  it('rejects a balanced but malformed JSON response', async () => {
+    const server = await serve(({ socket }) => void socket.write('{"success":tru}'));
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null), UrpcProtocolError);
+    expect(e.message).toMatch(/malformed JSON/);
+  });
+
+  it('rejects a response without the urpc envelope', async () => {
+    const server = await serve(({ socket }) => void socket.write('{"ok":true}'));
+    await expectUrpcError(callUrpc(server.path, 'M.N', null), UrpcProtocolError);
+  });
+
+  it('rejects non-whitespace bytes received after the response object', async () => {
+    const server = await serve(({ socket }) => void socket.write('{"success":true,"err":"","result":1}{"x":1}'));
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null), UrpcProtocolError);
+    expect(e.message).toMatch(/after the response object/);
+  });
+
+  it('accepts trailing whitespace after the response object', async () => {
+    const server = await serve(({ socket }) => void socket.write('{"success":true,"err":"","result":1}\n'));
+    expect(await callUrpc(server.path, 'M.N', null)).toBe(1);
+  });
+
+  it('reports an early close after half a response as UrpcClosedError', async () => {
+    const server = await serve(({ socket }) => void socket.end('{"success":true,"err":"","resu'));
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null), UrpcClosedError);
+    expect(e.kind).toBe('closed');
+    expect(e.message).toMatch(/30 response bytes/);
+  });
+
+  it('reports a close without any response (malformed request, unencodable result) as UrpcClosedError', async () => {
+    const server = await serve(({ socket }) => void socket.end());
+    await expectUrpcError(callUrpc(server.path, 'M.N', null), UrpcClosedError);
+  });
+
+  it('destroys the socket when the response exceeds maxResponseBytes', async () => {
+    const server = await serve(async ({ socket }) => {
+      socket.write('{"success":true,"err":"","result":"');
+      const junk = Buffer.alloc(16 * 1024, 0x61);
+      while (!socket.destroyed && socket.writable) {
+        if (!socket.write(junk)) await new Promise((r) => setTimeout(r, 1));
+      }
+    });
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null, { maxResponseBytes: 100_000 }), UrpcTooLarge);
+    expect(e.limit).toBe(100_000);
+    expect(e.kind).toBe('too-large');
+    await server.connections[0]!.closed; // the sandbox sees the connection go away
+  });
+
+  it('hits the deadline of a stalled call quickly and closes the socket', async () => {
+    const server = await serve(() => {
+      // never answer
+    });
+    const started = performance.now();
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null, { timeoutMs: 150 }), UrpcTimeout);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(140);
+    expect(elapsed).toBeLessThan(3_000);
+    expect(e.kind).toBe('timeout');
+    await server.connections[0]!.closed;
+  });
+
+  it('stops a stalled call when its AbortSignal fires, and closes the socket', async () => {
+    const server = await serve(({ socket }) => void socket.write('{"success":true,'));
+    const ac = new AbortController();
+    const p = callUrpc(server.path, 'M.N', null, { signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    const e = await expectUrpcError(p, UrpcTimeout);
+    expect(e.message).toMatch(/aborted/);
+    await server.connections[0]!.closed;
+  });
+
+  it('honours AbortSignal.timeout', async () => {
+    const server = await serve(() => {});
+    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null, { signal: AbortSignal.timeout(100) }), UrpcTimeout);
+    expect(e.message).toMatch(/deadline exceeded/);
+    await server.connections[0]!.closed;
+  });
+
+  it('does not connect at all with an already aborted signal', async () => {
+    const server = await serve(() => {});
+    const ac = new AbortController();
+    ac.abort();
+    await expectUrpcError(callUrpc(server.path, 'M.N', null, { signal: ac.signal }), UrpcTimeout);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.connections).toHaveLength(0);
+  });
+
+  it('connects through /proc/self/fd for socket paths of 108 bytes or more', async () => {
+    const dir = makeTmpDir();
+    const deep = join(dir, 'a'.repeat(60), 'b'.repeat(60));
+    mkdirSync(deep, { recursive: true });
+    // Bind on a short path, then give the socket inode a long name (libuv cannot bind it directly).
+    const server = await serve(({ socket }) => void socket.write('{"success":true,"err":"","result":"long"}'), dir);
+    const longPath = join(deep, 'control.sock');
+    linkSync(server.path, longPath);
+    expect(Buffer.byteLength(longPath)).toBeGreaterThanOrEqual(120);
+    expect(await callUrpc(longPath, 'M.N', null)).toBe('long');
+  });
+
+  it('reports a missing long socket path as UrpcConnectError ENOENT', async () => {
+    const longPath = join(makeTmpDir(), 'x'.repeat(130), 'control.sock');
+    const e = await expectUrpcError(callUrpc(longPath, 'M.N', null), UrpcConnectError);
+    expect(e.code).toBe('ENOENT');
+  });
+
+  it('reports a missing socket as UrpcConnectError ENOENT', async () => {
+    const dir = makeTmpDir();
+    const e = await expectUrpcError(callUrpc(join(dir, 'none.sock'), 'M.N', null), UrpcConnectError);
+    expect(e.code).toBe('ENOENT');
+    expect(e.kind).toBe('connect');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports a socket nobody listens on as UrpcConnectError ECONNREFUSED', async () => {
+    const dir = makeTmpDir();
+    const path = join(dir, 'live.sock');
+    const dead = join(dir, 'dead.sock');
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(path, () => r()));
+    linkSync(path, dead); // a second name for the socket inode survives the server
+    await new Promise<void>((r) => srv.close(() => r()));
+    const e = await expectUrpcError(callUrpc(dead, 'M.N', null), UrpcConnectError);
+    expect(e.code).toBe('ECONNREFUSED');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
