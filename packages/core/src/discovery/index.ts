@@ -17,4 +17,3 @@ export {
   parseStateFile,
 } from './state-file.js';
 export { RUNTIME_ROOT_PLACEHOLDER, addressMatches, isProcessAlive, substituteRuntimeRoot } from './address.js';
-export { goUtcString, parseRfc3339Local } from './time.js';

@@ -36,6 +36,7 @@ export class FieldReader {
   integer(obj: JsonObject, key: string, path: string, min: number, max: number): number {
     const v = this.get(obj, key);
     if (v === undefined || v === null) return 0;
+    if (typeof v === 'bigint') this.fail(path, `integer ${v} out of range [${min}, ${max}]`);
     if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(path, `expected an integer, got ${describe(v)}`);
     if (v < min || v > max) this.fail(path, `integer ${v} out of range [${min}, ${max}]`);
     return v;

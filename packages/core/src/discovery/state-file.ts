@@ -1,8 +1,9 @@
 // Typed view of a runsc container state file (runsc-interfaces.md §2): only the fields the
 // metric server reads, strict on those, tolerant of everything else.
+import { type Timestamp, DecodeError, parseJson, parseRfc3339 } from '@org/metricserver-prom-format';
 import { StateFileError } from './errors.js';
 import { FieldReader, type JsonObject, describe } from './json-fields.js';
-import { type Timestamp, parseRfc3339Local } from './time.js';
+
 
 export interface CapabilitySets {
   readonly bounding: readonly string[];
@@ -49,14 +50,13 @@ const UINT32_MAX = 0xffffffff;
 /** Decodes state-file bytes. Throws `StateFileError` (file name + JSON path) on anything it cannot use. */
 export function parseStateFile(bytes: Uint8Array | string, fileName: string): ContainerState {
   const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
+  if (text.length === 0) throw new StateFileError(fileName, '$', 'empty file');
   let doc: unknown;
   try {
-    // All integers we read are far below 2^53; registeredMetrics' int64 bucket bounds are
-    // re-validated by the registration decoder (see README: lossless parse pending prom-format).
-    doc = JSON.parse(text);
+    // Lossless: registeredMetrics' int64 bucket bounds may exceed 2^53.
+    doc = parseJson(text);
   } catch (e) {
-    const detail = text.length === 0 ? 'empty file' : `invalid JSON: ${(e as Error).message}`;
-    throw new StateFileError(fileName, '$', detail);
+    throw new StateFileError(fileName, '$', e instanceof DecodeError ? e.message.replace(/^\$: /, '') : String(e));
   }
   const r: FieldReader = new FieldReader(fileName);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) r.fail('$', `expected an object, got ${describe(doc)}`);
@@ -79,8 +79,12 @@ export function parseStateFile(bytes: Uint8Array | string, fileName: string): Co
 
   const createdText = r.get(top, 'createdAt');
   if (typeof createdText !== 'string') r.fail('$.createdAt', `expected an RFC 3339 string, got ${describe(createdText)}`);
-  const when = parseRfc3339Local(createdText);
-  if (when === undefined) r.fail('$.createdAt', `not an RFC 3339 timestamp: ${JSON.stringify(createdText)}`);
+  let when: Timestamp;
+  try {
+    when = parseRfc3339(createdText);
+  } catch (e) {
+    r.fail('$.createdAt', (e as Error).message);
+  }
 
   const sb = r.object(top, 'sandbox', '$.sandbox');
   let sandbox: SandboxState | null = null;

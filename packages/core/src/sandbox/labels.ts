@@ -1,6 +1,5 @@
 // Per-sandbox label sets derived from state files (metric-server.md §6.6, §6.7).
-/** Same shape as prom-format's model `Labels`. */
-export type Labels = Readonly<Record<string, string>>;
+import type { Labels } from '@org/metricserver-prom-format';
 import type { ContainerState, SandboxState } from '../discovery/index.js';
 import { iterationId } from './iteration.js';
 

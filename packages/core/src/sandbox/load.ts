@@ -14,7 +14,8 @@ import type { DiscoveryFs } from '../fs/index.js';
 import { nodeFs } from '../fs/index.js';
 import { LockBusyError, type StateLocker, flockLocker, readStateLocked } from '../lock/index.js';
 import { capabilityUnion } from './capabilities.js';
-import { type Labels, type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
+import { type Labels, type MetricRegistration, decodeRegistration } from '@org/metricserver-prom-format';
+import { type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
 
 /** Everything the server needs about one served sandbox; immutable once built. */
 export interface SandboxView {
@@ -27,8 +28,8 @@ export interface SandboxView {
   /** `sandbox_metadata` labels, verbatim (empty values kept). */
   readonly metricMetadata: Labels;
   readonly creationTimeSeconds: number;
-  /** Raw `sandbox.registeredMetrics` JSON (never null here); decode/validate with the Verifier. */
-  readonly registration: unknown;
+  /** `sandbox.registeredMetrics`, decoded (shape only; `new Verifier(registration)` validates the rules). */
+  readonly registration: MetricRegistration;
   readonly controlSocketPath: string;
   readonly pid: number;
   /** As stored (may hold `%RUNTIME_ROOT%`). */
@@ -126,6 +127,12 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
   if (sb.registeredMetrics === null) {
     throw new SandboxLoadError(sandboxId, 'sandbox did not request instrumentation when it was created');
   }
+  let registration: MetricRegistration;
+  try {
+    registration = decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics');
+  } catch (e) {
+    throw new SandboxLoadError(sandboxId, `invalid registered metrics in state file ${rootState.fileName}: ${errorText(e)}`);
+  }
   const rootWithSandbox = rootState as ContainerState & { readonly sandbox: SandboxState };
   return {
     id: sandboxId,
@@ -134,7 +141,7 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
     specMetadata: specMetadata(containers),
     metricMetadata: sb.metricMetadata,
     creationTimeSeconds: creationTimeSeconds(rootState.createdAt.when),
-    registration: sb.registeredMetrics,
+    registration,
     controlSocketPath: sb.controlSocketPath,
     pid: sb.pid,
     metricServerAddress: sb.metricServerAddress,

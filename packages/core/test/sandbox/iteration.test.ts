@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TimestampError } from '@org/metricserver-prom-format';
 import { iterationId } from '../../src/sandbox/index.js';
 import { fixture } from '../support/memfs.js';
 
@@ -38,6 +39,6 @@ describe('iterationId', () => {
   });
 
   it('rejects a malformed timestamp', () => {
-    expect(() => iterationId('x', 'yesterday')).toThrow(RangeError);
+    expect(() => iterationId('x', 'yesterday')).toThrow(TimestampError);
   });
 });

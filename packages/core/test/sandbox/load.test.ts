@@ -34,7 +34,8 @@ describe('loadSandbox', () => {
     expect(v.pid).toBe(10760);
     expect(v.controlSocketPath).toBe('ROOT/runsc-sb-b.sock');
     expect(v.metricServerAddress).toBe(ADDR);
-    expect((v.registration as { metrics: unknown[] }).metrics.length).toBeGreaterThan(100);
+    expect(v.registration.metrics.length).toBeGreaterThan(100);
+    expect(v.registration.metrics.find((m) => m.prometheusName === 'fs_reads')).toMatchObject({ cumulative: true });
     expect(v.rootState.id).toBe('sb-b');
     expect(v.containers.map((c) => c.id)).toEqual(['sb-b-c2', 'sb-b']);
     expect(locker.taken).toEqual(['/root/sb-b-c2_sandbox:sb-b.lock', '/root/sb-b_sandbox:sb-b.lock']);
@@ -86,6 +87,11 @@ describe('loadSandbox', () => {
       'broken subcontainer',
       { '/root/s_sandbox:s.state': fixture('state-file.json'), '/root/c_sandbox:s.state': '{"id":' },
       'cannot load sandbox "s": state file c_sandbox:s.state: $: invalid JSON',
+    ],
+    [
+      'malformed registration',
+      { '/root/s_sandbox:s.state': stateJson((d) => (d.sandbox.registeredMetrics = { metrics: 'x' })) },
+      'invalid registered metrics in state file s_sandbox:s.state: $.sandbox.registeredMetrics.metrics',
     ],
     ['null sandbox', { '/root/s_sandbox:s.state': stateJson((d) => (d.sandbox = null)) }, 'has no sandbox object'],
   ])('%s -> SandboxLoadError', async (_what, files, message) => {
