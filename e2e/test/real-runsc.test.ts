@@ -1,0 +1,156 @@
+// The built server against real gVisor sandboxes started by real runsc: labels,
+// capabilities and spec metadata of served sandboxes, other servers' sandboxes
+// ignored, a SIGKILLed sandbox reported and a deleted one gone.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Exposition, findSamples, parseExposition, seriesKey } from '../src/exposition.js';
+import { runTag } from '../src/ids.js';
+import { expectedIteration } from '../src/iteration.js';
+import { expectPromtoolAccepts } from '../src/promtool.js';
+import { RealRunsc, fixedWidthIds } from '../src/runsc/harness.js';
+import type { RealStateFile } from '../src/runsc/state-file.js';
+import { scrape } from '../src/scrape.js';
+import { type RunningServer, startServer } from '../src/server-process.js';
+
+const [podded, rooted, sub, foreign, unmetered] = fixedWidthIds(`e2e-${runTag()}r`, 5) as [string, string, string, string, string];
+const PODDED_CAPS = ['CAP_KILL', 'CAP_NET_RAW', 'CAP_SYS_PTRACE'];
+
+let rs: RealRunsc;
+let server: RunningServer;
+
+/** Capability names without CAP_ over every container's five sets (what the server must union). */
+function capUnion(states: RealStateFile[]): Set<string> {
+  const out = new Set<string>();
+  for (const st of states) {
+    const caps = (st as unknown as { spec: { process: { capabilities?: Record<string, string[] | undefined> } } }).spec.process
+      .capabilities;
+    for (const set of Object.values(caps ?? {})) for (const c of set ?? []) out.add(c.replace(/^CAP_/, ''));
+  }
+  return out;
+}
+
+async function scrapeChecked(): Promise<Exposition> {
+  const res = await scrape(server.target);
+  expectPromtoolAccepts(res.body);
+  return parseExposition(res.body);
+}
+
+/** Series of a sandbox's own metrics (not meta), keyed without values. */
+function sandboxOwnSeries(exp: Exposition, id: string): Set<string> {
+  return new Set(
+    exp.samples
+      .filter((s) => s.labels.sandbox === id && !s.name.startsWith('runsc_meta_'))
+      .map((s) => seriesKey(s.name, s.labels)),
+  );
+}
+
+beforeAll(async () => {
+  rs = await RealRunsc.create();
+  const served = join(rs.root, 'm.sock');
+  // podded records the address with %RUNTIME_ROOT% (substituted by the server with its root),
+  // rooted the literal path: the server (given %RUNTIME_ROOT%/m.sock itself) serves both.
+  await Promise.all([
+    rs.run({
+      id: podded,
+      metricServer: '%RUNTIME_ROOT%/m.sock',
+      podName: 'pod-a',
+      namespace: 'ns-a',
+      capabilities: PODDED_CAPS,
+      tz: 'America/Los_Angeles',
+    }),
+    rs.run({ id: rooted, metricServer: served }).then(() =>
+      rs.run({ id: sub, subcontainerOf: rooted, metricServer: served, capabilities: ['CAP_CHOWN'], uid: 1000, ociVersion: '1.0.2-dev' }),
+    ),
+    rs.run({ id: foreign, metricServer: join(rs.base, 'other.sock') }),
+    rs.run({ id: unmetered }),
+  ]);
+  server = await startServer({ root: rs.root, address: '%RUNTIME_ROOT%/m.sock' });
+});
+
+afterAll(async () => {
+  const st = await server?.stop('SIGTERM');
+  await rs?.cleanup();
+  if (st && st.code !== 0) throw new Error(`server exited ${JSON.stringify(st)} on SIGTERM; output:\n${server.output()}`);
+});
+
+describe('real runsc sandboxes', () => {
+  it('serves both sandboxes that name this server, with the labels runsc itself computes', async () => {
+    const exp = await scrapeChecked();
+    const poddedState = rs.state(podded);
+    const rootedState = rs.state(rooted);
+    expect(poddedState.createdAt).toMatch(/[+-]0[78]:00$/); // the offset case of the iteration label
+    const poddedLabels = {
+      sandbox: podded,
+      iteration: expectedIteration(podded, poddedState.createdAt),
+      pod_name: 'pod-a',
+      namespace_name: 'ns-a',
+    };
+    const rootedLabels = { sandbox: rooted, iteration: expectedIteration(rooted, rootedState.createdAt) };
+    for (const labels of [poddedLabels, rootedLabels]) {
+      const opens = findSamples(exp, 'runsc_fs_opens', { sandbox: labels.sandbox });
+      expect(opens).toHaveLength(1);
+      expect(opens[0]?.labels).toEqual(labels);
+      expect(Number(opens[0]?.value)).toBeGreaterThan(0); // busybox opened its own binary at least
+    }
+    // What real runsc prints for the root containers: same series (names + label sets), our extra labels aside.
+    for (const [id, extra] of [
+      [podded, { pod_name: 'pod-a', namespace_name: 'ns-a' }],
+      [rooted, {}],
+    ] as const) {
+      const cli = parseExposition(rs.exportMetrics(id));
+      const expected = new Set(cli.samples.map((s) => seriesKey(s.name, { ...s.labels, ...extra })));
+      expect(sandboxOwnSeries(exp, id)).toEqual(expected);
+    }
+  });
+
+  it('reports capabilities, spec metadata and sandbox metadata from the state files', async () => {
+    const exp = await scrapeChecked();
+    const caps = (id: string): Set<string> =>
+      new Set(findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: id }).map((s) => s.labels.capability ?? ''));
+    expect(caps(podded)).toEqual(new Set(PODDED_CAPS.map((c) => c.replace(/^CAP_/, ''))));
+    const rootedUnion = capUnion([rs.state(rooted), rs.state(sub)]);
+    expect(rootedUnion.has('CHOWN')).toBe(true);
+    expect(caps(rooted)).toEqual(rootedUnion);
+
+    const spec = (id: string) => findSamples(exp, 'runsc_meta_spec_metadata', { sandbox: id });
+    expect(spec(podded)).toHaveLength(1);
+    expect(spec(podded)[0]?.labels).toMatchObject({ hasuid0: 'true', ociversion: expect.stringMatching(/^1\./) });
+    // root uid 0 + sub uid 1000 -> true; differing ociVersions -> INCONSISTENT.
+    expect(spec(rooted)[0]?.labels).toMatchObject({ hasuid0: 'true', ociversion: 'INCONSISTENT' });
+
+    for (const id of [podded, rooted]) {
+      const meta = findSamples(exp, 'runsc_meta_sandbox_metadata', { sandbox: id });
+      expect(meta).toHaveLength(1);
+      expect(meta[0]?.labels).toMatchObject(rs.state(id).sandbox?.metricMetadata ?? {});
+      expect(findSamples(exp, 'runsc_meta_sandbox_running', { sandbox: id })[0]?.value).toBe('1');
+      expect(findSamples(exp, 'runsc_meta_sandbox_presence', { sandbox: id })[0]?.value).toBe('1');
+      const created = Number(findSamples(exp, 'runsc_meta_sandbox_creation_time_seconds', { sandbox: id })[0]?.value);
+      expect(Math.abs(created * 1000 - Date.parse(rs.state(id).createdAt))).toBeLessThan(1);
+    }
+    expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('2');
+    expect(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value).toBe('0');
+  });
+
+  it('ignores sandboxes of another metric server and sandboxes without one', async () => {
+    const exp = await scrapeChecked();
+    expect(exp.samples.filter((s) => s.labels.sandbox === foreign || s.labels.sandbox === unmetered)).toEqual([]);
+    expect(exp.samples.some((s) => s.labels.sandbox === sub)).toBe(false); // a subcontainer is not a sandbox
+  });
+
+  it('reports a SIGKILLed sandbox as not running, keeps serving the other, and forgets it once deleted', async () => {
+    await rs.kill9(rooted);
+    const exp = await scrapeChecked();
+    // Own metrics are gone (the sandbox cannot answer); if still listed, only as not running.
+    expect(sandboxOwnSeries(exp, rooted)).toEqual(new Set());
+    for (const s of findSamples(exp, 'runsc_meta_sandbox_running', { sandbox: rooted })) expect(s.value).toBe('0');
+    expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('1');
+    expect(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value).toBe('0');
+    expect(findSamples(exp, 'runsc_fs_opens', { sandbox: podded })).toHaveLength(1);
+
+    await rs.deleteForce([sub, rooted]);
+    const after = await scrapeChecked();
+    expect(after.samples.filter((s) => s.labels.sandbox === rooted)).toEqual([]);
+    expect(findSamples(after, 'runsc_fs_opens', { sandbox: podded })).toHaveLength(1);
+    expect(findSamples(after, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('1');
+  });
+});
