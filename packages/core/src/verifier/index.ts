@@ -1,1 +1,2 @@
-export {};
+export { Verifier, MAX_SNAPSHOT_AGE_SECONDS } from './verifier.js';
+export { RegistrationError, VerifyRejection, type VerifyRejectionCode, type VerifyResult } from './errors.js';
