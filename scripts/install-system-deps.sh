@@ -12,15 +12,17 @@ command -v runsc >/dev/null 2>&1 || need+=(runsc)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
+# e2e runs runsc under TZ=America/Los_Angeles (createdAt with an offset); without zoneinfo Go falls back to UTC.
+[ -e /usr/share/zoneinfo/America/Los_Angeles ] || need+=(tzdata)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages: all present (runsc, busybox-static, prometheus, docker.io, flock)"
+  echo "system packages: all present (runsc, busybox-static, prometheus, docker.io, flock, tzdata)"
   exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "system packages missing: ${need[*]}" >&2
-  echo "install them as root: apt-get install -t bookworm-backports runsc; apt-get install busybox-static prometheus docker.io" >&2
+  echo "install them as root: apt-get install -t bookworm-backports runsc; apt-get install busybox-static prometheus docker.io tzdata" >&2
   exit 1
 fi
 
