@@ -113,27 +113,24 @@ export class Verifier {
     if (rule === undefined) {
       return new VerifyRejection('unknown-metric', `snapshot contains unknown metric ${JSON.stringify(metric.name)}`, String(metric.name));
     }
-    const fail = (code: VerifyRejectionCode, detail: string): VerifyRejection =>
-      new VerifyRejection(code, `metric ${JSON.stringify(rule.name)}: ${detail}`, rule.name);
-
     if (metric.type !== rule.type || metric.help !== rule.help) {
-      return fail('bad-definition', `invalid metric definition: got ${describeMetric(metric.name, metric.type, metric.help)} want ${describeMetric(rule.name, rule.type, rule.help)}`);
+      return pointFailure(rule, 'bad-definition', `invalid metric definition: got ${describeMetric(metric.name, metric.type, metric.help)} want ${describeMetric(rule.name, rule.type, rule.help)}`);
     }
 
     // Fields: exact label set, allowed values, series key.
     const labels = d.labels ?? EMPTY_LABELS;
-    if (typeof labels !== 'object') return fail('malformed-snapshot', 'labels are not an object');
+    if (typeof labels !== 'object') return pointFailure(rule, 'malformed-snapshot', 'labels are not an object');
     let labelCount = 0;
     for (const _ in labels) labelCount++;
     const fields = rule.fields;
-    if (labelCount !== fields.length) return fail('field-count', `invalid number of fields: got ${labelCount} want ${fields.length}`);
+    if (labelCount !== fields.length) return pointFailure(rule, 'field-count', `invalid number of fields: got ${labelCount} want ${fields.length}`);
     let key = '';
     for (let f = 0; f < fields.length; f++) {
       const field = fields[f]!;
       const value = Object.prototype.hasOwnProperty.call(labels, field.name) ? labels[field.name] : undefined;
-      if (typeof value !== 'string') return fail('missing-field', `did not specify field ${JSON.stringify(field.name)}`);
+      if (typeof value !== 'string') return pointFailure(rule, 'missing-field', `did not specify field ${JSON.stringify(field.name)}`);
       const index = field.allowed.get(value);
-      if (index === undefined) return fail('value-not-allowed', `value ${JSON.stringify(value)} is not allowed for field ${field.name}`);
+      if (index === undefined) return pointFailure(rule, 'value-not-allowed', `value ${JSON.stringify(value)} is not allowed for field ${field.name}`);
       // One field (the only case runsc registers): the value itself. Several:
       // allowed-value indices, which cannot collide the way comma-joined values do.
       if (fields.length === 1) key = value;
@@ -144,7 +141,7 @@ export class Verifier {
       rule.seenKeys.clear();
     } else if (fields.length === 0 || rule.seenKeys.has(key)) {
       const shown = fields.map((f) => labels[f.name]).join(',');
-      return fail('duplicate-series', `combination of field values ${JSON.stringify(shown)} was already seen`);
+      return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(shown)} was already seen`);
     }
     if (fields.length > 0) rule.seenKeys.add(key);
 
@@ -152,29 +149,29 @@ export class Verifier {
     const num = d.number ?? undefined;
     const hist = d.histogramValue ?? undefined;
     const count = (num !== undefined ? 1 : 0) + (hist !== undefined ? 1 : 0);
-    if (count !== 1) return fail('value-count', `invalid number of value fields specified: ${count}`);
+    if (count !== 1) return pointFailure(rule, 'value-count', `invalid number of value fields specified: ${count}`);
     if (rule.kind !== 'histogram') {
-      if (num === undefined) return fail('not-number', 'expected number value for gauge or counter');
+      if (num === undefined) return pointFailure(rule, 'not-number', 'expected number value for gauge or counter');
       const p = numberProblem(num);
-      if (p !== null) return fail('malformed-number', `value: ${p}`);
-      if (!isInteger(num)) return fail('not-integer', `integer metric got non-integer value: ${formatNumber(num)}`);
+      if (p !== null) return pointFailure(rule, 'malformed-number', `value: ${p}`);
+      if (!isInteger(num)) return pointFailure(rule, 'not-integer', `integer metric got non-integer value: ${formatNumber(num)}`);
     } else {
-      if (hist === undefined) return fail('not-histogram', 'expected histogram value for histogram');
+      if (hist === undefined) return pointFailure(rule, 'not-histogram', 'expected histogram value for histogram');
       const p = histogramProblem(hist);
-      if (p !== null) return fail('malformed-number', p);
+      if (p !== null) return pointFailure(rule, 'malformed-number', p);
       const want = rule.bucketBounds;
       if (hist.buckets.length !== want.length) {
-        return fail('bucket-count', `invalid number of buckets: got ${hist.buckets.length} want ${want.length}`);
+        return pointFailure(rule, 'bucket-count', `invalid number of buckets: got ${hist.buckets.length} want ${want.length}`);
       }
       const ssd = hist.sumOfSquaredDeviations;
       if (ssd.float === 0 && !int64Equal(ssd.int, 0)) {
-        return fail('ssd-not-float', `sum of squared deviations must be a floating-point value, got integer ${formatNumber(ssd)}`);
+        return pointFailure(rule, 'ssd-not-float', `sum of squared deviations must be a floating-point value, got integer ${formatNumber(ssd)}`);
       }
       for (let b = 0; b < want.length; b++) {
         const got = hist.buckets[b]!.upperBound;
         const exp = want[b]!;
         if (got.float !== exp.float || !int64Equal(got.int, exp.int)) {
-          return fail('bucket-bound', `invalid upper bound for bucket ${b} (0-based): got ${formatNumber(got)} want ${formatNumber(exp)}`);
+          return pointFailure(rule, 'bucket-bound', `invalid upper bound for bucket ${b} (0-based): got ${formatNumber(got)} want ${formatNumber(exp)}`);
         }
       }
     }
@@ -185,6 +182,11 @@ export class Verifier {
 }
 
 const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A rejection about one data point; built only on failure (no per-point closure). */
+function pointFailure(rule: MetricRule, code: VerifyRejectionCode, detail: string): VerifyRejection {
+  return new VerifyRejection(code, `metric ${JSON.stringify(rule.name)}: ${detail}`, rule.name);
+}
 
 function reject(code: VerifyRejectionCode, message: string): VerifyResult {
   return { ok: false, reason: new VerifyRejection(code, message) };
@@ -221,12 +223,11 @@ const ZERO: WireNumber = Object.freeze({ int: 0, float: 0 });
 /** Counters never switch int/float and never decrease (numerically, unlike Go which misses integral floats). */
 function checkCounter(rule: MetricRule, key: string, value: WireNumber): VerifyRejection | null {
   const last = rule.lastCounter.get(key) ?? ZERO;
-  const prefix = `metric ${JSON.stringify(rule.name)}: `;
   if (!sameType(last, value)) {
-    return new VerifyRejection('counter-type-changed', `${prefix}counter number type changed: ${formatNumber(last)} vs ${formatNumber(value)}`, rule.name);
+    return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber(last)} vs ${formatNumber(value)}`);
   }
   if (numericValue(last) > numericValue(value)) {
-    return new VerifyRejection('counter-decreased', `${prefix}counter value decreased from ${formatNumber(last)} to ${formatNumber(value)}`, rule.name);
+    return pointFailure(rule, 'counter-decreased', `counter value decreased from ${formatNumber(last)} to ${formatNumber(value)}`);
   }
   return null;
 }
@@ -246,26 +247,24 @@ function samplesAtLeast(h: Histogram): number {
 function checkHistogram(rule: MetricRule, key: string, h: Histogram): VerifyRejection | null {
   const last = rule.lastHistogram.get(key);
   if (last === undefined) return null; // initial state: all counts zero, nothing to compare
-  const fail = (code: VerifyRejectionCode, detail: string): VerifyRejection =>
-    new VerifyRejection(code, `metric ${JSON.stringify(rule.name)}: ${detail}`, rule.name);
   const lastCount = samplesAtLeast(last);
   if (lastCount >= 1) {
-    if (!sameType(last.min, h.min)) return fail('histogram-min-type-changed', `minimum value type changed: ${formatNumber(last.min)} vs ${formatNumber(h.min)}`);
+    if (!sameType(last.min, h.min)) return pointFailure(rule, 'histogram-min-type-changed', `minimum value type changed: ${formatNumber(last.min)} vs ${formatNumber(h.min)}`);
     if (numericValue(h.min) > numericValue(last.min)) {
-      return fail('histogram-min-increased', `minimum value strictly increased from ${formatNumber(last.min)} to ${formatNumber(h.min)}`);
+      return pointFailure(rule, 'histogram-min-increased', `minimum value strictly increased from ${formatNumber(last.min)} to ${formatNumber(h.min)}`);
     }
-    if (!sameType(last.max, h.max)) return fail('histogram-max-type-changed', `maximum value type changed: ${formatNumber(last.max)} vs ${formatNumber(h.max)}`);
+    if (!sameType(last.max, h.max)) return pointFailure(rule, 'histogram-max-type-changed', `maximum value type changed: ${formatNumber(last.max)} vs ${formatNumber(h.max)}`);
     if (numericValue(h.max) < numericValue(last.max)) {
-      return fail('histogram-max-decreased', `maximum value strictly decreased from ${formatNumber(last.max)} to ${formatNumber(h.max)}`);
+      return pointFailure(rule, 'histogram-max-decreased', `maximum value strictly decreased from ${formatNumber(last.max)} to ${formatNumber(h.max)}`);
     }
   }
   if (lastCount >= 2 && h.sumOfSquaredDeviations.float < last.sumOfSquaredDeviations.float) {
-    return fail('histogram-ssd-decreased', `sum of squared deviations decreased from ${formatNumber(last.sumOfSquaredDeviations)} to ${formatNumber(h.sumOfSquaredDeviations)}`);
+    return pointFailure(rule, 'histogram-ssd-decreased', `sum of squared deviations decreased from ${formatNumber(last.sumOfSquaredDeviations)} to ${formatNumber(h.sumOfSquaredDeviations)}`);
   }
   for (let b = 0; b < h.buckets.length; b++) {
     const was = last.buckets[b]!.samples;
     const now = h.buckets[b]!.samples;
-    if (was > now) return fail('histogram-bucket-decreased', `number of samples in bucket ${b} (0-based) decreased from ${String(was)} to ${String(now)}`);
+    if (was > now) return pointFailure(rule, 'histogram-bucket-decreased', `number of samples in bucket ${b} (0-based) decreased from ${String(was)} to ${String(now)}`);
   }
   return null;
 }
