@@ -4,7 +4,7 @@
 // socket at once (the Go server keeps reading abandoned calls; we do not).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { parseJson } from './prom-format-shim.js';
+import { parseJson } from '@org/metricserver-prom-format';
 import { JsonObjectScanner, LeadingGarbageError, isJsonWhitespace } from './scanner.js';
 import {
   UrpcClosedError,

@@ -9,7 +9,7 @@ import {
   decodeRegistration,
   type MetricRegistration,
   type Snapshot,
-} from './prom-format-shim.js';
+} from '@org/metricserver-prom-format';
 
 export const METHOD_EXPORT = 'Metrics.Export';
 export const METHOD_GET_REGISTERED = 'Metrics.GetRegisteredMetrics';

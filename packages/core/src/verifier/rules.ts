@@ -1,8 +1,8 @@
 // Registration validation (prometheus.md §5.1) and the per-metric lookup
 // tables the verifier consults for every data point. Built once per sandbox.
-import type { MetricMetadata, MetricRegistration, WireNumber } from '../urpc/prom-format-shim.js';
+import type { Histogram, MetricMetadata, MetricRegistration, WireNumber } from '@org/metricserver-prom-format';
 import { RegistrationError } from './errors.js';
-import { isInt64 } from './number.js';
+import { isModelInt64 } from './number.js';
 
 const PROCESS_METRIC_NAMES: ReadonlySet<string> = new Set([
   'process_cpu_seconds_total',
@@ -43,7 +43,7 @@ export interface MetricRule {
   readonly seenKeys: Set<string>;
   // Last accepted values per series key, written only by Verifier's commit step.
   readonly lastCounter: Map<string, WireNumber>;
-  readonly lastHistogram: Map<string, import('../urpc/prom-format-shim.js').Histogram>;
+  readonly lastHistogram: Map<string, Histogram>;
 }
 
 /** Validates `registration` and returns the lookup table by Prometheus name. Throws RegistrationError. */
@@ -95,7 +95,7 @@ function metadataProblem(m: MetricMetadata, name: string): string | null {
     const bounds = m.distributionBucketLowerBounds ?? [];
     const buckets = bounds.length + 1;
     if (buckets <= 1 || buckets > 256) return `unsupported number of buckets: ${buckets}`;
-    if (!bounds.every(isInt64)) return 'distribution bucket lower bounds must be 64-bit integers';
+    if (!bounds.every(isModelInt64)) return 'distribution bucket lower bounds must be 64-bit integers';
     return null;
   }
   return `invalid type: ${String(m.type)}`;

@@ -2,20 +2,21 @@
 // captured at sandbox creation and against the last accepted snapshot
 // (prometheus.md §5.2, rules in order). One Verifier per sandbox; its state is
 // owned by the caller's per-sandbox export queue (verify() itself is synchronous).
-import type { Data, Histogram, MetricRegistration, Snapshot, Timestamp, WireNumber } from '../urpc/prom-format-shim.js';
-import { VerifyRejection, type VerifyRejectionCode, type VerifyResult } from './errors.js';
 import {
   compareTimestamps,
-  formatNumber,
-  formatTimestamp,
-  isInteger,
-  isTimestamp,
-  isUint64,
+  formatGoTime,
   int64Equal,
-  numberProblem,
-  numericValue,
+  isInteger,
   sameType,
-} from './number.js';
+  type Data,
+  type Histogram,
+  type MetricRegistration,
+  type Snapshot,
+  type Timestamp,
+  type WireNumber,
+} from '@org/metricserver-prom-format';
+import { VerifyRejection, type VerifyRejectionCode, type VerifyResult } from './errors.js';
+import { formatNumber, isModelUint64, isTimestamp, numberProblem, numericValue } from './number.js';
 import { buildRules, type MetricRule } from './rules.js';
 
 /** Maximum age of an accepted snapshot relative to `now` (exactly this old is still accepted). */
@@ -57,11 +58,11 @@ export class Verifier {
 
     // 1-2: age against the server clock.
     if (compareTimestamps(when, now) > 0) {
-      return reject('future', `snapshot is from the future: it is from ${formatTimestamp(when)}, the server clock reads ${formatTimestamp(now)}; check the sandbox and host clocks`);
+      return reject('future', `snapshot is from the future: it is from ${formatGoTime(when)}, the server clock reads ${formatGoTime(now)}; check the sandbox and host clocks`);
     }
     const oldest: Timestamp = { seconds: now.seconds - MAX_SNAPSHOT_AGE_SECONDS, nanos: now.nanos };
     if (compareTimestamps(when, oldest) < 0) {
-      return reject('too-old', `snapshot is too old; it is from ${formatTimestamp(when)}, expected at least ${formatTimestamp(oldest)} (${MAX_SNAPSHOT_AGE_SECONDS}s from now)`);
+      return reject('too-old', `snapshot is too old; it is from ${formatGoTime(when)}, expected at least ${formatGoTime(oldest)} (${MAX_SNAPSHOT_AGE_SECONDS}s from now)`);
     }
 
     const data: readonly Data[] | null | undefined = snapshot.data;
@@ -79,7 +80,7 @@ export class Verifier {
 
     // 4: never backwards relative to the last accepted snapshot.
     if (this.lastWhen !== undefined && compareTimestamps(this.lastWhen, when) > 0) {
-      return reject('time-went-back', `consecutive snapshots are not chronologically ordered: last verified snapshot was exported at ${formatTimestamp(this.lastWhen)}, this one is from ${formatTimestamp(when)}`);
+      return reject('time-went-back', `consecutive snapshots are not chronologically ordered: last verified snapshot was exported at ${formatGoTime(this.lastWhen)}, this one is from ${formatGoTime(when)}`);
     }
 
     // 5: monotonicity against the remembered values.
@@ -213,7 +214,7 @@ function histogramProblem(h: Histogram): string | null {
     if (typeof bucket !== 'object' || bucket === null) return `histogram bucket ${b} is null`;
     const p = numberProblem(bucket.upperBound);
     if (p !== null) return `histogram bucket ${b} upper bound: ${p}`;
-    if (!isUint64(bucket.samples)) return `histogram bucket ${b} sample count is not an unsigned 64-bit integer`;
+    if (!isModelUint64(bucket.samples)) return `histogram bucket ${b} sample count is not an unsigned 64-bit integer`;
   }
   return null;
 }

@@ -8,7 +8,7 @@ import type {
   Snapshot,
   Timestamp,
   WireNumber,
-} from '../../src/urpc/prom-format-shim.js';
+} from '@org/metricserver-prom-format';
 
 export const int = (v: Int64): WireNumber => ({ int: v, float: 0 });
 export const flt = (v: number): WireNumber => ({ int: 0, float: v });

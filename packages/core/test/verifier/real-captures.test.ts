@@ -2,7 +2,7 @@
 // snapshots it exported verify OK with the server clock set near their `when`.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeExportResult, decodeRegistration, parseJson, type Snapshot } from '../../src/urpc/prom-format-shim.js';
+import { decodeExportResult, decodeRegistration, parseJson, type Snapshot } from '@org/metricserver-prom-format';
 import { Verifier } from '../../src/verifier/index.js';
 
 function wireResult(name: string): unknown {

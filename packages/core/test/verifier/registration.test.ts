@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseJson, decodeRegistration } from '../../src/urpc/prom-format-shim.js';
+import { parseJson, decodeRegistration } from '@org/metricserver-prom-format';
 import { RegistrationError, Verifier } from '../../src/verifier/index.js';
 import { DIST, T0, meta, registration, snap } from './helpers.js';
 

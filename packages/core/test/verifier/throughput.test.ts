@@ -2,7 +2,7 @@
 // The bound is generous (shared 2-core machine); it catches accidental
 // quadratic work or per-point heavy allocation, not small regressions.
 import { describe, expect, it } from 'vitest';
-import type { Data } from '../../src/urpc/prom-format-shim.js';
+import type { Data } from '@org/metricserver-prom-format';
 import { Verifier } from '../../src/verifier/index.js';
 import { at, int, meta, point, registration, snap } from './helpers.js';
 
