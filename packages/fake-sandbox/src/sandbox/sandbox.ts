@@ -263,17 +263,25 @@ export class FakeSandbox {
     else if (!want && c.accepting) await c.detach();
   }
 
+  /** Both fds of the listening socket are closed in the same tick, so no connection is queued in between. */
   private async closeListeners(): Promise<void> {
-    await this.control?.close();
+    const closing = this.control?.close();
     if (this.listenFd >= 0) closeFd(this.listenFd);
     this.listenFd = -1;
+    await closing;
   }
 
-  private async onProcessDeath(): Promise<void> {
-    if (this.statusValue === 'stopped' || this.statusValue === 'crashed') return;
-    this.statusValue = 'crashed';
-    this.bootAbort.abort();
-    await this.closeListeners();
+  /** Set once the process died; crash() and the exit watcher share it. */
+  private death: Promise<void> | null = null;
+
+  private onProcessDeath(): Promise<void> {
+    if (this.statusValue === 'stopped') return Promise.resolve();
+    if (!this.death) {
+      this.statusValue = 'crashed';
+      this.bootAbort.abort();
+      this.death = this.closeListeners();
+    }
+    return this.death;
   }
 
   private writeState(cid: string, status: 'created' | 'running', sub?: SubcontainerOptions): void {
@@ -300,6 +308,7 @@ export class FakeSandbox {
         uid: (isRoot ? this.opts.uid : sub.uid) ?? 0,
         capabilities: (isRoot ? this.opts.capabilities : sub.capabilities) ?? DEFAULT_CAPABILITIES,
         annotations,
+        cgroupsPath: isRoot ? `/${this.id}` : undefined,
       },
       sandbox: {
         sandboxId: this.id,

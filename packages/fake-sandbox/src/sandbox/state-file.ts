@@ -21,6 +21,8 @@ export interface ContainerSpecOptions {
   readonly uid: number;
   readonly capabilities: Capabilities;
   readonly annotations: Readonly<Record<string, string>> | undefined;
+  /** Set for root containers only; runsc leaves it out of subcontainer specs. */
+  readonly cgroupsPath: string | undefined;
 }
 
 /** The `sandbox` object; subcontainers carry a copy of the root's, taken at their creation. */
@@ -100,7 +102,7 @@ function specObject(o: StateFileOptions): Record<string, unknown> {
   spec.linux = {
     uidMappings: [{ containerID: 0, hostID: 0, size: 4294967295 }],
     gidMappings: [{ containerID: 0, hostID: 0, size: 4294967295 }],
-    cgroupsPath: `/${o.sandbox.sandboxId}`,
+    ...(o.spec.cgroupsPath === undefined ? {} : { cgroupsPath: o.spec.cgroupsPath }),
     namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }],
   };
   return spec;
