@@ -1,0 +1,43 @@
+// The port between scrape orchestration and the runsc side. The production
+// implementation (core-backend.ts) wraps core's SandboxRegistry; tests can
+// substitute their own to pin down timing and ordering.
+
+import type { Labels, Snapshot } from '@org/metricserver-prom-format';
+import type { Re2Matcher } from './filters.js';
+
+/** What a loaded sandbox contributes to the meta metrics; immutable. */
+export interface SandboxMeta {
+  /** `sandbox_metadata` labels, verbatim (empty values kept). */
+  readonly metricMetadata: Labels;
+  /** Trimmed capability names (`NET_RAW`), ascending by number. */
+  readonly capabilities: readonly string[];
+  /** `spec_metadata` labels (hasuid0, ociversion, ...). */
+  readonly specMetadata: Labels;
+  readonly creationTimeSeconds: number;
+}
+
+export interface ScrapeTarget {
+  readonly id: string;
+  /** Extra labels on every series of this sandbox (sandbox, iteration, pod_name, namespace_name). */
+  readonly labels: Labels;
+  /** undefined when the sandbox could not be loaded: then it is "not running" and never queried. */
+  readonly meta: SandboxMeta | undefined;
+  /**
+   * Exports, re-checks the filter on returned names and verifies the snapshot.
+   * Rejects with an operator-readable error. The caller serialises calls per target.
+   */
+  exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot>;
+  /** Liveness of the sandbox process (kill(pid, 0)), asked after the query. */
+  isRunning(): boolean;
+}
+
+export interface ScrapeBackend {
+  /** One discovery pass; concurrent calls join the running one. Never rejects. */
+  refresh(): Promise<void>;
+  /** The served sandboxes, as an array snapshot (the caller may reorder it). */
+  targets(): ScrapeTarget[];
+  /** `num_sandboxes_total`: sandboxes ever registered by discovery. */
+  totalSandboxes(): number;
+  /** Stops discovery (shutdown): later refresh() calls do nothing. */
+  stop(): void;
+}

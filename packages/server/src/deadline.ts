@@ -1,0 +1,59 @@
+// Deadlines as AbortSignals with explicit disposal (no timers or listeners left
+// behind per sandbox per scrape), and racing a promise against one.
+
+export class DeadlineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadlineError';
+  }
+}
+
+export interface Deadline {
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/** A signal aborted after `ms` (reason: DeadlineError(what)) or when `parent` aborts (its reason). */
+export function deadline(parent: AbortSignal, ms: number, what: string): Deadline {
+  const c = new AbortController();
+  if (parent.aborted) {
+    c.abort(parent.reason);
+    return { signal: c.signal, dispose: () => {} };
+  }
+  const onParent = (): void => c.abort(parent.reason);
+  parent.addEventListener('abort', onParent, { once: true });
+  const timer = setTimeout(() => c.abort(new DeadlineError(what)), Math.max(0, ms));
+  return {
+    signal: c.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      parent.removeEventListener('abort', onParent);
+    },
+  };
+}
+
+/** Settles like `p`, or rejects with the signal's reason as soon as it aborts. */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {}); // its rejection is no longer anyone's business
+    return Promise.reject(asError(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(asError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(asError(e));
+      },
+    );
+  });
+}
+
+export function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}

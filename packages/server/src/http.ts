@@ -1,0 +1,177 @@
+// The HTTP layer on node:http: canonical-path redirects, the request wrapper
+// (one structured log line per request, 500 instead of a crash), the in-flight
+// tracker shutdown waits on, and the transport timeouts against slow clients.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from './log.js';
+import { UrlEscapeError, cleanPath, escapePath, splitTarget, unescape } from './url.js';
+
+export interface RequestInfo {
+  readonly method: string;
+  /** Decoded, canonical path (what was routed). */
+  readonly path: string;
+  /** Raw query string (still escaped). */
+  readonly rawQuery: string;
+  /** Aborted when the client goes away or shutdown gives up waiting. */
+  readonly signal: AbortSignal;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, info: RequestInfo) => Promise<void> | void;
+
+export const TEXT_PLAIN = 'text/plain; charset=utf-8';
+
+/** Go's http.Error: status, text/plain, nosniff, message + "\n". */
+export function sendError(res: ServerResponse, status: number, message: string, extraHeaders?: Record<string, string>): void {
+  const body = `${message}\n`;
+  res.writeHead(status, {
+    'Content-Type': TEXT_PLAIN,
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(body),
+    ...extraHeaders,
+  });
+  res.end(body);
+}
+
+export function sendBody(res: ServerResponse, status: number, body: string, contentType: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/**
+ * Requests in flight. Owned by the request listener (adds on entry, removes on
+ * response close); shutdown only reads `size`/`idle()` and calls `abortAll()`.
+ */
+export class InFlight {
+  private readonly active = new Set<AbortController>();
+  private waiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.active.size;
+  }
+
+  add(c: AbortController): void {
+    this.active.add(c);
+  }
+
+  delete(c: AbortController): void {
+    this.active.delete(c);
+    if (this.active.size === 0) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  idle(): Promise<void> {
+    if (this.active.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  abortAll(reason: string): void {
+    for (const c of this.active) c.abort(new Error(reason));
+  }
+}
+
+export interface HttpAppOptions {
+  readonly log: Logger;
+  readonly route: (path: string) => Handler;
+  readonly inFlight: InFlight;
+}
+
+export function createRequestListener(opts: HttpAppOptions): http.RequestListener {
+  const { log, route, inFlight } = opts;
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const method = req.method ?? 'GET';
+    const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
+    const controller = new AbortController();
+    inFlight.add(controller);
+    let loggedPath = rawPath;
+    res.once('close', () => {
+      inFlight.delete(controller);
+      if (!res.writableFinished) controller.abort(new Error('client went away'));
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info('request', {
+        method,
+        path: loggedPath,
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 10) / 10,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      });
+    });
+    let path: string;
+    try {
+      path = unescape(rawPath, false);
+    } catch (err) {
+      sendError(res, 400, `400 Bad Request: ${(err as UrlEscapeError).message}`);
+      return;
+    }
+    loggedPath = path;
+    const cleaned = cleanPath(path);
+    if (cleaned !== path) {
+      const location = escapePath(cleaned) + (rawQuery === '' ? '' : `?${rawQuery}`);
+      const body = method === 'GET' || method === 'HEAD' ? `<a href="${location.replace(/"/g, '&quot;')}">Moved Permanently</a>.\n\n` : '';
+      res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const info: RequestInfo = { method, path, rawQuery, signal: controller.signal };
+    let result: Promise<void> | void;
+    try {
+      result = route(path)(req, res, info);
+    } catch (err) {
+      onHandlerError(err);
+      return;
+    }
+    if (result) result.catch(onHandlerError);
+
+    function onHandlerError(err: unknown): void {
+      log.error('handler failed', {
+        method,
+        path,
+        error: err instanceof Error ? err.message : String(err),
+        stack: err instanceof Error ? err.stack : undefined,
+      });
+      if (!res.headersSent) sendError(res, 500, 'internal server error');
+      else res.destroy(); // a cut body is the honest signal once headers are out
+    }
+  };
+}
+
+/** Transport limits (Go: 60 s read and write timeouts). */
+export const HTTP_LIMITS = {
+  /** Slowloris: the whole header block must arrive within 10 s. */
+  headersTimeoutMs: 10_000,
+  /** The whole request (headers + body) within 60 s, as Go's read timeout. */
+  requestTimeoutMs: 60_000,
+  /** Idle keep-alive connections close after 30 s (Prometheus reconnects cheaply). */
+  keepAliveTimeoutMs: 30_000,
+  /**
+   * Socket inactivity (no bytes either way) kills a connection after 75 s: bounds a
+   * client that stops reading; above the CPU profile's 60 s silence.
+   */
+  socketTimeoutMs: 75_000,
+  /** Connections beyond this are refused by the kernel backlog / closed at once. */
+  maxConnections: 1024,
+} as const;
+
+export function createHttpServer(listener: http.RequestListener): http.Server {
+  const server = http.createServer(
+    {
+      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+      maxHeaderSize: 16 * 1024,
+    },
+    listener,
+  );
+  server.timeout = HTTP_LIMITS.socketTimeoutMs;
+  server.maxConnections = HTTP_LIMITS.maxConnections;
+  // A malformed request never reaches a handler: answer 400 and close.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && err.code !== 'ECONNRESET') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
+    } else socket.destroy();
+  });
+  return server;
+}

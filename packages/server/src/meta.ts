@@ -1,0 +1,91 @@
+// The server's own metrics (spec §5.6.1-5.6.3): per-sandbox meta series plus
+// the three counts, rendered with prefix `<exporter-prefix>meta_`, and
+// process_start_time_seconds, rendered with no prefix at all.
+// Per sandbox per scrape: Metric objects and constant numbers are shared; only
+// the label maps and Data records are allocated.
+
+import { MetricType } from '@org/metricserver-prom-format';
+import type { Data, Labels, Metric, Snapshot, Timestamp, WireNumber } from '@org/metricserver-prom-format';
+import type { SandboxMeta } from './backend.js';
+import type { Re2Matcher } from './filters.js';
+
+const gauge = (name: string, help: string): Metric => ({ name, type: MetricType.Gauge, help });
+
+export const META = {
+  sandboxPresence: gauge('sandbox_presence', 'Boolean metric set to 1 for each known sandbox.'),
+  sandboxRunning: gauge('sandbox_running', 'Boolean metric set to 1 for each running sandbox.'),
+  sandboxMetadata: gauge('sandbox_metadata', 'Key-value pairs about per-sandbox metadata.'),
+  sandboxCapabilities: gauge('sandbox_capabilities', 'Linux capabilities added within containers of the sandbox.'),
+  specMetadata: gauge('spec_metadata', 'Key-value pairs about OCI spec metadata.'),
+  sandboxCreationTime: gauge('sandbox_creation_time_seconds', 'When the sandbox was created, as a unix timestamp in seconds.'),
+  numRunning: gauge('num_sandboxes_running', 'Number of sandboxes running at present.'),
+  numBroken: gauge('num_sandboxes_broken_metrics', 'Number of sandboxes from which we cannot export metrics.'),
+  numTotal: { name: 'num_sandboxes_total', type: MetricType.Counter, help: 'Counter of sandboxes that have ever been started.' } as Metric,
+  processStart: gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.'),
+} as const;
+
+const ONE: WireNumber = { int: 1, float: 0 };
+const ZERO: WireNumber = { int: 0, float: 0 };
+const int = (v: number): WireNumber => (v === 0 ? ZERO : { int: v, float: 0 });
+const float = (v: number): WireNumber => (v === 0 ? ZERO : { int: 0, float: v });
+const EMPTY: Labels = Object.freeze({});
+
+/**
+ * Merges a point's own labels with the sandbox's identity labels (runsc's
+ * "external labels"). Identity labels win on a clash: runsc would emit a
+ * duplicate label there, which Prometheus rejects.
+ */
+function withIdentity(point: Labels, identity: Labels): Labels {
+  for (const _ in point) return { ...point, ...identity };
+  return identity;
+}
+
+/** Collects the meta snapshot of one scrape; owned by that scrape (results are added in completion order). */
+export class MetaSnapshotBuilder {
+  private readonly data: Data[] = [];
+  running = 0;
+  broken = 0;
+
+  constructor(
+    private readonly capabilityFilter: Re2Matcher | undefined,
+  ) {}
+
+  /** One sandbox's result: `exported` is true when its snapshot passed every check. */
+  addSandbox(identity: Labels, meta: SandboxMeta | undefined, running: boolean, exported: boolean): void {
+    const d = this.data;
+    d.push({ metric: META.sandboxPresence, labels: identity, number: ONE });
+    d.push({ metric: META.sandboxRunning, labels: identity, number: running ? ONE : ZERO });
+    if (running) this.running++;
+    if (!exported || meta === undefined) {
+      if (running && meta !== undefined) this.broken++;
+      return;
+    }
+    d.push({ metric: META.sandboxMetadata, labels: withIdentity(meta.metricMetadata, identity), number: ONE });
+    for (const cap of meta.capabilities) {
+      if (this.capabilityFilter && !capabilityMatches(this.capabilityFilter, cap)) continue;
+      d.push({ metric: META.sandboxCapabilities, labels: withIdentity({ capability: cap }, identity), number: ONE });
+    }
+    d.push({ metric: META.specMetadata, labels: withIdentity(meta.specMetadata, identity), number: ONE });
+    d.push({ metric: META.sandboxCreationTime, labels: identity, number: float(meta.creationTimeSeconds) });
+  }
+
+  /** The meta snapshot with the three counts appended. */
+  finish(when: Timestamp, totalSandboxes: number): Snapshot {
+    this.data.push(
+      { metric: META.numRunning, labels: EMPTY, number: int(this.running) },
+      { metric: META.numBroken, labels: EMPTY, number: int(this.broken) },
+      { metric: META.numTotal, labels: EMPTY, number: int(totalSandboxes) },
+    );
+    return { when, data: this.data };
+  }
+}
+
+/** The filter matches the full name (`CAP_NET_RAW`) or the trimmed one (`NET_RAW`). */
+export function capabilityMatches(filter: Re2Matcher, trimmed: string): boolean {
+  if (filter.test(trimmed)) return true;
+  return trimmed !== 'UNKNOWN' && filter.test(`CAP_${trimmed}`);
+}
+
+export function processSnapshot(startTimeSeconds: number, when: Timestamp): Snapshot {
+  return { when, data: [{ metric: META.processStart, labels: EMPTY, number: float(startTimeSeconds) }] };
+}

@@ -1,0 +1,77 @@
+// `/metrics`: filter validation (RE2, metrics filter first, exact 400 bodies),
+// the concurrent-scrape cap, the scrape, and the streamed exposition.
+
+import { ExpositionWriter } from '@org/metricserver-prom-format';
+import type { Handler } from '../http.js';
+import { sendError } from '../http.js';
+import { compileRe2 } from '../filters.js';
+import type { AppState } from '../state.js';
+import { firstValue, parseQuery } from '../url.js';
+
+/**
+ * Prometheus text format 0.0.4 (Go's sniffing gives `text/plain; charset=utf-8`;
+ * the version parameter is what Prometheus itself expects and sends back).
+ */
+export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export const METRICS_FILTER_PARAM = 'runsc-sandbox-metrics-filter';
+export const CAPABILITY_FILTER_PARAM = 'runsc-capability-filter';
+
+export function metricsHandler(app: AppState): Handler {
+  // Scrapes in progress; only this closure changes it (incremented before the
+  // first await, decremented in finally).
+  let active = 0;
+  // Writers keep a reusable buffer but serialise their calls: one per concurrent scrape.
+  const idleWriters: ExpositionWriter[] = [];
+
+  return async (_req, res, info) => {
+    // Go reads r.URL.Query(): malformed pairs are dropped silently.
+    const query = parseQuery(info.rawQuery);
+    const metricsFilter = firstValue(query, METRICS_FILTER_PARAM);
+    const capabilityFilter = firstValue(query, CAPABILITY_FILTER_PARAM);
+    const metricsMatcher = metricsFilter === '' ? undefined : compileRe2(metricsFilter);
+    if (metricsFilter !== '' && metricsMatcher === undefined) {
+      return sendError(res, 400, 'provided metric filter is not a valid regular expression');
+    }
+    const capabilityMatcher = capabilityFilter === '' ? undefined : compileRe2(capabilityFilter);
+    if (capabilityFilter !== '' && capabilityMatcher === undefined) {
+      return sendError(res, 400, 'provided capability filter is not a valid regular expression');
+    }
+    if (active >= app.config.maxConcurrentScrapes) {
+      return sendError(res, 429, `too many concurrent scrapes (limit ${app.config.maxConcurrentScrapes}); retry later`, {
+        'Retry-After': '1',
+      });
+    }
+    active++;
+    const writer = idleWriters.pop() ?? new ExpositionWriter();
+    try {
+      const outcome = await app.scraper.scrape({ metricsFilter, metricsMatcher, capabilityMatcher }, info.signal);
+      if (info.signal.aborted) return; // the client is gone: nothing to send to
+      res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE });
+      let skipped = 0;
+      let firstSkip = '';
+      try {
+        await writer.write(
+          res,
+          {
+            commentHeader: outcome.commentHeader,
+            metricsWritten: new Set(),
+            onSkip: (s) => {
+              if (skipped++ === 0) firstSkip = `${s.metric}: ${s.reason}`;
+            },
+          },
+          outcome.snapshots,
+        );
+        res.end();
+      } catch (err) {
+        // Headers are out: a cut body is all we can say; the client probably left.
+        app.log.warn('metrics response cut short', { error: err instanceof Error ? err.message : String(err) });
+        res.destroy();
+      }
+      if (skipped > 0) app.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
+    } finally {
+      idleWriters.push(writer);
+      active--;
+    }
+  };
+}

@@ -1,0 +1,141 @@
+// One /metrics scrape (spec §5.6): refresh discovery, query every served sandbox
+// concurrently in a fresh random order with a per-sandbox deadline, all under
+// the scrape deadline, then hand the snapshots (sandboxes + meta + process) to
+// the writer. A sandbox's failure stays with that sandbox.
+
+import { randomInt } from 'node:crypto';
+import { nowTimestamp } from '@org/metricserver-prom-format';
+import type { Snapshot, SnapshotExport } from '@org/metricserver-prom-format';
+import type { ScrapeBackend, ScrapeTarget } from './backend.js';
+import { asError, deadline, raceAbort } from './deadline.js';
+import type { Re2Matcher } from './filters.js';
+import { goQuote } from './goquote.js';
+import type { Logger } from './log.js';
+import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
+import { KeyedQueue } from './queue.js';
+
+export interface ScrapeRequest {
+  /** The metrics filter as given ('' = none). */
+  readonly metricsFilter: string;
+  readonly metricsMatcher: Re2Matcher | undefined;
+  readonly capabilityMatcher: Re2Matcher | undefined;
+}
+
+export interface ScrapeOutcome {
+  readonly commentHeader: string;
+  /** Meta first, then process, then sandboxes in completion order. */
+  readonly snapshots: SnapshotExport[];
+}
+
+export interface ScraperOptions {
+  readonly root: string;
+  readonly exporterPrefix: string;
+  readonly perSandboxTimeoutMs: number;
+  readonly scrapeConcurrency: number;
+  readonly scrapeDeadlineMs: number;
+  /** process_start_time_seconds. */
+  readonly startTimeSeconds: number;
+  readonly log: Logger;
+}
+
+const NOT_LOADED = new Error('sandbox could not be loaded');
+
+export class Scraper {
+  private readonly queue = new KeyedQueue<ScrapeTarget>();
+  /**
+   * Last logged export error per sandbox id, so a broken sandbox is logged once
+   * per change of error, not once per scrape. Written only in the synchronous
+   * result handling of scrapes (no await between read and write).
+   */
+  private readonly lastError = new Map<string, string>();
+
+  constructor(
+    private readonly backend: ScrapeBackend,
+    private readonly opts: ScraperOptions,
+  ) {}
+
+  async scrape(req: ScrapeRequest, clientSignal: AbortSignal): Promise<ScrapeOutcome> {
+    const o = this.opts;
+    const deadlineAt = Date.now() + o.scrapeDeadlineMs;
+    const whole = deadline(clientSignal, o.scrapeDeadlineMs, `scrape deadline of ${o.scrapeDeadlineMs} ms exceeded`);
+    try {
+      await raceAbort(this.backend.refresh(), whole.signal).catch((e: unknown) => {
+        o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
+      });
+      const targets = this.backend.targets();
+      shuffle(targets);
+      const meta = new MetaSnapshotBuilder(req.capabilityMatcher);
+      const metaWhen = nowTimestamp();
+      const sandboxSnapshots: SnapshotExport[] = [];
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < targets.length) {
+          const t = targets[next++] as ScrapeTarget;
+          const result = await this.queryOne(t, req, whole.signal, deadlineAt);
+          // Synchronous from here: results of concurrent workers never interleave.
+          const running = t.meta !== undefined && t.isRunning();
+          const ok = !(result instanceof Error);
+          meta.addSandbox(t.labels, t.meta, running, ok);
+          if (ok) {
+            sandboxSnapshots.push({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels });
+            this.noteSuccess(t.id);
+          } else if (running) this.noteError(t.id, result.message);
+        }
+      };
+      const workers: Promise<void>[] = [];
+      for (let i = 0; i < Math.min(o.scrapeConcurrency, targets.length); i++) workers.push(worker());
+      await Promise.all(workers);
+      this.pruneErrors(targets);
+      const snapshots: SnapshotExport[] = [
+        { snapshot: meta.finish(metaWhen, this.backend.totalSandboxes()), exporterPrefix: `${o.exporterPrefix}meta_`, extraLabels: {} },
+        { snapshot: processSnapshot(o.startTimeSeconds, nowTimestamp()), exporterPrefix: '', extraLabels: {} },
+        ...sandboxSnapshots,
+      ];
+      let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
+      if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
+      return { commentHeader: header, snapshots };
+    } finally {
+      whole.dispose();
+    }
+  }
+
+  /** The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects. */
+  private async queryOne(t: ScrapeTarget, req: ScrapeRequest, scrape: AbortSignal, deadlineAt: number): Promise<Snapshot | Error> {
+    if (t.meta === undefined) return NOT_LOADED;
+    const budget = Math.min(this.opts.perSandboxTimeoutMs, deadlineAt - Date.now());
+    const d = deadline(scrape, budget, `no verified answer within the per-sandbox deadline of ${budget} ms`);
+    try {
+      return await this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
+    } catch (e) {
+      return asError(e);
+    } finally {
+      d.dispose();
+    }
+  }
+
+  private noteError(id: string, message: string): void {
+    if (this.lastError.get(id) === message) return;
+    this.lastError.set(id, message);
+    this.opts.log.warn('Could not export metrics from sandbox', { sandbox: id, error: message });
+  }
+
+  private noteSuccess(id: string): void {
+    if (this.lastError.delete(id)) this.opts.log.info('Sandbox exports metrics again', { sandbox: id });
+  }
+
+  private pruneErrors(served: readonly ScrapeTarget[]): void {
+    if (this.lastError.size === 0) return;
+    const ids = new Set(served.map((t) => t.id));
+    for (const id of this.lastError.keys()) if (!ids.has(id)) this.lastError.delete(id);
+  }
+}
+
+/** Fisher-Yates with crypto randomness: a fresh uniform order per scrape is the fairness rule. */
+export function shuffle<T>(a: T[]): void {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    const tmp = a[i] as T;
+    a[i] = a[j] as T;
+    a[j] = tmp;
+  }
+}

@@ -1,0 +1,1 @@
+export { expectPromtoolAccepts, promtoolCheck } from '../../../../test-support/promtool.js';
