@@ -1,5 +1,6 @@
 import { linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import koffi from 'koffi';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -222,5 +223,43 @@ describe('callUrpc', () => {
     const e = await expectUrpcError(callUrpc(dead, 'M.N', null), UrpcConnectError);
     expect(e.code).toBe('ECONNREFUSED');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reports a full listen backlog (sandbox not accepting) as UrpcConnectError EAGAIN at once, without retrying', async () => {
+    // A listening socket that never accepts, made with libc directly (a node server always accepts).
+    const libc = koffi.load('libc.so.6');
+    const socketFn = libc.func('int socket(int, int, int)');
+    const bindFn = libc.func('int bind(int, const void *, uint32_t)');
+    const listenFn = libc.func('int listen(int, int)');
+    const closeFn = libc.func('int close(int)');
+    const dir = makeTmpDir();
+    const path = join(dir, 'full.sock');
+    const fd = socketFn(1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0) as number;
+    const filler: net.Socket[] = [];
+    try {
+      const addr = Buffer.alloc(110);
+      addr.writeUInt16LE(1, 0);
+      addr.write(path, 2);
+      expect(bindFn(fd, addr, addr.length)).toBe(0);
+      expect(listenFn(fd, 0)).toBe(0);
+      // Fill the backlog until the kernel refuses with EAGAIN.
+      for (let i = 0; i < 8; i++) {
+        const s = net.createConnection({ path });
+        filler.push(s);
+        const r = await new Promise<string>((res) => {
+          s.on('connect', () => res('connected'));
+          s.on('error', (e: NodeJS.ErrnoException) => res(e.code ?? 'error'));
+        });
+        if (r === 'EAGAIN') break;
+      }
+      const started = performance.now();
+      const e = await expectUrpcError(callUrpc(path, 'M.N', null, { timeoutMs: 20_000 }), UrpcConnectError);
+      expect(e.code).toBe('EAGAIN');
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const s of filler) s.destroy();
+      closeFn(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
