@@ -57,7 +57,7 @@ export class MetricSource {
         gauge: false,
         base: prng.int(1, 5000),
         ratePerSec: prng.next() < 0.5 ? 0 : prng.next() * 50,
-        startAfterSec: i < 20 ? 0 : prng.int(0, 30),
+        startAfterSec: i < 28 || prng.next() < 0.7 ? 0 : prng.int(1, 30),
       });
     });
     for (const m of fielded) {
