@@ -23,8 +23,9 @@ let libc: Libc | Error | undefined;
 function loadLibc(): Libc | Error {
   if (libc !== undefined) return libc;
   try {
-    // `require` exists in the CJS build; the ESM build derives one from its own URL.
-    const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+    // Resolve koffi from this file: __filename in the CJS build, import.meta.url in ESM
+    // (bundlers replace a bare `require` in ESM output with a stub that throws).
+    const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
     const koffi = req('koffi') as {
       load(name: string): { func(sig: string): FlockFn };
       errno(): number;
