@@ -15,7 +15,7 @@ export function promtoolCheck(text: string | Buffer): PromtoolVerdict {
     throw new Error(`promtool could not run (${res.error.message}); install Debian's prometheus package`);
   }
   const output = `${res.stdout}${res.stderr}`;
-  const ok = (res.status === 0 || res.status === 3) && !/error/i.test(output);
+  const ok = (res.status === 0 || res.status === 3) && !/\berror\b/i.test(output);
   return { ok, status: res.status, output };
 }
 
