@@ -60,7 +60,10 @@ export function re2FilterCacheSize(): number {
   return cache.size;
 }
 
-/** Capability filter rule: matches the full name (`CAP_NET_RAW`) or the trimmed one (`NET_RAW`). */
+/**
+ * Capability filter rule: matches the full name (`CAP_NET_RAW`) or the trimmed one (`NET_RAW`).
+ * Per capability per sandbox per scrape: allocates the `CAP_` string only when the trimmed form misses.
+ */
 export function capabilityFilterMatches(filter: Re2Filter, trimmedName: string): boolean {
   return filter.test(trimmedName) || filter.test(`CAP_${trimmedName}`);
 }

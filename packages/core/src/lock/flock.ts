@@ -17,28 +17,30 @@ interface Libc {
   readonly errno: () => number;
 }
 
-// Loaded once, on first use, so importing core never requires the native module.
-let libc: Libc | Error | undefined;
+/** The part of koffi we use (injectable so the "cannot load" path is testable). */
+export interface KoffiLike {
+  load(name: string): { func(signature: string): FlockFn };
+  errno(): number;
+}
 
-function loadLibc(): Libc | Error {
-  if (libc !== undefined) return libc;
+function requireKoffi(): KoffiLike {
+  // Resolve koffi from this file: __filename in the CJS build, import.meta.url in ESM
+  // (bundlers replace a bare `require` in ESM output with a stub that throws).
+  const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+  return req('koffi') as KoffiLike;
+}
+
+function loadLibc(loadKoffi: () => KoffiLike): Libc | Error {
   try {
-    // Resolve koffi from this file: __filename in the CJS build, import.meta.url in ESM
-    // (bundlers replace a bare `require` in ESM output with a stub that throws).
-    const req = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
-    const koffi = req('koffi') as {
-      load(name: string): { func(sig: string): FlockFn };
-      errno(): number;
-    };
+    const koffi = loadKoffi();
     const lib = koffi.load('libc.so.6');
-    libc = { flock: lib.func('int flock(int fd, int operation)'), errno: () => koffi.errno() };
+    return { flock: lib.func('int flock(int fd, int operation)'), errno: () => koffi.errno() };
   } catch (e) {
-    libc = new Error(
+    return new Error(
       `flock(2) is unavailable: cannot load koffi or libc.so.6 (${(e as Error).message}); ` +
         'runsc-compatible locking needs Linux/glibc and the koffi package installed',
     );
   }
-  return libc;
 }
 
 /** flock with EINTR retried; returns 0 or the errno. */
@@ -71,23 +73,34 @@ class FlockHandle implements LockHandle {
   }
 }
 
-/** Production locker. Synchronous: open + non-blocking flock never wait on another process. */
-export const flockLocker: StateLocker = {
-  tryLock(lockPath: string): LockHandle | 'locked' {
-    const lib = loadLibc();
-    if (lib instanceof Error) throw new LockError(lockPath, lib.message, 'ENOKOFFI');
-    let fd: number;
-    try {
-      // libuv adds O_CLOEXEC itself.
-      fd = openSync(lockPath, constants.O_RDONLY | constants.O_CREAT, 0o600);
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new LockError(lockPath, err.message, err.code);
-    }
-    const errno = flockErrno(lib, fd, LOCK_EX | LOCK_NB);
-    if (errno === 0) return new FlockHandle(lib, fd);
-    closeSync(fd);
-    if (errno === EWOULDBLOCK) return 'locked';
-    throw new LockError(lockPath, `flock(LOCK_EX|LOCK_NB) failed with errno ${errno}`, `errno${errno}`);
-  },
-};
+/**
+ * A flock(2) locker. koffi and libc are loaded on first use (importing core never needs the
+ * native module); a load failure is remembered and every tryLock throws a `LockError` saying so.
+ * Synchronous: open + non-blocking flock never wait on another process.
+ */
+export function createFlockLocker(loadKoffi: () => KoffiLike = requireKoffi): StateLocker {
+  let libc: Libc | Error | undefined; // set once, by the first tryLock
+  return {
+    tryLock(lockPath: string): LockHandle | 'locked' {
+      libc ??= loadLibc(loadKoffi);
+      const lib = libc;
+      if (lib instanceof Error) throw new LockError(lockPath, lib.message, 'ENOKOFFI');
+      let fd: number;
+      try {
+        // libuv adds O_CLOEXEC itself.
+        fd = openSync(lockPath, constants.O_RDONLY | constants.O_CREAT, 0o600);
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw new LockError(lockPath, err.message, err.code);
+      }
+      const errno = flockErrno(lib, fd, LOCK_EX | LOCK_NB);
+      if (errno === 0) return new FlockHandle(lib, fd);
+      closeSync(fd);
+      if (errno === EWOULDBLOCK) return 'locked';
+      throw new LockError(lockPath, `flock(LOCK_EX|LOCK_NB) failed with errno ${errno}`, `errno${errno}`);
+    },
+  };
+}
+
+/** The production locker (koffi + libc.so.6). */
+export const flockLocker: StateLocker = createFlockLocker();

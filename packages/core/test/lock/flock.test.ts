@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockBusyError, LockError, flockLocker, readStateLocked } from '../../src/lock/index.js';
+import { LockBusyError, LockError, createFlockLocker, flockLocker, readStateLocked } from '../../src/lock/index.js';
 import { StateFileMissingError } from '../../src/discovery/index.js';
 
 let dir: string;
@@ -86,6 +86,28 @@ describe('flockLocker', () => {
     expect(a).not.toBe('locked');
     expect(flockLocker.tryLock(file)).toBe('locked');
     (a as Exclude<typeof a, 'locked'>).release();
+  });
+
+  it('fails with a clear LockError when koffi cannot be loaded, without touching the file', () => {
+    let loads = 0;
+    const locker = createFlockLocker(() => {
+      loads++;
+      throw new Error("Cannot find module 'koffi'");
+    });
+    const file = join(dir, 'k.lock');
+    for (let i = 0; i < 2; i++) {
+      let err: unknown;
+      try {
+        locker.tryLock(file);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LockError);
+      expect((err as LockError).code).toBe('ENOKOFFI');
+      expect((err as Error).message).toContain("flock(2) is unavailable: cannot load koffi or libc.so.6 (Cannot find module 'koffi')");
+    }
+    expect(loads).toBe(1);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('throws a LockError when the lock file cannot be opened', () => {
