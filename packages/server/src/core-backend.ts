@@ -1,9 +1,104 @@
 // The production ScrapeBackend: core's SandboxRegistry (discovery, loading,
 // liveness) plus urpc export and per-sandbox verification.
-import type { ScrapeBackend } from './backend.js';
-import type { ResolvedConfig } from './config.js';
-import type { Logger } from './log.js';
 
-export function createCoreBackend(_config: ResolvedConfig, _log: Logger): ScrapeBackend {
-  throw new Error('core backend not wired yet');
+import {
+  type Logger as CoreLogger,
+  SandboxRegistry,
+  type SandboxView,
+  Verifier,
+  exportMetrics,
+  isProcessAlive,
+} from '@org/metricserver-core';
+import { type Labels, type Snapshot, nowTimestamp } from '@org/metricserver-prom-format';
+import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
+import type { ResolvedConfig } from './config.js';
+import type { Re2Matcher } from './filters.js';
+import type { Logger, LogFields } from './log.js';
+
+/**
+ * One served sandbox iteration: the registry's per-sandbox state. The object is
+ * stable for the iteration (the scrape queue is keyed by it); `view` is
+ * refreshed from the registry entry at every targets() call.
+ */
+class CoreTarget implements ScrapeTarget {
+  meta: SandboxMeta;
+  constructor(
+    public view: SandboxView,
+    private readonly verifier: Verifier,
+    private readonly maxResponseBytes: number,
+  ) {
+    this.meta = metaOf(view);
+  }
+
+  get id(): string {
+    return this.view.id;
+  }
+
+  get labels(): Labels {
+    return this.view.labels;
+  }
+
+  setView(view: SandboxView): void {
+    if (view === this.view) return;
+    this.view = view;
+    this.meta = metaOf(view);
+  }
+
+  async exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot> {
+    const snapshot = await exportMetrics(this.view.controlSocketPath, filter, {
+      signal,
+      maxResponseBytes: this.maxResponseBytes,
+      ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
+    });
+    const verdict = this.verifier.verify(snapshot, nowTimestamp());
+    if (!verdict.ok) throw new Error(verdict.reason.toString());
+    return snapshot;
+  }
+
+  isRunning(): boolean {
+    return isProcessAlive(this.view.pid);
+  }
+}
+
+function metaOf(view: SandboxView): SandboxMeta {
+  return {
+    metricMetadata: view.metricMetadata,
+    capabilities: view.capabilities,
+    specMetadata: view.specMetadata as unknown as Labels,
+    creationTimeSeconds: view.creationTimeSeconds,
+  };
+}
+
+function coreLogger(log: Logger): CoreLogger {
+  const fields = (f?: Readonly<Record<string, unknown>>): LogFields | undefined => {
+    if (!f) return undefined;
+    const out: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(f)) {
+      out[k] = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : String(v);
+    }
+    return out;
+  };
+  return { info: (m, f) => log.info(m, fields(f)), warn: (m, f) => log.warn(m, fields(f)) };
+}
+
+export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBackend {
+  const registry = new SandboxRegistry<CoreTarget>({
+    root: config.root,
+    serverAddress: config.address,
+    log: coreLogger(log),
+    // A registration the Verifier refuses is a load error: the sandbox is not served.
+    prepare: (view) => new CoreTarget(view, new Verifier(view.registration), config.maxResponseBytes),
+  });
+  return {
+    refresh: async () => {
+      await registry.refresh();
+    },
+    targets: () =>
+      registry.served().map((e) => {
+        e.state.setView(e.view);
+        return e.state;
+      }),
+    totalSandboxes: () => registry.totalRegistered,
+    stop: () => void registry.close(),
+  };
 }

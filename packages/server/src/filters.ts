@@ -1,29 +1,20 @@
-// RE2 filters (Go's regexp dialect) via re2js: linear time, so a hostile
-// pattern in a query string cannot pin the CPU. Matching is unanchored search.
+// RE2 filters (Go's regexp dialect, linear time) via core's cached compiler:
+// a hostile pattern in a query string cannot pin the CPU.
 
-import { RE2JS } from 're2js';
+import { FilterError, compileRe2Filter } from '@org/metricserver-core';
 
 export interface Re2Matcher {
   readonly pattern: string;
+  /** Unanchored search. */
   test(input: string): boolean;
 }
 
-// Last few compiled patterns: Prometheus sends the same filter on every scrape.
-const cache = new Map<string, Re2Matcher>();
-const CACHE_MAX = 16;
-
-/** Compiles an RE2 pattern, or returns undefined when RE2 rejects it. */
+/** Compiles an RE2 pattern, or returns undefined when RE2 rejects it (the caller answers 400). */
 export function compileRe2(pattern: string): Re2Matcher | undefined {
-  const hit = cache.get(pattern);
-  if (hit) return hit;
-  let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern);
-  } catch {
-    return undefined;
+    return compileRe2Filter(pattern);
+  } catch (e) {
+    if (e instanceof FilterError) return undefined;
+    throw e;
   }
-  const m: Re2Matcher = { pattern, test: (s) => re.test(s) };
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(pattern, m);
-  return m;
 }

@@ -1,0 +1,85 @@
+// The real backend (core's registry, urpc, verifier) against fake sandboxes.
+import { createFleet, type Fleet } from '@org/metricserver-fake-sandbox';
+import { describe, expect, it } from 'vitest';
+import { startMetricServer } from '../../src/index.js';
+import { memoryLogger } from '../../src/log.js';
+import { get } from '../support/http-client.js';
+import { expectPromtoolAccepts } from '../support/promtool.js';
+import { onCleanup, tempDir } from '../support/server.js';
+
+async function fleetAndServer(behaviours: Parameters<typeof createFleet>[0]['behaviours'], count: number, extra: { perSandboxTimeoutMs?: number } = {}) {
+  const root = tempDir('ms-fleet-');
+  // A unix socket address is known before binding, so sandboxes can name it.
+  const address = `${root}/metrics.sock`;
+  const fleet: Fleet = await createFleet({ root, metricServer: address, count, behaviours, hosts: 2 });
+  onCleanup(() => fleet.close());
+  const log = memoryLogger();
+  const handle = await startMetricServer({ root, metricServer: address, logger: log, ...extra });
+  onCleanup(() => handle.close('test over'));
+  return { root, fleet, handle, log, target: { socketPath: handle.address } };
+}
+
+const sample = (body: string, name: string): number => {
+  const m = new RegExp(`^${name} (\\S+) \\d+$`, 'm').exec(body);
+  if (!m) throw new Error(`no sample ${name} in:\n${body.slice(0, 3000)}`);
+  return Number(m[1]);
+};
+
+describe('scraping a fake fleet through core', () => {
+  it('serves honest sandboxes, counts stalled and lying ones as broken, within the per-sandbox bound', async () => {
+    const s = await fleetAndServer(
+      [
+        { behaviour: 'no-answer', count: 2 },
+        { behaviour: 'unregistered-metric', count: 1 },
+      ],
+      8,
+      { perSandboxTimeoutMs: 1500 },
+    );
+    const started = Date.now();
+    const res = await get(s.target, '/metrics');
+    const took = Date.now() - started;
+    expect(res.status).toBe(200);
+    expectPromtoolAccepts(res.body);
+    // Stalled sandboxes are waited for in parallel, once: one bound, not two.
+    expect(took).toBeLessThan(1500 + 2500);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_running')).toBe(8);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_broken_metrics')).toBe(3);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_total')).toBe(8);
+    const honest = s.fleet.sandboxes.slice(3);
+    for (const sb of honest) {
+      expect(res.body).toMatch(new RegExp(`runsc_meta_sandbox_creation_time_seconds\\{[^}]*sandbox="${sb.id}"`));
+    }
+    expect(res.body).toMatch(/^process_start_time_seconds \d+\.\d{6} \d+$/m);
+    // Broken sandboxes are logged once, not every scrape.
+    const second = await get(s.target, '/metrics');
+    expectPromtoolAccepts(second.body);
+    const warnings = s.log.records().filter((r) => r.msg === 'Could not export metrics from sandbox');
+    expect(new Set(warnings.map((w) => w.sandbox)).size).toBe(3);
+    expect(warnings.length).toBe(3);
+  });
+
+  it('applies a metrics filter end to end and drops a sandbox that ignores it', async () => {
+    const s = await fleetAndServer([{ behaviour: 'ignore-filter', count: 1 }], 3);
+    const res = await get(s.target, '/metrics?runsc-sandbox-metrics-filter=%5Enetstack_tcp_');
+    expect(res.status).toBe(200);
+    expectPromtoolAccepts(res.body);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_broken_metrics')).toBe(1);
+    const names = [...res.body.matchAll(/^runsc_([a-z_]+)[{ ]/gm)].map((m) => m[1] as string).filter((n) => !n.startsWith('meta_'));
+    expect(names.length).toBeGreaterThan(0);
+    for (const n of names) expect(n.startsWith('netstack_tcp_')).toBe(true);
+  });
+
+  it('serves sandboxes that appear after start-up and forgets crashed ones', async () => {
+    const s = await fleetAndServer([], 2);
+    const sb = await s.fleet.add();
+    const res = await get(s.target, '/metrics');
+    expectPromtoolAccepts(res.body);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_running')).toBe(3);
+    expect(res.body).toContain(`sandbox="${sb.id}"`);
+    await sb.crash();
+    const after = await get(s.target, '/metrics');
+    expectPromtoolAccepts(after.body);
+    expect(after.body).not.toContain(`sandbox="${sb.id}"`);
+    expect(sample(after.body, 'runsc_meta_num_sandboxes_running')).toBe(2);
+  });
+});
