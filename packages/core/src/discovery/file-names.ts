@@ -55,23 +55,33 @@ async function readRoot(fs: DiscoveryFs, root: string): Promise<string[]> {
   }
 }
 
-/**
- * Distinct sandbox IDs with at least one state file in `root`, sorted bytewise.
- * Throws `RootDirError` when the directory cannot be listed (Go's glob would silently
- * return nothing; the caller decides whether that means "root gone").
- */
-export async function listSandboxIds(fs: DiscoveryFs, root: string): Promise<string[]> {
-  const ids = new Set<string>();
-  for (const name of await readRoot(fs, root)) {
-    const parsed = parseStateFileName(name);
-    if (parsed !== undefined) ids.add(parsed.sandboxId);
-  }
-  return [...ids].sort(compareBytewise);
-}
-
 export interface ContainerFile extends StateFileName {
   /** Base name of the state file. */
   readonly stateFile: string;
+}
+
+/**
+ * Every state file runsc would list in `root`, sorted bytewise by name (glob order).
+ * Throws `RootDirError` when the directory cannot be listed (Go's glob would silently
+ * return nothing; the caller decides whether that means "root gone").
+ */
+export async function listStateFiles(fs: DiscoveryFs, root: string): Promise<ContainerFile[]> {
+  const out: ContainerFile[] = [];
+  for (const name of await readRoot(fs, root)) {
+    const parsed = parseStateFileName(name);
+    if (parsed !== undefined) out.push({ containerId: parsed.containerId, sandboxId: parsed.sandboxId, stateFile: name });
+  }
+  return out.sort((a, b) => compareBytewise(a.stateFile, b.stateFile));
+}
+
+/** Distinct sandbox IDs of a listing, sorted bytewise. */
+export function sandboxIdsOf(files: readonly ContainerFile[]): string[] {
+  return [...new Set(files.map((f) => f.sandboxId))].sort(compareBytewise);
+}
+
+/** Distinct sandbox IDs with at least one state file in `root`, sorted bytewise. Throws `RootDirError`. */
+export async function listSandboxIds(fs: DiscoveryFs, root: string): Promise<string[]> {
+  return sandboxIdsOf(await listStateFiles(fs, root));
 }
 
 /**
@@ -79,10 +89,5 @@ export interface ContainerFile extends StateFileName {
  * return those of `sandboxId` + anything), sorted bytewise by file name like a glob.
  */
 export async function listContainersOf(fs: DiscoveryFs, root: string, sandboxId: string): Promise<ContainerFile[]> {
-  const out: ContainerFile[] = [];
-  for (const name of await readRoot(fs, root)) {
-    const parsed = parseStateFileName(name);
-    if (parsed !== undefined && parsed.sandboxId === sandboxId) out.push({ ...parsed, stateFile: name });
-  }
-  return out.sort((a, b) => compareBytewise(a.stateFile, b.stateFile));
+  return (await listStateFiles(fs, root)).filter((f) => f.sandboxId === sandboxId);
 }

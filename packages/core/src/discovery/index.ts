@@ -7,6 +7,8 @@ export {
   isValidId,
   listContainersOf,
   listSandboxIds,
+  listStateFiles,
+  sandboxIdsOf,
   parseStateFileName,
 } from './file-names.js';
 export {

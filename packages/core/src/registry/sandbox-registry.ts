@@ -1,7 +1,15 @@
 // The served-sandbox map and the discovery pass (metric-server.md §6.3/§6.4), with our
 // improvements: exact-id loading, locked files retried rather than dropped, reload of a
 // served sandbox whose root state file changed.
-import { RootDirError, StateFileError, StateFileMissingError, addressMatches, isProcessAlive, listSandboxIds } from '../discovery/index.js';
+import {
+  type ContainerFile,
+  RootDirError,
+  StateFileError,
+  StateFileMissingError,
+  addressMatches,
+  isProcessAlive,
+  listStateFiles,
+} from '../discovery/index.js';
 import { errorText } from '../discovery/errors.js';
 import { type DiscoveryFs, type FileStat, nodeFs } from '../fs/index.js';
 import { LockBusyError, type StateLocker, flockLocker, statePath } from '../lock/index.js';
@@ -122,9 +130,14 @@ export class SandboxRegistry<T> {
   private async pass(): Promise<RefreshOutcome> {
     const out: Mutable<RefreshOutcome> = { rootListed: true, skipped: false, added: [], removed: [], busy: [] };
     if (this.closed) return { ...out, skipped: true };
-    let ids: string[];
+    // One readdir per pass: sandbox id -> its state files (glob order), reused by every load.
+    const byId = new Map<string, ContainerFile[]>();
     try {
-      ids = await listSandboxIds(this.fs, this.root);
+      for (const file of await listStateFiles(this.fs, this.root)) {
+        const list = byId.get(file.sandboxId);
+        if (list === undefined) byId.set(file.sandboxId, [file]);
+        else list.push(file);
+      }
     } catch (e) {
       const err = e instanceof RootDirError ? e : new RootDirError(this.root, e);
       this.log.warn(`Cannot list containers in root directory ${this.root}, it has likely gone away: ${errorText(err.cause)}.`, {
@@ -132,15 +145,13 @@ export class SandboxRegistry<T> {
       });
       return { ...out, rootListed: false, rootError: err };
     }
-    const listed = new Set(ids);
-
     const servedIds = [...this.entries.keys()];
-    await forEachLimit(servedIds, this.concurrency, (id) => this.recheckServed(id, listed, out));
+    await forEachLimit(servedIds, this.concurrency, (id) => this.recheckServed(id, byId, out));
 
-    const fresh = ids.filter((id) => !this.entries.has(id));
+    const fresh = [...byId.keys()].filter((id) => !this.entries.has(id));
     const freshSet = new Set(fresh);
     for (const id of this.rejected.keys()) if (!freshSet.has(id)) this.rejected.delete(id);
-    await forEachLimit(fresh, this.concurrency, (id) => this.discover(id, out));
+    await forEachLimit(fresh, this.concurrency, (id) => this.discover(id, byId.get(id) ?? [], out));
 
     this.snapshot = Object.freeze([...this.entries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
     return out;
@@ -161,10 +172,15 @@ export class SandboxRegistry<T> {
   }
 
   /** Step 2 of the pass for one served sandbox: gone, changed (reload), or dead. */
-  private async recheckServed(id: string, listed: ReadonlySet<string>, out: Mutable<RefreshOutcome>): Promise<void> {
+  private async recheckServed(
+    id: string,
+    listed: ReadonlyMap<string, readonly ContainerFile[]>,
+    out: Mutable<RefreshOutcome>,
+  ): Promise<void> {
     let entry = this.entries.get(id);
     if (entry === undefined) return;
-    if (!listed.has(id)) {
+    const files = listed.get(id);
+    if (files === undefined) {
       this.log.warn(`Sandbox ${id} no longer exists but did not explicitly unregister. Removing it.`, { sandbox: id });
       this.drop(entry, out);
       return;
@@ -176,7 +192,7 @@ export class SandboxRegistry<T> {
       stat = undefined; // being deleted: the liveness check below decides
     }
     if (stat !== undefined && !sameFileVersion(stat, entry.rootStat)) {
-      const reloaded = await this.reload(entry, stat, out);
+      const reloaded = await this.reload(entry, stat, files, out);
       if (reloaded === undefined) return; // dropped
       entry = reloaded;
     }
@@ -190,11 +206,16 @@ export class SandboxRegistry<T> {
    * The root state file of a served sandbox changed (runsc start/pause rewrite it, or the id
    * was reused by a new sandbox). Reload the view; a new iteration gets fresh state.
    */
-  private async reload(entry: ServedSandbox<T>, stat: FileStat, out: Mutable<RefreshOutcome>): Promise<ServedSandbox<T> | undefined> {
+  private async reload(
+    entry: ServedSandbox<T>,
+    stat: FileStat,
+    files: readonly ContainerFile[],
+    out: Mutable<RefreshOutcome>,
+  ): Promise<ServedSandbox<T> | undefined> {
     const id = entry.id;
     let view: SandboxView;
     try {
-      view = await loadSandbox(this.root, id, { fs: this.fs, locker: this.locker, serverAddress: this.serverAddress });
+      view = await this.load(id, files);
     } catch (e) {
       if (e instanceof LockBusyError || e instanceof RootDirError) {
         out.busy.push(id); // transient: keep serving the old view, retry next pass
@@ -227,7 +248,11 @@ export class SandboxRegistry<T> {
   }
 
   /** Step 4 of the pass for one sandbox id not currently served. */
-  private async discover(id: string, out: Mutable<RefreshOutcome>): Promise<void> {
+  private load(id: string, containerFiles: readonly ContainerFile[]): Promise<SandboxView> {
+    return loadSandbox(this.root, id, { fs: this.fs, locker: this.locker, serverAddress: this.serverAddress, containerFiles });
+  }
+
+  private async discover(id: string, files: readonly ContainerFile[], out: Mutable<RefreshOutcome>): Promise<void> {
     const q = JSON.stringify(id);
     let stat: FileStat;
     try {
@@ -283,7 +308,7 @@ export class SandboxRegistry<T> {
     let view: SandboxView;
     let state: T;
     try {
-      view = await loadSandbox(this.root, id, { fs: this.fs, locker: this.locker, serverAddress: this.serverAddress });
+      view = await this.load(id, files);
     } catch (e) {
       if (e instanceof LockBusyError || e instanceof RootDirError || e instanceof StateFileMissingError) {
         out.busy.push(id);

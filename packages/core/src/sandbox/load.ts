@@ -1,5 +1,6 @@
 // Loading one sandbox for serving (metric-server.md §6.4), containers by EXACT sandbox id.
 import {
+  type ContainerFile,
   type ContainerState,
   type SandboxState,
   StateFileMissingError,
@@ -44,6 +45,11 @@ export interface LoadDeps {
   readonly serverAddress: string;
   readonly fs?: DiscoveryFs;
   readonly locker?: StateLocker;
+  /**
+   * This sandbox's state files from a listing the caller just made (saves one readdir per
+   * sandbox in a discovery pass); listed from `root` when absent. Must be exact-id matches.
+   */
+  readonly containerFiles?: readonly ContainerFile[];
 }
 
 /** A sandbox that cannot be served (message as runsc words it). `LockBusyError` is thrown separately. */
@@ -83,7 +89,7 @@ export async function loadContainerState(
 export async function loadSandbox(root: string, sandboxId: string, deps: LoadDeps): Promise<SandboxView> {
   const fs = deps.fs ?? nodeFs;
   const locker = deps.locker ?? flockLocker;
-  const files = await listContainersOf(fs, root, sandboxId);
+  const files = deps.containerFiles ?? (await listContainersOf(fs, root, sandboxId));
   const containers: ContainerState[] = [];
   for (const f of files) {
     try {

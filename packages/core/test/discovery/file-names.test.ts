@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RootDirError, listContainersOf, listSandboxIds, parseStateFileName } from '../../src/discovery/index.js';
+import { RootDirError, listContainersOf, listSandboxIds, listStateFiles, parseStateFileName, sandboxIdsOf } from '../../src/discovery/index.js';
 import { fixture, memDiscoveryFs } from '../support/memfs.js';
 
 describe('parseStateFileName', () => {
@@ -89,5 +89,14 @@ describe('listContainersOf', () => {
     const files = Object.fromEntries(realListing().map((n) => [`/root/${n}`, '']));
     const { fs } = memDiscoveryFs(files);
     expect((await listContainersOf(fs, '/root', 'sb-b')).map((c) => c.containerId)).toEqual(['sb-b-c2', 'sb-b']);
+  });
+});
+
+describe('listStateFiles', () => {
+  it('returns every state file in glob order, and sandboxIdsOf derives the distinct ids', async () => {
+    const { fs } = memDiscoveryFs({ '/r/b_sandbox:a.state': '', '/r/a_sandbox:a.state': '', '/r/x.lock': '', '/r/c_sandbox:c.state': '' });
+    const files = await listStateFiles(fs, '/r');
+    expect(files.map((f) => f.stateFile)).toEqual(['a_sandbox:a.state', 'b_sandbox:a.state', 'c_sandbox:c.state']);
+    expect(sandboxIdsOf(files)).toEqual(['a', 'c']);
   });
 });

@@ -313,6 +313,38 @@ describe('SandboxRegistry passes', () => {
     expect(listings).toBeGreaterThan(before);
   });
 
+  it('lists the root once per pass; a steady pass reads no file and takes no lock', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 150; i++) {
+      const id = `s${i}`;
+      files[f(`${id}_sandbox:${id}.state`)] = stateJson((d) => {
+        d.id = d.sandbox.id = id;
+        if (i % 3 === 0) d.sandbox.metricServerAddress = '/other.sock'; // rejected, stat-cached
+      });
+      files[f(`c${i}_sandbox:${id}.state`)] = fixture('state-file-subcontainer.json');
+    }
+    const { fs: inner } = memDiscoveryFs(files);
+    const calls = { readdir: 0, stat: 0, readFile: 0 };
+    const fs: DiscoveryFs = {
+      readdir: (p) => (calls.readdir++, inner.readdir(p)),
+      stat: (p) => (calls.stat++, inner.stat(p)),
+      readFile: (p) => (calls.readFile++, inner.readFile(p)),
+    };
+    const locker = new FakeLocker();
+    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker, isAlive: () => true, prepare: (v) => v.id });
+    const started = performance.now();
+    await reg.refresh();
+    expect(performance.now() - started).toBeLessThan(20_000); // ~0.2 s here; generous for a shared box
+    expect(reg.served()).toHaveLength(100);
+    expect(calls.readdir).toBe(1);
+    expect(reg.get('s1')!.view.containers.map((c) => c.id)).toEqual(['sb-b-c2', 's1']);
+    Object.assign(calls, { readdir: 0, stat: 0, readFile: 0 });
+    locker.taken.length = 0;
+    await reg.refresh();
+    expect(calls).toEqual({ readdir: 1, stat: 150, readFile: 0 });
+    expect(locker.taken).toEqual([]);
+  });
+
   it('served() is a snapshot that a later pass does not mutate', async () => {
     const { reg, vol } = setup();
     await reg.refresh();
