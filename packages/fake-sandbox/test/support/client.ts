@@ -1,7 +1,7 @@
 // A minimal urpc client for tests: sends raw bytes, collects what comes back
 // until the socket closes, a complete JSON object arrived, or a deadline.
 import { connect, type Socket } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -84,7 +84,7 @@ export async function call(path: string, request: string, timeoutMs = 2000): Pro
 export const EXPORT_ALL = '{"method":"Metrics.Export","arg":{"only_metrics":""}}';
 export const exportReq = (filter: string): string => `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(filter)}}}`;
 
-/** Short roots: unix socket paths must stay under 108 bytes. */
+/** A fresh, not yet existing, short root (socket paths must stay under 108 bytes); the fleet creates and removes it. */
 export function shortRoot(): string {
-  return join(mkdtempSync(join(tmpdir(), 'fsb-')), 'r');
+  return join(tmpdir(), `fsb-${randomBytes(6).toString('hex')}`);
 }
