@@ -1,10 +1,28 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-});
+// The workspace packages are bundled into dist (they are not published), so the
+// tarball from `npm pack` installs anywhere with only koffi and re2js from npm.
+const bundled = ['@org/metricserver-core', '@org/metricserver-prom-format'];
+
+export default defineConfig([
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: { resolve: bundled },
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    noExternal: bundled,
+    external: ['koffi', 're2js'],
+  },
+  {
+    entry: { bin: 'src/bin.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    clean: false,
+    target: 'node20',
+    noExternal: bundled,
+    external: ['koffi', 're2js'],
+    banner: { js: '#!/usr/bin/env node' },
+  },
+]);
