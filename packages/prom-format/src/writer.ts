@@ -6,8 +6,8 @@
 // per-snapshot pieces (timestamp suffix, escaped extra labels) are built once per
 // call; a histogram's label set is rendered once and copied for each of its lines.
 import type { Writable } from 'node:stream';
-import { escapeComment, escapeHelp, escapeLabelValue, labelValueNeedsEscape } from './escape.js';
-import type { Data, Int64, Labels, Snapshot } from './model.js';
+import { escapeComment, escapeHelp, escapeLabelValue } from './escape.js';
+import type { Data, Int64, Labels, Snapshot, WireNumber } from './model.js';
 import { isValidLabelName, isValidMetricName } from './names.js';
 import { renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
@@ -62,12 +62,35 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Per-snapshot pieces computed once per call. */
 interface SnapInfo {
-  readonly tsSuffix: string; // ` <ms>\n`
+  readonly tsSuffix: Uint8Array; // ` <ms>\n`, encoded once
   readonly extraKeys: readonly string[]; // sorted byte-wise, `le` last
-  readonly extraVals: readonly string[]; // escaped
+  readonly extraVals: readonly string[]; // raw
+  readonly extraPairs: readonly Uint8Array[]; // `key="escaped value"` as UTF-8, encoded once
   readonly extraLabels: Labels;
   readonly invalid: string | undefined; // why every data point of it is skipped
   separatorId: number; // id of its value for the separating label key, -1 if it has none
+}
+
+/** State of one chunks() call, built by prepare(). */
+interface RenderContext {
+  readonly infos: SnapInfo[];
+  readonly families: Map<string, Family>;
+  readonly names: string[];
+  readonly histogramSeries: Map<string, string> | undefined;
+  readonly skip: (snapshotIndex: number, metric: string, reason: string) => void;
+  readonly written: Set<string>;
+  readonly stamps: Int32Array; // per separator id: the family stamp that last saw it
+  stamp: number;
+  readonly seen: Set<string>; // rendered label sets of the current family (dedupe), reused
+}
+
+/** How the family being written stands. */
+interface FamilyState {
+  readonly name: string;
+  readonly dedupeAll: boolean;
+  familyType: number;
+  preambleDue: boolean;
+  histNames: string[] | undefined;
 }
 
 /** All data points of one full name, in snapshot order then data order. */
@@ -125,7 +148,10 @@ export class ExpositionWriter {
     let total = 0;
     try {
       for (const chunk of this.chunks(options, snapshots)) {
-        const copy = Buffer.from(chunk); // the reused buffer is overwritten after this
+        // The sink keeps the chunk and the buffer is reused: copy out (memcpy; Buffer.from
+        // of a Uint8Array would copy element by element).
+        const copy = Buffer.allocUnsafe(chunk.length);
+        chunk.copy(copy);
         total += copy.length;
         if (typeof sink === 'function') sink(copy);
         else await writeToStream(sink, copy);
@@ -147,15 +173,83 @@ export class ExpositionWriter {
     this.buf = next;
   }
 
-  /** ASCII text (names, numbers): latin1 is a byte-per-char copy. */
+  /**
+   * ASCII text (names, numbers, label keys). Short strings are copied by a JS loop:
+   * a Buffer#write call costs more than the copy itself at these lengths.
+   */
   private ascii(s: string): void {
-    this.ensure(s.length);
-    this.pos += this.buf.write(s, this.pos, 'latin1');
+    const n = s.length;
+    this.ensure(n);
+    if (n > 64) {
+      this.pos += this.buf.write(s, this.pos, 'latin1');
+      return;
+    }
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
   }
 
   private utf8(s: string): void {
     this.ensure(s.length * 3); // at most 3 bytes per UTF-16 unit
     this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /**
+   * A label value, escaped, as UTF-8. Fast path: one loop that copies plain ASCII and
+   * bails out on the first byte needing care (non-ASCII, quote, backslash, newline).
+   */
+  private labelValue(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === 0x22 || c === 0x5c || c === 0x0a) {
+        this.pos = start;
+        this.utf8(escapeLabelValue(s)); // rare: allocates the escaped copy
+        return;
+      }
+      buf[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** Pre-encoded bytes (per-snapshot timestamp suffix): a JS loop beats a native copy at this size. */
+  private bytes(src: Uint8Array): void {
+    const n = src.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = src[i]!;
+    this.pos = p;
+  }
+
+  /** A Number's text; safe integers are written digit by digit without a string. */
+  private number(n: WireNumber): void {
+    const v = n.int;
+    if (typeof v === 'number' && v !== 0) {
+      this.ensure(17);
+      const buf = this.buf;
+      let x = v;
+      if (x < 0) {
+        buf[this.pos++] = 0x2d;
+        x = -x;
+      }
+      let digits = 1;
+      for (let t = x; t >= 10; t = Math.floor(t / 10)) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      do {
+        const q = Math.floor(x / 10);
+        buf[--p] = 0x30 + (x - q * 10);
+        x = q;
+      } while (x > 0);
+      return;
+    }
+    this.ascii(renderNumber(n));
   }
 
   private byte(c: number): void {
@@ -195,14 +289,34 @@ export class ExpositionWriter {
 
   /** Yields views of the buffer (valid until the next step) of >= 32 KiB, then the rest. */
   private *chunks(options: ExportOptions, snapshots: readonly SnapshotExport[]): Generator<Buffer, void, void> {
+    // The generator only drives; the work is in plain methods V8 optimises well.
     this.pos = 0;
     if (snapshots.length === 0) return;
+    const ctx = this.prepare(options, snapshots);
+    for (const name of ctx.names) {
+      const fam = ctx.families.get(name)!;
+      const st = this.beginFamily(ctx, name, fam);
+      if (st === undefined) continue;
+      let i = 0;
+      while (i < fam.datas.length) {
+        i = this.writeEntries(ctx, st, fam, i);
+        if (this.pos >= FLUSH_BYTES) {
+          yield this.buf.subarray(0, this.pos);
+          this.pos = 0;
+        }
+      }
+    }
+    this.ascii('\n# End of metric data.\n');
+    yield this.buf.subarray(0, this.pos);
+    this.pos = 0;
+  }
+
+  /** Header, per-snapshot pieces, and the data points grouped by full name. */
+  private prepare(options: ExportOptions, snapshots: readonly SnapshotExport[]): RenderContext {
     const onSkip = options.onSkip;
-    const written = options.metricsWritten ?? new Set<string>();
     const skip = (snapshotIndex: number, metric: string, reason: string): void => {
       onSkip?.({ snapshotIndex, metric, reason });
     };
-
     this.writeHeader(options.commentHeader ?? '', snapshots);
     const infos = snapshots.map((s) => snapInfo(s));
     const separatorValues = assignSeparators(infos);
@@ -240,89 +354,101 @@ export class ExpositionWriter {
         for (const suffix of HISTOGRAM_SUFFIXES) histogramSeries.set(name + suffix, name);
       }
     }
+    return {
+      infos,
+      families,
+      names,
+      histogramSeries,
+      skip,
+      written: options.metricsWritten ?? new Set<string>(),
+      stamps: new Int32Array(separatorValues),
+      stamp: 0,
+      seen: new Set<string>(),
+    };
+  }
 
-    const stamps = new Int32Array(separatorValues);
-    let stamp = 0;
-    const seen = new Set<string>();
+  /** Decides how a family is written; undefined when it is skipped whole. */
+  private beginFamily(ctx: RenderContext, name: string, fam: Family): FamilyState | undefined {
+    const owner = ctx.histogramSeries?.get(name);
+    if (owner !== undefined) {
+      for (let i = 0; i < fam.datas.length; i++) {
+        ctx.skip(fam.snaps[i]!, name, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
+      }
+      return undefined;
+    }
+    // Duplicate series: across snapshots impossible when every contributor has the
+    // separating extra label with its own value (server: `sandbox`); otherwise, and
+    // within one snapshot, compare the rendered label sets (only then a string per point).
+    const stamps = ctx.stamps;
+    const stamp = ++ctx.stamp;
+    let separated = true;
+    let lastSnap = -1;
+    for (let i = 0; i < fam.snaps.length && separated; i++) {
+      const si = fam.snaps[i]!;
+      if (si === lastSnap) continue;
+      lastSnap = si;
+      const id = ctx.infos[si]!.separatorId;
+      if (id < 0 || stamps[id] === stamp) separated = false;
+      else stamps[id] = stamp;
+    }
+    ctx.seen.clear();
+    return {
+      name,
+      dedupeAll: !separated && fam.datas.length > 1,
+      familyType: -1,
+      preambleDue: !ctx.written.has(name),
+      histNames: undefined,
+    };
+  }
 
-    for (const name of names) {
-      const fam = families.get(name)!;
-      const owner = histogramSeries?.get(name);
-      if (owner !== undefined) {
-        for (let i = 0; i < fam.datas.length; i++) {
-          skip(fam.snaps[i]!, name, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
-        }
+  /** Writes data points from index `i` until the buffer is due for a flush; returns the next index. */
+  private writeEntries(ctx: RenderContext, st: FamilyState, fam: Family, i: number): number {
+    const { snaps, datas } = fam;
+    const name = st.name;
+    const seen = ctx.seen;
+    for (; i < datas.length; i++) {
+      const si = snaps[i]!;
+      const d = datas[i]!;
+      const info = ctx.infos[si]!;
+      if (info.invalid !== undefined) {
+        ctx.skip(si, name, info.invalid);
         continue;
       }
-      // Duplicate series: across snapshots impossible when every contributor has the
-      // separating extra label with its own value (server: `sandbox`); otherwise, and
-      // within one snapshot, compare the rendered label sets (only then a string per point).
-      stamp++;
-      let separated = true;
-      let lastSnap = -1;
-      for (let i = 0; i < fam.snaps.length && separated; i++) {
-        const si = fam.snaps[i]!;
-        if (si === lastSnap) continue;
-        lastSnap = si;
-        const id = infos[si]!.separatorId;
-        if (id < 0 || stamps[id] === stamp) separated = false;
-        else stamps[id] = stamp;
+      const type = d.metric.type;
+      if (!(type === 0 || type === 1 || type === 2 || type === 3)) {
+        ctx.skip(si, name, `unknown metric type ${String(type)}`);
+        continue;
       }
-      const dedupeAll = !separated && fam.datas.length > 1;
-      seen.clear();
-
-      let familyType = -1;
-      let preambleDue = !written.has(name);
-      let histNames: string[] | undefined;
-      for (let i = 0; i < fam.datas.length; i++) {
-        const si = fam.snaps[i]!;
-        const d = fam.datas[i]!;
-        const info = infos[si]!;
-        if (info.invalid !== undefined) {
-          skip(si, name, info.invalid);
-          continue;
-        }
-        const type = d.metric.type;
-        if (!(type === 0 || type === 1 || type === 2 || type === 3)) {
-          skip(si, name, `unknown metric type ${String(type)}`);
-          continue;
-        }
-        if (familyType !== -1 && type !== familyType) {
-          skip(si, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`);
-          continue;
-        }
-        // Within-snapshot duplicates are possible only when this snapshot has several points here.
-        const sameSnapRun = (i > 0 && fam.snaps[i - 1] === si) || (i + 1 < fam.snaps.length && fam.snaps[i + 1] === si);
-        if (!dedupeAll && sameSnapRun && (i === 0 || fam.snaps[i - 1] !== si)) seen.clear();
-        const dedupe = dedupeAll || sameSnapRun;
-
-        const start = this.pos;
-        let result: string | undefined;
-        if (type === HISTOGRAM) {
-          histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
-          result = this.writeHistogram(name, histNames, d, info, preambleDue, dedupe ? seen : undefined);
-        } else {
-          result = this.writeSample(name, d, info, preambleDue, dedupe ? seen : undefined);
-        }
-        if (result !== undefined) {
-          this.pos = start; // nothing partial: roll the whole data point back
-          skip(si, name, result);
-          continue;
-        }
-        if (preambleDue) {
-          written.add(name);
-          preambleDue = false;
-        }
-        familyType = type;
-        if (this.pos >= FLUSH_BYTES) {
-          yield this.buf.subarray(0, this.pos);
-          this.pos = 0;
-        }
+      if (st.familyType !== -1 && type !== st.familyType) {
+        ctx.skip(si, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[st.familyType]!} already written for this name`);
+        continue;
       }
+      // Within-snapshot duplicates are possible only when this snapshot has several points here.
+      const sameSnapRun = (i > 0 && snaps[i - 1] === si) || (i + 1 < snaps.length && snaps[i + 1] === si);
+      if (!st.dedupeAll && sameSnapRun && (i === 0 || snaps[i - 1] !== si)) seen.clear();
+      const dedupe = st.dedupeAll || sameSnapRun ? seen : undefined;
+
+      const start = this.pos;
+      let result: string | undefined;
+      if (type === HISTOGRAM) {
+        st.histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
+        result = this.writeHistogram(name, st.histNames, d, info, st.preambleDue, dedupe);
+      } else {
+        result = this.writeSample(name, d, info, st.preambleDue, dedupe);
+      }
+      if (result !== undefined) {
+        this.pos = start; // nothing partial: roll the whole data point back
+        ctx.skip(si, name, result);
+        continue;
+      }
+      if (st.preambleDue) {
+        ctx.written.add(name);
+        st.preambleDue = false;
+      }
+      st.familyType = type;
+      if (this.pos >= FLUSH_BYTES) return i + 1;
     }
-    this.ascii('\n# End of metric data.\n');
-    yield this.buf.subarray(0, this.pos);
-    this.pos = 0;
+    return i;
   }
 
   private writeHeader(commentHeader: string, snapshots: readonly SnapshotExport[]): void {
@@ -374,14 +500,18 @@ export class ExpositionWriter {
   private writeLabelPairs(d: Data, info: SnapInfo, histogram: boolean): string | undefined {
     const labels = d.labels;
     const extra = info.extraLabels;
+    // One sandbox label is the common case: an array only from the second key on.
+    let k0: string | undefined;
     let keys: string[] | undefined;
     for (const k in labels) {
       if (Object.hasOwn(extra, k)) continue; // the server's label wins; the sandbox's is dropped
       if (!isValidLabelName(k)) return `invalid label name ${JSON.stringify(k)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"`;
       if (k === 'le' && histogram) return 'a histogram point cannot carry its own "le" label';
-      (keys ??= []).push(k);
+      if (k0 === undefined) k0 = k;
+      else (keys ??= [k0]).push(k);
     }
-    if (keys !== undefined && keys.length > 1) keys.sort(); // ASCII (validated): UTF-16 order is byte order
+    if (keys !== undefined) keys.sort(); // ASCII (validated): UTF-16 order is byte order
+    else if (k0 !== undefined) keys = this.oneKey(k0);
     const xk = info.extraKeys;
     const xv = info.extraVals;
     const nk = keys === undefined ? 0 : keys.length;
@@ -389,50 +519,60 @@ export class ExpositionWriter {
     let b = 0;
     let first = true;
     let leValue: string | undefined;
-    let leEscaped = false;
     while (a < nk || b < xk.length) {
       let key: string;
       let value: string;
-      let escaped: boolean;
       if (b >= xk.length || (a < nk && keys![a]! < xk[b]!)) {
         key = keys![a++]!;
         value = labels[key]!;
-        escaped = false;
       } else {
         key = xk[b]!;
+        if (key !== 'le') {
+          // Extra labels are the same on every line of the snapshot: copy their pre-encoded bytes.
+          if (!first) this.byte(0x2c);
+          this.bytes(info.extraPairs[b++]!);
+          first = false;
+          continue;
+        }
         value = xv[b++]!;
-        escaped = true;
       }
       if (key === 'le') {
         leValue = value;
-        leEscaped = escaped;
         continue;
       }
-      this.pair(first, key, value, escaped);
+      this.pair(first, key, value);
       first = false;
     }
-    if (leValue !== undefined) this.pair(first, 'le', leValue, leEscaped);
+    if (leValue !== undefined) this.pair(first, 'le', leValue);
     return undefined;
   }
 
-  private pair(first: boolean, key: string, value: string, escaped: boolean): void {
-    if (!first) this.byte(0x2c);
+  private readonly oneKeyArray: string[] = [''];
+  /** A reused one-element array (no allocation for the single-label case). */
+  private oneKey(k: string): string[] {
+    this.oneKeyArray[0] = k;
+    return this.oneKeyArray;
+  }
+
+  private pair(first: boolean, key: string, value: string): void {
+    this.ensure(3);
+    if (!first) this.buf[this.pos++] = 0x2c;
     this.ascii(key);
-    this.ascii('="');
-    this.utf8(escaped || !labelValueNeedsEscape(value) ? value : escapeLabelValue(value));
+    this.buf[this.pos++] = 0x3d; // '=' (room ensured above)
+    this.buf[this.pos++] = 0x22;
+    this.labelValue(value);
     this.byte(0x22);
   }
 
-  /** Label section `{…}` (or nothing); returns the content range for dedupe/copies, or an error. */
-  private writeLabelSection(d: Data, info: SnapInfo, histogram: boolean): [number, number] | string {
+  /** Label section `{…}` (or nothing); returns the start of its content (end = pos - 1 or pos), or an error. */
+  private writeLabelSection(d: Data, info: SnapInfo, histogram: boolean): number | string {
     this.byte(0x7b);
     const cs = this.pos;
     const err = this.writeLabelPairs(d, info, histogram);
     if (err !== undefined) return err;
-    const ce = this.pos;
-    if (ce === cs) this.pos--; // no labels: no braces
+    if (this.pos === cs) this.pos--; // no labels: no braces
     else this.byte(0x7d);
-    return [cs, ce];
+    return cs;
   }
 
   private isDuplicate(seen: Set<string> | undefined, cs: number, ce: number): boolean {
@@ -448,12 +588,14 @@ export class ExpositionWriter {
     if (n === undefined) return 'no value for a gauge, counter or untyped metric';
     if (preambleDue) this.preamble(name, d);
     this.ascii(name);
-    const range = this.writeLabelSection(d, info, false);
-    if (typeof range === 'string') return range;
-    if (this.isDuplicate(seen, range[0], range[1])) return 'duplicate series (same name and labels already written)';
+    const cs = this.writeLabelSection(d, info, false);
+    if (typeof cs === 'string') return cs;
+    if (seen !== undefined && this.isDuplicate(seen, cs, cs < this.pos ? this.pos - 1 : cs)) {
+      return 'duplicate series (same name and labels already written)';
+    }
     this.byte(0x20);
-    this.ascii(renderNumber(n));
-    this.ascii(info.tsSuffix);
+    this.number(n);
+    this.bytes(info.tsSuffix);
     return undefined;
   }
 
@@ -500,7 +642,7 @@ export class ExpositionWriter {
       this.ascii('"} ');
       cum = addCount(cum, b.samples);
       this.ascii(String(cum));
-      this.ascii(info.tsSuffix);
+      this.bytes(info.tsSuffix);
     }
     const tail = (idx: number, value: string): string | undefined => {
       if (lineNo === 0) {
@@ -519,7 +661,7 @@ export class ExpositionWriter {
       else this.byte(0x7d);
       this.byte(0x20);
       this.ascii(value);
-      this.ascii(info.tsSuffix);
+      this.bytes(info.tsSuffix);
       return undefined;
     };
     const err = tail(1, renderNumber(h.total));
@@ -545,9 +687,10 @@ function snapInfo(s: SnapshotExport): SnapInfo {
   }
   keys.sort();
   return {
-    tsSuffix: ` ${timestampMillis(s.snapshot.when)}\n`,
+    tsSuffix: Buffer.from(` ${timestampMillis(s.snapshot.when)}\n`, 'latin1'),
     extraKeys: keys,
-    extraVals: keys.map((k) => escapeLabelValue(extra[k]!)),
+    extraVals: keys.map((k) => extra[k]!),
+    extraPairs: keys.map((k) => Buffer.from(`${k}="${escapeLabelValue(extra[k]!)}"`, 'utf8')),
     extraLabels: extra,
     invalid,
     separatorId: -1,
@@ -555,19 +698,28 @@ function snapInfo(s: SnapshotExport): SnapInfo {
 }
 
 /**
- * Picks the extra label key carried by the most snapshots (the server's `sandbox`)
- * and numbers its values; snapshots sharing a value get the same id. Returns the
- * number of ids.
+ * Picks the extra label key with the most distinct values across snapshots (the
+ * server's `sandbox`) and numbers its values; snapshots sharing a value share an id.
+ * Returns the number of ids. Once per call, O(extra labels).
  */
 function assignSeparators(infos: SnapInfo[]): number {
-  const counts = new Map<string, number>();
-  for (const info of infos) for (const k of info.extraKeys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  const valuesByKey = new Map<string, Set<string>>();
+  for (const info of infos) {
+    for (const k of info.extraKeys) {
+      let set = valuesByKey.get(k);
+      if (set === undefined) {
+        set = new Set();
+        valuesByKey.set(k, set);
+      }
+      set.add(info.extraLabels[k]!);
+    }
+  }
   let best: string | undefined;
   let bestCount = 0;
-  for (const [k, c] of counts) {
-    if (c > bestCount) {
+  for (const [k, values] of valuesByKey) {
+    if (values.size > bestCount) {
       best = k;
-      bestCount = c;
+      bestCount = values.size;
     }
   }
   if (best === undefined) return 0;

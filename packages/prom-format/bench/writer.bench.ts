@@ -1,0 +1,85 @@
+// Benchmark (not a test): our exposition writer vs prom-client 15's registry.metrics()
+// on the same series. Run with `pnpm bench` in this package. Prints ns/series, MB/s
+// and the ratio; the figures in README.md come from this script.
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { ExpositionWriter, intNumber } from '../src/index.js';
+import type { Data, SnapshotExport } from '../src/index.js';
+
+const METRICS_PER_SANDBOX = 100; // half counters, half gauges, one field label each
+const WHEN = { seconds: 1795819685, nanos: 333741011 };
+
+function snapshots(series: number): SnapshotExport[] {
+  const sandboxes = series / METRICS_PER_SANDBOX;
+  const out: SnapshotExport[] = [];
+  for (let s = 0; s < sandboxes; s++) {
+    const data: Data[] = [];
+    for (let m = 0; m < METRICS_PER_SANDBOX; m++) {
+      data.push({
+        metric: { name: `metric_${m}`, type: m % 2 === 0 ? 2 : 1, help: `Help text of metric ${m}.` },
+        labels: { field: `value_${m % 5}` },
+        number: intNumber(s * 1000 + m),
+      });
+    }
+    out.push({ snapshot: { when: WHEN, data }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `sandbox-${s}`, iteration: '0123456789abcdef' } });
+  }
+  return out;
+}
+
+function promClientRegistry(series: number): Registry {
+  const registry = new Registry();
+  const sandboxes = series / METRICS_PER_SANDBOX;
+  for (let m = 0; m < METRICS_PER_SANDBOX; m++) {
+    const cfg = { name: `runsc_metric_${m}`, help: `Help text of metric ${m}.`, labelNames: ['field', 'iteration', 'sandbox'], registers: [registry] };
+    const metric = m % 2 === 0 ? new Counter(cfg) : new Gauge(cfg);
+    for (let s = 0; s < sandboxes; s++) {
+      const labels = { field: `value_${m % 5}`, iteration: '0123456789abcdef', sandbox: `sandbox-${s}` };
+      if (metric instanceof Counter) metric.inc(labels, s * 1000 + m);
+      else metric.set(labels, s * 1000 + m);
+    }
+  }
+  return registry;
+}
+
+async function timeIt(runs: number, fn: () => Promise<number> | number): Promise<{ ms: number; bytes: number }> {
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < runs + 2; i++) {
+    const t0 = performance.now();
+    bytes = await fn();
+    const t = performance.now() - t0;
+    if (i >= 2) times.push(t); // two warm-up runs
+  }
+  times.sort((a, b) => a - b);
+  return { ms: times[Math.floor(times.length / 2)]!, bytes };
+}
+
+function row(name: string, series: number, r: { ms: number; bytes: number }): string {
+  const ns = (r.ms * 1e6) / series;
+  const mbs = r.bytes / 1e6 / (r.ms / 1e3);
+  return `${name.padEnd(34)} ${String(series).padStart(7)} ${ns.toFixed(0).padStart(10)} ${mbs.toFixed(1).padStart(8)} ${(r.bytes / 1e6).toFixed(2).padStart(8)}`;
+}
+
+async function main(): Promise<void> {
+  console.log(`node ${process.version}, ${new Date().toISOString()}`);
+  console.log(`${'renderer'.padEnd(34)} ${'series'.padStart(7)} ${'ns/series'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB out'.padStart(8)}`);
+  const writer = new ExpositionWriter();
+  for (const series of [10_000, 100_000]) {
+    const runs = series >= 100_000 ? 7 : 21;
+    const snaps = snapshots(series);
+    const ours = await timeIt(runs, () => {
+      let n = 0;
+      return writer.write((c) => (n += c.length), {}, snaps).then(() => n);
+    });
+    const oursString = await timeIt(runs, () => Buffer.byteLength(writer.renderToString({}, snaps)));
+    const registry = promClientRegistry(series);
+    const theirs = await timeIt(runs, async () => Buffer.byteLength(await registry.metrics()));
+    console.log(row('prom-format write() to a sink', series, ours));
+    console.log(row('prom-format renderToString()', series, oursString));
+    console.log(row('prom-client registry.metrics()', series, theirs));
+    console.log(`${'ratio prom-client / write()'.padEnd(34)} ${String(series).padStart(7)} ${(theirs.ms / ours.ms).toFixed(2).padStart(10)}x`);
+  }
+  console.log('(our output carries a timestamp on every line; prom-client writes none)');
+}
+
+await main();
