@@ -52,8 +52,12 @@ export class Fleet {
   }
 
   nextId(): string {
+    return this.idAt(this.next++);
+  }
+
+  private idAt(n: number): string {
     const width = Math.max(4, String(this.options.count ?? 0).length);
-    return `${this.options.idPrefix ?? 'sb'}-${String(this.next++).padStart(width, '0')}`;
+    return `${this.options.idPrefix ?? 'sb'}-${String(n).padStart(width, '0')}`;
   }
 
   /** Creates and starts one more sandbox, with its own process unless `holder` is given. */
@@ -69,7 +73,8 @@ export class Fleet {
     const sb = new FakeSandbox({
       seed: this.options.seed ?? 1,
       bootMs: this.options.bootMs ?? 0,
-      otherSandboxId: this.sandboxes[0]?.id ?? `${id}-other`,
+      // Lies that claim another sandbox's labels name a real neighbour.
+      otherSandboxId: this.sandboxes[0]?.id ?? this.idAt(this.next),
       ...opts,
       id,
       root: this.options.root,
