@@ -160,10 +160,22 @@ export class FakeSandbox {
     if (this.statusValue !== 'new') throw new FakeSandboxError(`sandbox ${this.id} was already started (${this.statusValue})`);
     if (existsSync(this.statePath)) throw new FakeSandboxError(`container with id ${this.id} already exists: ${this.statePath}`);
     this.statusValue = 'booting';
-    if (!this.holder) this.holder = await PidHolder.spawn();
-    const holder = this.holder;
-    void holder.exited.then(() => this.onProcessDeath());
+    // stop() may run at any await below; each step re-checks that we are still booting.
+    const stillBooting = (): boolean => this.statusValue === 'booting';
+    if (!this.holder) {
+      const own = await PidHolder.spawn();
+      this.holder = own;
+      if (!stillBooting()) {
+        await own.kill();
+        return;
+      }
+    }
+    void this.holder.exited.then(() => this.onProcessDeath());
     const lock = await acquireLock(this.lockPath);
+    if (!stillBooting()) {
+      lock.release();
+      return;
+    }
     this.bootLock = lock;
     try {
       this.createdAtNs = nowNs();
@@ -184,18 +196,27 @@ export class FakeSandbox {
         if ((this.opts.bootMs ?? 0) > 0) {
           await sleep(this.opts.bootMs, undefined, { signal: this.bootAbort.signal }).catch(() => {});
         }
-        this.writeState(this.id, 'created');
+        if (stillBooting()) this.writeState(this.id, 'created');
       }
+    } catch (e) {
+      // A failed create leaves nothing behind but what a crashed one would.
+      this.statusValue = 'stopped';
+      await this.closeListeners();
+      if (this.ownsHolder) await this.holder.kill();
+      unlinkQuiet(this.statePath);
+      unlinkQuiet(this.lockPath);
+      throw e;
     } finally {
       this.bootLock = null;
       lock.release();
     }
-    if (this.statusValue !== 'booting') return; // stopped or crashed while booting
+    if (!stillBooting()) return; // stopped or crashed while booting
     this.statusValue = 'created';
     for (const sub of this.opts.subcontainers ?? []) await this.createSubcontainer(sub);
     if (this.opts.autoStart ?? true) {
       const l = await acquireLock(this.lockPath);
       try {
+        if (this.statusValue !== 'created') return;
         this.statusValue = 'running';
         this.writeState(this.id, 'running');
       } finally {
@@ -329,7 +350,7 @@ export class FakeSandbox {
       // runsc reads the root's state under the root lock (nested) to copy its sandbox object.
       const rootLock = await acquireLock(this.lockPath);
       rootLock.release();
-      this.writeState(sub.id, 'running', sub);
+      if (this.statusValue === 'created') this.writeState(sub.id, 'running', sub);
     } finally {
       l.release();
     }

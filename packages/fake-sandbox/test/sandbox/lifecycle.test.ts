@@ -74,6 +74,28 @@ describe('boot under the lock', () => {
 });
 
 describe('crash and stop', () => {
+  it('stop() during boot ends the boot and leaves nothing behind', async () => {
+    fleet = await createFleet({ root: shortRoot(), metricServer: '/run/ms.sock' });
+    const sb = fleet.create({ bootMs: 5000, subcontainers: [{ id: 'boot-sub' }] });
+    const started = sb.start();
+    await sleep(200);
+    const pid = sb.pid;
+    const t0 = Date.now();
+    await sb.stop();
+    await started;
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(readdirSync(fleet.root)).toEqual([]);
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('a failed create throws a typed error and leaves nothing behind', async () => {
+    fleet = await createFleet({ root: `${shortRoot()}${'x'.repeat(90)}`, metricServer: '/run/ms.sock' });
+    const sb = fleet.create();
+    await expect(sb.start()).rejects.toThrow(/longer than 107 bytes; use a shorter root/);
+    expect(readdirSync(fleet.root)).toEqual([]);
+    expect(sb.status).toBe('stopped');
+  });
+
   it('crash() kills the pid, leaves running state, socket and lock, and refuses connections', async () => {
     fleet = await createFleet({ root: shortRoot(), metricServer: '/run/ms.sock' });
     const sb = await fleet.add();
