@@ -133,7 +133,13 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
 
   if (config.pidFile !== undefined) {
     try {
-      await fsp.writeFile(config.pidFile, String(process.pid), { mode: 0o644 });
+      // Written to a temporary name and renamed, so a reader never sees an empty file.
+      const tmp = `${config.pidFile}.${process.pid}.tmp`;
+      await fsp.writeFile(tmp, String(process.pid), { mode: 0o644 });
+      await fsp.rename(tmp, config.pidFile).catch(async (err: unknown) => {
+        await fsp.unlink(tmp).catch(() => {});
+        throw err;
+      });
       pidWritten = true;
       log.info('Wrote PID to file', { pid: process.pid, path: config.pidFile });
     } catch (err) {
