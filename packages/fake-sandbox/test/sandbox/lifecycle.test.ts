@@ -66,10 +66,14 @@ describe('boot under the lock', () => {
   it('waits for an external lock holder before writing (runsc blocks on LOCK_EX)', async () => {
     fleet = await createFleet({ root: shortRoot(), metricServer: '/run/ms.sock' });
     const sb = await fleet.add({ autoStart: false });
-    const holder = (await import('node:child_process')).spawn('flock', ['-x', sb.lockPath, 'sleep', '0.8'], { stdio: 'ignore' });
-    await sleep(200);
+    const holder = (await import('node:child_process')).spawn('flock', ['-x', sb.lockPath, 'sleep', '1.5'], { stdio: 'ignore' });
+    for (let i = 0; i < 300 && flockFree(sb.lockPath); i++) await sleep(10);
+    expect(flockFree(sb.lockPath)).toBe(false);
+    const t0 = Date.now();
     await sb.stop(); // delete must wait for the lock
-    expect(holder.exitCode).not.toBeNull();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    expect(existsSync(sb.statePath)).toBe(false);
+    holder.kill();
   });
 });
 
