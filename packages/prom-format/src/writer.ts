@@ -53,7 +53,6 @@ export class SinkClosedError extends Error {
 
 const FLUSH_BYTES = 32 * 1024;
 const INITIAL_BYTES = 64 * 1024;
-const NAME_CACHE_LIMIT = 50_000;
 const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
 const HISTOGRAM = 3;
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
@@ -99,6 +98,23 @@ interface Family {
   readonly datas: Data[];
 }
 
+/** Interleaves two groups by snapshot index (stable: data order kept within a snapshot). */
+function mergeFamilies(a: Family, b: Family): Family {
+  const out: Family = { snaps: [], datas: [] };
+  let i = 0;
+  let j = 0;
+  while (i < a.snaps.length || j < b.snaps.length) {
+    if (j >= b.snaps.length || (i < a.snaps.length && a.snaps[i]! <= b.snaps[j]!)) {
+      out.snaps.push(a.snaps[i]!);
+      out.datas.push(a.datas[i++]!);
+    } else {
+      out.snaps.push(b.snaps[j]!);
+      out.datas.push(b.datas[j++]!);
+    }
+  }
+  return out;
+}
+
 function addCount(a: Int64, b: Int64): Int64 {
   if (typeof a === 'number' && typeof b === 'number') {
     const s = a + b;
@@ -114,9 +130,6 @@ export class ExpositionWriter {
   private pos = 0;
   private busy = false;
   private tail: Promise<unknown> = Promise.resolve();
-  // prefix -> name -> prefix+name, so a scrape does not concatenate 170k names again.
-  private readonly fullNames = new Map<string, Map<string, string>>();
-  private fullNameCount = 0;
 
   /**
    * Streams the exposition of `snapshots` into `sink` and resolves with the byte
@@ -262,29 +275,6 @@ export class ExpositionWriter {
     this.pos += this.buf.copy(this.buf, this.pos, start, end);
   }
 
-  private fullName(prefix: string, name: string): string {
-    if (prefix === '') return name;
-    let byName = this.fullNames.get(prefix);
-    if (byName === undefined) {
-      byName = new Map();
-      this.fullNames.set(prefix, byName);
-    }
-    let full = byName.get(name);
-    if (full === undefined) {
-      if (this.fullNameCount >= NAME_CACHE_LIMIT) {
-        // Hostile name floods must not grow the cache without bound.
-        this.fullNames.clear();
-        this.fullNameCount = 0;
-        byName = new Map();
-        this.fullNames.set(prefix, byName);
-      }
-      full = prefix + name;
-      byName.set(name, full);
-      this.fullNameCount++;
-    }
-    return full;
-  }
-
   // ---- rendering ----
 
   /** Yields views of the buffer (valid until the next step) of >= 32 KiB, then the rest. */
@@ -321,25 +311,39 @@ export class ExpositionWriter {
     const infos = snapshots.map((s) => snapInfo(s));
     const separatorValues = assignSeparators(infos);
 
-    // Group data points by full name (snapshot order, then data order).
-    const families = new Map<string, Family>();
+    // Group data points by (prefix, name) first: one Map lookup per point, no string
+    // building; full names are made once per group below.
+    const byPrefix = new Map<string, Map<string, Family>>();
     for (let si = 0; si < snapshots.length; si++) {
       const { snapshot, exporterPrefix } = snapshots[si]!;
+      let groups = byPrefix.get(exporterPrefix);
+      if (groups === undefined) {
+        groups = new Map();
+        byPrefix.set(exporterPrefix, groups);
+      }
       const data = snapshot.data;
       for (let di = 0; di < data.length; di++) {
         const d = data[di]!;
-        const full = this.fullName(exporterPrefix, d.metric.name);
-        let fam = families.get(full);
+        let fam = groups.get(d.metric.name);
         if (fam === undefined) {
-          if (!isValidMetricName(full)) {
-            skip(si, full, `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
-            continue;
-          }
           fam = { snaps: [], datas: [] };
-          families.set(full, fam);
+          groups.set(d.metric.name, fam);
         }
         fam.snaps.push(si);
         fam.datas.push(d);
+      }
+    }
+    // Full name -> points (snapshot order, then data order), also when two prefixes meet.
+    const families = new Map<string, Family>();
+    for (const [prefix, groups] of byPrefix) {
+      for (const [name, fam] of groups) {
+        const full = prefix + name;
+        if (!isValidMetricName(full)) {
+          for (const si of fam.snaps) skip(si, full, `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+          continue;
+        }
+        const other = families.get(full);
+        families.set(full, other === undefined ? fam : mergeFamilies(other, fam));
       }
     }
     // Valid names are ASCII, so UTF-16 order is byte order.

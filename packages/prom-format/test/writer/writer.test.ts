@@ -295,6 +295,21 @@ describe('HELP/TYPE once per full name', () => {
     expect(skips).toEqual([{ snapshotIndex: 1, metric: 'p_x_y', reason: expect.stringMatching(/counter conflicts with gauge/) }]);
   });
 
+  test('two prefixes meeting in one full name keep snapshot order', () => {
+    const { text } = render([
+      exp([gauge('y', int(1))], { sandbox: 'a' }, 'p_x_'),
+      exp([gauge('x_y', int(2))], { sandbox: 'b' }, 'p_'),
+      exp([gauge('y', int(3)), gauge('y', int(4), { f: '1' })], { sandbox: 'c' }, 'p_x_'),
+    ]);
+    expect(samples(text)).toEqual([
+      `p_x_y{sandbox="a"} 1 ${T0_MS}`,
+      `p_x_y{sandbox="b"} 2 ${T0_MS}`,
+      `p_x_y{sandbox="c"} 3 ${T0_MS}`,
+      `p_x_y{f="1",sandbox="c"} 4 ${T0_MS}`,
+    ]);
+    expect(text.match(/# TYPE p_x_y gauge/g)).toHaveLength(1);
+  });
+
   test('a family named like a histogram series is skipped (it would split the histogram)', () => {
     const { text, skips } = render([exp([fooDist, gauge('foo_dist_count', int(1)), gauge('foo_dist_counts', int(2))])]);
     expect(text).not.toContain('foo_dist_count 1');
