@@ -72,7 +72,8 @@ export class FakeSandbox {
   readonly socketPath: string;
   readonly statePath: string;
   readonly lockPath: string;
-  readonly registration: EncodedRegistration | null;
+  /** What the sandbox reports over urpc (a real sentry has metrics with or without --metric-server). */
+  readonly registration: EncodedRegistration;
   /** Lifecycle state; owned by start()/stop()/the holder's exit handler. */
   private statusValue: SandboxStatus = 'new';
   private behaviourValue: Behaviour;
@@ -104,10 +105,7 @@ export class FakeSandbox {
     this.subIds = (opts.subcontainers ?? []).map((s) => s.id);
     this.ownsHolder = opts.holder === undefined;
     this.holder = opts.holder ?? null;
-    this.registration =
-      this.behaviourValue.name === 'no-metric-server'
-        ? null
-        : registrationFor(this.seed, this.behaviourValue.name === 'histogram-mismatch');
+    this.registration = registrationFor(this.seed, this.behaviourValue.name === 'histogram-mismatch');
   }
 
   get status(): SandboxStatus {
@@ -179,12 +177,12 @@ export class FakeSandbox {
     this.bootLock = lock;
     try {
       this.createdAtNs = nowNs();
-      this.metrics = new MetricSource(this.registration?.value ?? { metrics: [], stages: [] }, this.seed, this.createdAtNs);
+      this.metrics = new MetricSource(this.registration.value, this.seed, this.createdAtNs);
       this.listenFd = listenUnix(this.socketPath, this.opts.backlog ?? 16);
       this.control = new ControlServer({
         behaviour: () => this.behaviourValue,
         exportReply: (re) => this.exportReply(re),
-        registrationJson: this.registration?.json ?? 'null',
+        registrationJson: this.registration.json,
         runtimeState: (cid) => (cid === this.id || this.subIds.includes(cid) ? (this.statusValue === 'created' ? 1 : 2) : undefined),
       });
       await this.syncAccepting();
@@ -338,7 +336,8 @@ export class FakeSandbox {
         metricServerAddress: this.metricServerAddress,
         controlSocketPath: this.socketPath,
         startTime: formatRfc3339Nano(this.createdAtNs - 6_000_000n),
-        registrationJson: this.registration?.json ?? null,
+        // runsc create stores the registration only when --metric-server was given.
+        registrationJson: this.behaviourValue.name === 'no-metric-server' ? null : this.registration.json,
       },
     };
     writeInPlace(statePath(this.root, cid, this.id), renderStateFile(o));

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/index.js';
 import { shapeDiff } from '../support/shape.js';
-import { shortRoot } from '../support/client.js';
+import { EXPORT_ALL, call, shortRoot } from '../support/client.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const realRaw = fixture('state-file.raw.json');
@@ -96,6 +96,9 @@ describe('state file', () => {
     const n = JSON.parse(readFileSync(none.statePath, 'utf8'));
     expect(n.sandbox.metricServerAddress).toBe('');
     expect(n.sandbox.registeredMetrics).toBeNull();
+    // The sandbox itself still has metrics and answers, as a real one does.
+    const r = await call(none.socketPath, EXPORT_ALL);
+    expect(JSON.parse(r.bytes.toString()).result.snapshot.data.length).toBeGreaterThan(0);
     const o = JSON.parse(readFileSync(other.statePath, 'utf8'));
     expect(o.sandbox.metricServerAddress).not.toBe('/run/ms.sock');
     expect(o.sandbox.metricServerAddress).not.toBe('');
