@@ -4,6 +4,7 @@
 // the writer. A sandbox's failure stays with that sandbox.
 
 import { randomInt } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { nowTimestamp } from '@org/metricserver-prom-format';
 import type { Snapshot, SnapshotExport } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
@@ -58,6 +59,8 @@ export class Scraper {
     const o = this.opts;
     const deadlineAt = Date.now() + o.scrapeDeadlineMs;
     const whole = deadline(clientSignal, o.scrapeDeadlineMs, `scrape deadline of ${o.scrapeDeadlineMs} ms exceeded`);
+    // Every in-flight sandbox query listens on it (one listener each, removed when done).
+    setMaxListeners(o.scrapeConcurrency + 10, whole.signal);
     try {
       await raceAbort(this.backend.refresh(), whole.signal).catch((e: unknown) => {
         o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
