@@ -72,6 +72,7 @@ describe('chunk callback sink', () => {
       }, {}, bigInput(10)),
     ).rejects.toThrow('client went away');
     const text = w.renderToString({}, bigInput(2));
+    expectPromtoolAccepts(text);
     expect(text).toBe(new ExpositionWriter().renderToString({}, bigInput(2)));
   });
 });
@@ -85,6 +86,7 @@ describe('Writable sink', () => {
     await new Promise<void>((resolve) => sink.end(resolve));
     const all = Buffer.concat(sink.chunks);
     expect(all.length).toBe(n);
+    expectPromtoolAccepts(all);
     expect(all.toString('utf8')).toBe(w.renderToString({}, snaps));
     expect(sink.falseReturns).toBeGreaterThan(0); // the test did exercise backpressure
     expect(sink.writesWhileFull).toBe(0);
@@ -121,6 +123,8 @@ describe('one writer, many calls', () => {
     const chunksB: Buffer[] = [];
     const [na, nb] = await Promise.all([w.write(sa, {}, a), w.write((c) => chunksB.push(c), {}, b)]);
     // renderToString while nothing runs reuses the same buffer and must agree.
+    expectPromtoolAccepts(Buffer.concat(sa.chunks));
+    expectPromtoolAccepts(Buffer.concat(chunksB));
     expect(Buffer.concat(sa.chunks).toString('utf8')).toBe(w.renderToString({}, a));
     expect(Buffer.concat(chunksB).toString('utf8')).toBe(w.renderToString({}, b));
     expect(na).toBeGreaterThan(nb);
@@ -134,6 +138,8 @@ describe('one writer, many calls', () => {
     await new Promise((r) => setTimeout(r, 2));
     const small = w.renderToString({}, bigInput(1));
     await p;
+    expectPromtoolAccepts(small);
+    expectPromtoolAccepts(Buffer.concat(sink.chunks));
     expect(small).toBe(new ExpositionWriter().renderToString({}, bigInput(1)));
     expect(Buffer.concat(sink.chunks).toString('utf8')).toBe(new ExpositionWriter().renderToString({}, a));
   });

@@ -12,7 +12,7 @@ const END = '\n# End of metric data.\n';
 function render(snapshots: SnapshotExport[], options: ExportOptions = {}): { text: string; skips: SkippedData[] } {
   const skips: SkippedData[] = [];
   const text = new ExpositionWriter().renderToString({ ...options, onSkip: (s) => skips.push(s) }, snapshots);
-  if (snapshots.length > 0) expectPromtoolAccepts(text);
+  expectPromtoolAccepts(text); // the empty output of no snapshots included
   return { text, skips };
 }
 
@@ -161,6 +161,28 @@ describe('values', () => {
       '2.500000',
       '100000000000000000000.000000',
       '0',
+    ]);
+  });
+
+  test('huge integers stay exact from wire JSON to exposition text', () => {
+    const wire =
+      '{"snapshot":{"when":"2024-05-20T18:28:42.123456789Z","data":[' +
+      '{"metric":{"name":"big","type":1,"help":""},"labels":{"k":"max"},"val":{"int":9223372036854775807}},' +
+      '{"metric":{"name":"big","type":1,"help":""},"labels":{"k":"min"},"val":{"int":-9223372036854775808}},' +
+      '{"metric":{"name":"h","type":3,"help":""},"histogram":{"total":{"int":1000000000000000000},"min":{},"max":{},"ssd":{"float":"NaN"},' +
+      '"buckets":[{"le":{"int":9007199254740993},"n":18446744073709551615},{"le":{"float":"+Inf"}}]}}]}}';
+    const { snapshot } = decodeExportResult(parseJson(wire));
+    const lines = samples(render([{ snapshot, exporterPrefix: '', extraLabels: {} }]).text);
+    expect(lines).toEqual([
+      `big{k="max"} 9223372036854775807 ${T0_MS}`,
+      `big{k="min"} -9223372036854775808 ${T0_MS}`,
+      `h_bucket{le="9007199254740993"} 18446744073709551615 ${T0_MS}`,
+      `h_bucket{le="+Inf"} 18446744073709551615 ${T0_MS}`,
+      `h_sum 1000000000000000000 ${T0_MS}`,
+      `h_count 18446744073709551615 ${T0_MS}`,
+      `h_min 0 ${T0_MS}`,
+      `h_max 0 ${T0_MS}`,
+      `h_ssd NaN ${T0_MS}`,
     ]);
   });
 
