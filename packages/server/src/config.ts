@@ -2,6 +2,7 @@
 // the translation from parsed CLI flags. Every rejection is one ConfigError line.
 
 import type { FlagValues } from './args.js';
+import type { HttpLimits } from './http.js';
 import type { Logger } from './log.js';
 
 export interface ServerConfig {
@@ -22,6 +23,8 @@ export interface ServerConfig {
   readonly verifyLoopIntervalMs?: number;
   readonly shutdownGraceMs?: number;
   readonly scrapeDeadlineMs?: number;
+  /** Test knob: transport limits (see http.ts HTTP_LIMITS). */
+  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 export interface ResolvedConfig {
@@ -39,6 +42,7 @@ export interface ResolvedConfig {
   readonly verifyLoopIntervalMs: number;
   readonly shutdownGraceMs: number;
   readonly scrapeDeadlineMs: number;
+  readonly httpLimits: Partial<HttpLimits>;
 }
 
 export const DEFAULTS = {
@@ -107,6 +111,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     verifyLoopIntervalMs: positive('verifyLoopIntervalMs', c.verifyLoopIntervalMs, DEFAULTS.verifyLoopIntervalMs),
     shutdownGraceMs: positive('shutdownGraceMs', c.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0),
     scrapeDeadlineMs: positive('scrapeDeadlineMs', c.scrapeDeadlineMs, DEFAULTS.scrapeDeadlineMs),
+    httpLimits: c.httpLimits ?? {},
   };
 }
 

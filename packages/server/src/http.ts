@@ -138,8 +138,16 @@ export function createRequestListener(opts: HttpAppOptions): http.RequestListene
   };
 }
 
+export interface HttpLimits {
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly socketTimeoutMs: number;
+  readonly maxConnections: number;
+}
+
 /** Transport limits (Go: 60 s read and write timeouts). */
-export const HTTP_LIMITS = {
+export const HTTP_LIMITS: HttpLimits = {
   /** Slowloris: the whole header block must arrive within 10 s. */
   headersTimeoutMs: 10_000,
   /** The whole request (headers + body) within 60 s, as Go's read timeout. */
@@ -153,25 +161,36 @@ export const HTTP_LIMITS = {
   socketTimeoutMs: 75_000,
   /** Connections beyond this are refused by the kernel backlog / closed at once. */
   maxConnections: 1024,
-} as const;
+};
 
-export function createHttpServer(listener: http.RequestListener): http.Server {
+export function createHttpServer(listener: http.RequestListener, overrides: Partial<HttpLimits> = {}): http.Server {
+  const limits = { ...HTTP_LIMITS, ...overrides };
   const server = http.createServer(
     {
-      headersTimeout: HTTP_LIMITS.headersTimeoutMs,
-      requestTimeout: HTTP_LIMITS.requestTimeoutMs,
-      keepAliveTimeout: HTTP_LIMITS.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Node enforces the two timeouts above only when it checks (default every 30 s).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
       maxHeaderSize: 16 * 1024,
     },
     listener,
   );
-  server.timeout = HTTP_LIMITS.socketTimeoutMs;
-  server.maxConnections = HTTP_LIMITS.maxConnections;
-  // A malformed request never reaches a handler: answer 400 and close.
+  server.timeout = limits.socketTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  // A malformed, oversized or too slow request never reaches a handler: answer and close.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && err.code !== 'ECONNRESET') {
-      socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request');
-    } else socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n${status}`);
   });
   return server;
 }

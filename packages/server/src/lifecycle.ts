@@ -66,7 +66,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     isShuttingDown: () => shuttingDown,
   };
   const inFlight = new InFlight();
-  const server = createHttpServer(createRequestListener({ log, route: buildRouter(app), inFlight }));
+  const server = createHttpServer(createRequestListener({ log, route: buildRouter(app), inFlight }), config.httpLimits);
   let bound: Bound;
   try {
     bound = await bindServer(server, config.address, log);

@@ -7,7 +7,11 @@ import { get } from '../support/http-client.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
 
-async function fleetAndServer(behaviours: Parameters<typeof createFleet>[0]['behaviours'], count: number, extra: { perSandboxTimeoutMs?: number } = {}) {
+async function fleetAndServer(
+  behaviours: Parameters<typeof createFleet>[0]['behaviours'],
+  count: number,
+  extra: { perSandboxTimeoutMs?: number; maxResponseBytes?: number } = {},
+) {
   const root = tempDir('ms-fleet-');
   // A unix socket address is known before binding, so sandboxes can name it.
   const address = `${root}/metrics.sock`;
@@ -81,5 +85,34 @@ describe('scraping a fake fleet through core', () => {
     expectPromtoolAccepts(after.body);
     expect(after.body).not.toContain(`sandbox="${sb.id}"`);
     expect(sample(after.body, 'runsc_meta_num_sandboxes_running')).toBe(2);
+  });
+
+  it('counts a sandbox whose reply exceeds --max-response-bytes as broken, quickly', async () => {
+    const s = await fleetAndServer([{ behaviour: { name: 'huge', param: 8 * 1024 * 1024 }, count: 1 }], 3, { maxResponseBytes: 64 * 1024 });
+    const t0 = Date.now();
+    const res = await get(s.target, '/metrics');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expectPromtoolAccepts(res.body);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_broken_metrics')).toBe(1);
+    expect(sample(res.body, 'runsc_meta_num_sandboxes_running')).toBe(3);
+  });
+
+  it('retries a sandbox whose state file is locked (runsc still creating it) instead of dropping it', async () => {
+    const s = await fleetAndServer([{ behaviour: { name: 'booting', param: 2500 }, count: 1 }], 2);
+    const booting = s.fleet.sandboxes[0]!;
+    const first = await get(s.target, '/metrics');
+    // Still booting after the scrape: the scrape saw the state file locked.
+    expect(booting.status).toBe('booting');
+    expectPromtoolAccepts(first.body);
+    expect(first.body).not.toContain(`sandbox="${booting.id}"`);
+    const end = Date.now() + 10_000;
+    let body = '';
+    while (Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 200));
+      body = (await get(s.target, '/metrics')).body;
+      if (body.includes(`sandbox="${booting.id}"`)) break;
+    }
+    expectPromtoolAccepts(body);
+    expect(body).toMatch(new RegExp(`runsc_meta_sandbox_running\\{[^}]*sandbox="${booting.id}"\\} 1 `));
   });
 });
