@@ -41,17 +41,27 @@ function promClientRegistry(series: number): Registry {
   return registry;
 }
 
-async function timeIt(runs: number, fn: () => Promise<number> | number): Promise<{ ms: number; bytes: number }> {
-  const times: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < runs + 2; i++) {
-    const t0 = performance.now();
-    bytes = await fn();
-    const t = performance.now() - t0;
-    if (i >= 2) times.push(t); // two warm-up runs
+type Runner = () => Promise<number> | number;
+
+/**
+ * Runs the candidates in turn, round after round, so a load spike on the shared
+ * machine hits all of them alike; returns each one's median time and output size.
+ */
+async function timeInTurn(rounds: number, runners: Runner[]): Promise<{ ms: number; bytes: number }[]> {
+  const times: number[][] = runners.map(() => []);
+  const bytes: number[] = runners.map(() => 0);
+  for (let r = 0; r < rounds + 2; r++) {
+    for (let k = 0; k < runners.length; k++) {
+      const t0 = performance.now();
+      bytes[k] = await runners[k]!();
+      const t = performance.now() - t0;
+      if (r >= 2) times[k]!.push(t); // two warm-up rounds
+    }
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)]!, bytes };
+  return times.map((ts, k) => {
+    ts.sort((a, b) => a - b);
+    return { ms: ts[Math.floor(ts.length / 2)]!, bytes: bytes[k]! };
+  });
 }
 
 function row(name: string, series: number, r: { ms: number; bytes: number }): string {
@@ -65,19 +75,21 @@ async function main(): Promise<void> {
   console.log(`${'renderer'.padEnd(34)} ${'series'.padStart(7)} ${'ns/series'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB out'.padStart(8)}`);
   const writer = new ExpositionWriter();
   for (const series of [10_000, 100_000]) {
-    const runs = series >= 100_000 ? 7 : 21;
+    const rounds = series >= 100_000 ? 15 : 41;
     const snaps = snapshots(series);
-    const ours = await timeIt(runs, () => {
-      let n = 0;
-      return writer.write((c) => (n += c.length), {}, snaps).then(() => n);
-    });
-    const oursString = await timeIt(runs, () => Buffer.byteLength(writer.renderToString({}, snaps)));
     const registry = promClientRegistry(series);
-    const theirs = await timeIt(runs, async () => Buffer.byteLength(await registry.metrics()));
-    console.log(row('prom-format write() to a sink', series, ours));
-    console.log(row('prom-format renderToString()', series, oursString));
-    console.log(row('prom-client registry.metrics()', series, theirs));
-    console.log(`${'ratio prom-client / write()'.padEnd(34)} ${String(series).padStart(7)} ${(theirs.ms / ours.ms).toFixed(2).padStart(10)}x`);
+    const [ours, oursString, theirs] = await timeInTurn(rounds, [
+      () => {
+        let n = 0;
+        return writer.write((c) => (n += c.length), {}, snaps).then(() => n);
+      },
+      () => Buffer.byteLength(writer.renderToString({}, snaps)),
+      async () => Buffer.byteLength(await registry.metrics()),
+    ]);
+    console.log(row('prom-format write() to a sink', series, ours!));
+    console.log(row('prom-format renderToString()', series, oursString!));
+    console.log(row('prom-client registry.metrics()', series, theirs!));
+    console.log(`${'ratio prom-client / write()'.padEnd(34)} ${String(series).padStart(7)} ${(theirs!.ms / ours!.ms).toFixed(2).padStart(10)}x`);
   }
   console.log('(our output carries a timestamp on every line; prom-client writes none)');
 }
