@@ -65,6 +65,8 @@ interface SnapInfo {
   readonly extraKeys: readonly string[]; // sorted byte-wise, `le` last
   readonly extraVals: readonly string[]; // raw
   readonly extraPairs: readonly Uint8Array[]; // `key="escaped value"` as UTF-8, encoded once
+  readonly extraTails: readonly Uint8Array[]; // pairs b.. joined by `,`
+  readonly extraTailPlain: Uint8Array; // 1 when pairs b.. hold no `le` (which must go last)
   readonly extraLabels: Labels;
   readonly invalid: string | undefined; // why every data point of it is skipped
   separatorId: number; // id of its value for the separating label key, -1 if it has none
@@ -279,11 +281,16 @@ export class ExpositionWriter {
     this.pos = p;
   }
 
-  /** Pre-encoded bytes (per-snapshot timestamp suffix): a JS loop beats a native copy at this size. */
+  /** Pre-encoded bytes: a JS loop for short ones, TypedArray#set (memcpy) beyond. */
   private bytes(src: Uint8Array): void {
     const n = src.length;
     this.ensure(n);
     const buf = this.buf;
+    if (n > 24) {
+      buf.set(src, this.pos);
+      this.pos += n;
+      return;
+    }
     let p = this.pos;
     for (let i = 0; i < n; i++) buf[p++] = src[i]!;
     this.pos = p;
@@ -584,6 +591,13 @@ export class ExpositionWriter {
         value = fromColumn ? singleValue : labels[key]!;
       } else {
         key = xk[b]!;
+        if (a >= nk && info.extraTailPlain[b] === 1) {
+          // Only extra labels left (the common end of a line): one pre-encoded block.
+          if (!first) this.byte(0x2c);
+          this.bytes(info.extraTails[b]!);
+          first = false;
+          break;
+        }
         if (key !== 'le') {
           // Extra labels are the same on every line of the snapshot: copy their pre-encoded bytes.
           if (!first) this.byte(0x2c);
@@ -760,6 +774,8 @@ function snapInfo(s: SnapshotExport): SnapInfo {
     extraKeys: keys,
     extraVals: keys.map((k) => extra[k]!),
     extraPairs: keys.map((k) => Buffer.from(`${k}="${escapeLabelValue(extra[k]!)}"`, 'utf8')),
+    extraTails: keys.map((_, b) => Buffer.from(keys.slice(b).map((k) => `${k}="${escapeLabelValue(extra[k]!)}"`).join(','), 'utf8')),
+    extraTailPlain: Uint8Array.from(keys, (_, b) => (keys.slice(b).includes('le') ? 0 : 1)),
     extraLabels: extra,
     invalid,
     separatorId: -1,

@@ -210,6 +210,14 @@ describe('labels', () => {
     expect(samples(text)).toEqual([`m{B="3",_x="4",a="2",b="1",c="5",le="9"} 1 ${T0_MS}`]);
   });
 
+  test('extra labels interleave with point labels; an extra le still goes last', () => {
+    const { text } = render([
+      exp([gauge('m', int(1), { m: '1' }), gauge('n', int(2), { b: '2' })], { z: 'z', a: 'a' }),
+      exp([gauge('o', int(3), { b: '2' })], { le: 'x', a: '1' }),
+    ]);
+    expect(samples(text)).toEqual([`m{a="a",m="1",z="z"} 1 ${T0_MS}`, `n{a="a",b="2",z="z"} 2 ${T0_MS}`, `o{a="1",b="2",le="x"} 3 ${T0_MS}`]);
+  });
+
   test('extra labels always win; the sandbox-sent one is dropped', () => {
     const { text } = render([
       exp([counter('fs_opens', int(1), { sandbox: 'victim', pod_name: 'evil', sysno: '1' })], { sandbox: 'mine', pod_name: 'p', namespace_name: 'n' }, 'runsc_'),
