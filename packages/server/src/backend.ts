@@ -38,6 +38,8 @@ export interface ScrapeBackend {
   targets(): ScrapeTarget[];
   /** `num_sandboxes_total`: sandboxes ever registered by discovery. */
   totalSandboxes(): number;
-  /** Stops discovery (shutdown): later refresh() calls do nothing. */
+  /** Stops discovery (shutdown): later refresh() calls do nothing; the known sandboxes stay served. */
   stop(): void;
+  /** Releases everything, after the last request finished. */
+  close?(): Promise<void>;
 }

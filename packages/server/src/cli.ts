@@ -51,8 +51,14 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       process.exit(FORCED_EXIT_CODE);
     };
     for (const s of SIGNALS) process.on(s, onSignal);
+    // A stray rejection is a bug to log, not a reason to stop serving every sandbox.
+    const onRejection = (reason: unknown): void => {
+      log.error('unhandled promise rejection', { error: reason instanceof Error ? reason.message : String(reason), stack: reason instanceof Error ? reason.stack : undefined });
+    };
+    process.on('unhandledRejection', onRejection);
     await handle.closed;
     for (const s of SIGNALS) process.off(s, onSignal);
+    process.off('unhandledRejection', onRejection);
     return 0;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

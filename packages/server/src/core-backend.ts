@@ -89,9 +89,11 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     // A registration the Verifier refuses is a load error: the sandbox is not served.
     prepare: (view) => new CoreTarget(view, new Verifier(view.registration), config.maxResponseBytes),
   });
+  // Set by stop() (shutdown): /metrics keeps answering from the known sandboxes, as runsc does.
+  let stopped = false;
   return {
     refresh: async () => {
-      await registry.refresh();
+      if (!stopped) await registry.refresh();
     },
     targets: () =>
       registry.served().map((e) => {
@@ -99,6 +101,9 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
         return e.state;
       }),
     totalSandboxes: () => registry.totalRegistered,
-    stop: () => void registry.close(),
+    stop: () => {
+      stopped = true;
+    },
+    close: () => registry.close(),
   };
 }

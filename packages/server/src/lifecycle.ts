@@ -72,6 +72,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     bound = await bindServer(server, config.address, log);
   } catch (e) {
     backend.stop();
+    await backend.close?.();
     throw e;
   }
   // Whether the pid file is ours to remove; set after writing it, cleared by removeFiles().
@@ -93,13 +94,18 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   const loop = async (): Promise<void> => {
     loopTimer = undefined;
     if (shuttingDown) return;
-    const rootError = await readRoot(config.root);
-    if (rootError !== undefined && !config.allowUnknownRoot) {
-      log.warn('Cannot list sandboxes in root directory, it has likely gone away. Server shutting down.', { root: config.root, error: rootError });
-      void shutdown('root directory is gone');
-      return;
+    try {
+      const rootError = await readRoot(config.root);
+      if (rootError !== undefined && !config.allowUnknownRoot) {
+        log.warn('Cannot list sandboxes in root directory, it has likely gone away. Server shutting down.', { root: config.root, error: rootError });
+        void shutdown('root directory is gone');
+        return;
+      }
+      await backend.refresh();
+    } catch (err) {
+      // A bug in a pass must not stop the loop (or the process): log it and try again next tick.
+      log.error('background discovery pass failed', { error: errText(err) });
     }
-    await backend.refresh();
     if (!shuttingDown) loopTimer = setTimeout(() => void loop(), config.verifyLoopIntervalMs);
   };
 
@@ -125,6 +131,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
       }
       server.closeAllConnections();
       await serverClosed;
+      await backend.close?.().catch((err: unknown) => log.warn('Releasing sandboxes failed', { error: errText(err) }));
       log.info('Server has stopped accepting requests.');
       resolveClosed(reason);
     })();

@@ -1,0 +1,36 @@
+import { createFleet } from '@org/metricserver-fake-sandbox';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
+import { createCoreBackend } from '../../src/core-backend.js';
+import { memoryLogger } from '../../src/log.js';
+import { onCleanup, tempDir } from '../support/server.js';
+
+describe('core backend', () => {
+  it('exports verified snapshots, and after stop() keeps serving known sandboxes without discovering new ones', async () => {
+    const root = tempDir('ms-backend-');
+    const address = `${root}/m.sock`;
+    const fleet = await createFleet({ root, metricServer: address, count: 2 });
+    onCleanup(() => fleet.close());
+    const backend = createCoreBackend(resolveConfig({ root, metricServer: address }), memoryLogger());
+    onCleanup(() => backend.close?.());
+    await backend.refresh();
+    const targets = backend.targets();
+    expect(targets.map((t) => t.id).sort()).toEqual(fleet.sandboxes.map((s) => s.id).sort());
+    expect(backend.totalSandboxes()).toBe(2);
+    const t = targets[0]!;
+    expect(t.isRunning()).toBe(true);
+    expect(t.labels.sandbox).toBe(t.id);
+    expect(t.labels.iteration).toMatch(/^[0-9a-z]+$/);
+    expect(t.meta?.capabilities.length).toBeGreaterThan(0);
+    const snap = await t.exportVerified('', undefined, new AbortController().signal);
+    expect(snap.data.length).toBeGreaterThan(10);
+    // A second export is verified against the first (monotonic counters, later time).
+    const again = await t.exportVerified('', undefined, new AbortController().signal);
+    expect(again.data.length).toBe(snap.data.length);
+
+    backend.stop();
+    await fleet.add();
+    await backend.refresh();
+    expect(backend.targets().length).toBe(2);
+  });
+});
