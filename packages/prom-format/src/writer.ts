@@ -2,9 +2,11 @@
 // (prometheus.md §4), with the Go writer's defects fixed (see README "Differences").
 //
 // Hot path (per sample, ~170 x 1000 per scrape): bytes go straight into one reused
-// Buffer (latin1 writes for names that are ASCII by validation, utf8 for values);
-// per-snapshot pieces (timestamp suffix, escaped extra labels) are built once per
-// call; a histogram's label set is rendered once and copied for each of its lines.
+// Buffer, short ASCII (names are ASCII by validation) by a byte loop, UTF-8 only when
+// a value needs it; per-snapshot pieces (timestamp suffix, encoded extra labels) are
+// built once per call; the family-order pass reads compact per-family columns filled
+// by the grouping pass; a histogram's labels are rendered once and copied per line.
+// No string is built per sample except for dedupe keys where collisions are possible.
 import type { Writable } from 'node:stream';
 import { escapeComment, escapeHelp, escapeLabelValue } from './escape.js';
 import type { Data, Int64, Labels, Snapshot } from './model.js';
@@ -57,12 +59,13 @@ const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
 const HISTOGRAM = 3;
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
 const NL = 0x0a;
+const DUPLICATE = 'duplicate series (same name and labels already written)';
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Per-snapshot pieces computed once per call. */
 interface SnapInfo {
   readonly tsSuffix: Uint8Array; // ` <ms>\n`, encoded once
-  readonly extraKeys: readonly string[]; // sorted byte-wise, `le` last
+  readonly extraKeys: readonly string[]; // sorted byte-wise (`le` is held back while merging)
   readonly extraVals: readonly string[]; // raw
   readonly extraPairs: readonly Uint8Array[]; // `key="escaped value"` as UTF-8, encoded once
   readonly extraTails: readonly Uint8Array[]; // pairs b.. joined by `,`
@@ -673,7 +676,7 @@ export class ExpositionWriter {
     const cs = this.writeLabelSection(labels, single, singleValue, info);
     if (typeof cs === 'string') return cs;
     if (seen !== undefined && this.isDuplicate(seen, cs, cs < this.pos ? this.pos - 1 : cs)) {
-      return 'duplicate series (same name and labels already written)';
+      return DUPLICATE;
     }
     this.byte(0x20);
     if (slow === undefined) this.integer(value);
@@ -699,26 +702,24 @@ export class ExpositionWriter {
     let cs = 0;
     let ce = 0;
     let lineNo = 0;
-    const openLine = (seriesName: string): void => {
+    const open = (seriesName: string): string | undefined => {
       this.ascii(seriesName);
       this.byte(0x7b);
-      if (lineNo++ > 0) this.copyOwn(cs, ce);
+      if (lineNo++ > 0) {
+        this.copyOwn(cs, ce);
+        return undefined;
+      }
+      cs = this.pos;
+      const err = this.writeLabelPairs(d.labels, MANY, '', info, true);
+      if (err !== undefined) return err;
+      ce = this.pos;
+      return this.isDuplicate(seen, cs, ce) ? DUPLICATE : undefined;
     };
     let cum: Int64 = 0;
     for (let i = 0; i < buckets.length; i++) {
       const b = buckets[i]!;
-      if (i === 0) {
-        this.ascii(names[0]!);
-        this.byte(0x7b);
-        cs = this.pos;
-        const err = this.writeLabelPairs(d.labels, MANY, '', info, true);
-        if (err !== undefined) return err;
-        ce = this.pos;
-        if (this.isDuplicate(seen, cs, ce)) return 'duplicate series (same name and labels already written)';
-        lineNo = 1;
-      } else {
-        openLine(names[0]!);
-      }
+      const err = open(names[0]!);
+      if (err !== undefined) return err;
       if (ce > cs) this.byte(0x2c);
       this.ascii('le="');
       this.ascii(renderNumber(b.upperBound));
@@ -728,18 +729,8 @@ export class ExpositionWriter {
       this.bytes(info.tsSuffix);
     }
     const tail = (idx: number, value: string): string | undefined => {
-      if (lineNo === 0) {
-        this.ascii(names[idx]!);
-        this.byte(0x7b);
-        cs = this.pos;
-        const err = this.writeLabelPairs(d.labels, MANY, '', info, true);
-        if (err !== undefined) return err;
-        ce = this.pos;
-        if (this.isDuplicate(seen, cs, ce)) return 'duplicate series (same name and labels already written)';
-        lineNo = 1;
-      } else {
-        openLine(names[idx]!);
-      }
+      const err = open(names[idx]!);
+      if (err !== undefined) return err;
       if (ce === cs) this.pos--; // drop the `{` of an empty label set
       else this.byte(0x7d);
       this.byte(0x20);
