@@ -9,7 +9,8 @@ import {
   exportMetrics,
   isProcessAlive,
 } from '@org/metricserver-core';
-import { type Labels, type Snapshot, nowTimestamp } from '@org/metricserver-prom-format';
+import type { Labels, Snapshot } from '@org/metricserver-prom-format';
+import { verifyNow } from './clock.js';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
 import type { Re2Matcher } from './filters.js';
@@ -50,7 +51,7 @@ class CoreTarget implements ScrapeTarget {
       maxResponseBytes: this.maxResponseBytes,
       ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
     });
-    const verdict = this.verifier.verify(snapshot, nowTimestamp());
+    const verdict = this.verifier.verify(snapshot, verifyNow());
     if (!verdict.ok) throw new Error(verdict.reason.toString());
     return snapshot;
   }

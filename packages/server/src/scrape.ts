@@ -5,7 +5,7 @@
 
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { nowTimestamp } from '@org/metricserver-prom-format';
+import { wallNow } from './clock.js';
 import type { Snapshot, SnapshotExport } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
 import { asError, deadline, raceAbort } from './deadline.js';
@@ -68,7 +68,7 @@ export class Scraper {
       const targets = this.backend.targets();
       shuffle(targets);
       const meta = new MetaSnapshotBuilder(req.capabilityMatcher);
-      const metaWhen = nowTimestamp();
+      const metaWhen = wallNow();
       const sandboxSnapshots: SnapshotExport[] = [];
       let next = 0;
       const worker = async (): Promise<void> => {
@@ -91,7 +91,7 @@ export class Scraper {
       this.pruneErrors(targets);
       const snapshots: SnapshotExport[] = [
         { snapshot: meta.finish(metaWhen, this.backend.totalSandboxes()), exporterPrefix: `${o.exporterPrefix}meta_`, extraLabels: {} },
-        { snapshot: processSnapshot(o.startTimeSeconds, nowTimestamp()), exporterPrefix: '', extraLabels: {} },
+        { snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} },
         ...sandboxSnapshots,
       ];
       let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
