@@ -44,8 +44,8 @@ const NOT_LOADED = new Error('sandbox could not be loaded');
 export class Scraper {
   private readonly queue = new KeyedQueue<ScrapeTarget>();
   /**
-   * Last logged export error per sandbox id, so a broken sandbox is logged once
-   * per change of error, not once per scrape. Written only in the synchronous
+   * Last logged export error (digits masked) per sandbox id, so a broken sandbox
+   * is logged once per change of error, not once per scrape. Written only in the synchronous
    * result handling of scrapes (no await between read and write).
    */
   private readonly lastError = new Map<string, string>();
@@ -117,8 +117,10 @@ export class Scraper {
   }
 
   private noteError(id: string, message: string): void {
-    if (this.lastError.get(id) === message) return;
-    this.lastError.set(id, message);
+    // Compared without digits: times, sizes and offsets in a message must not make every scrape "new".
+    const key = message.replace(/\d+/g, '#');
+    if (this.lastError.get(id) === key) return;
+    this.lastError.set(id, key);
     this.opts.log.warn('Could not export metrics from sandbox', { sandbox: id, error: message });
   }
 
