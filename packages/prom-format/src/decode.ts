@@ -115,8 +115,9 @@ function readInt(v: unknown, p: PathStack, key: string | undefined, kind: IntKin
   if (v === null || v === undefined) return 0;
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) p.fail(`expected an integer (${kind}), got ${describe(v)}`, key);
-    // Plain numbers reach here only as exact integer literals: JSON.parse runs only on
-    // texts without 16-digit runs, the lossless parser turns larger ones into bigints.
+    // From parseJson, plain numbers are exact integer literals (larger ones are bigints).
+    // A caller that used JSON.parse may hand a rounded one: refuse it rather than guess.
+    if (!Number.isSafeInteger(v)) p.fail(`integer ${String(v)} is beyond 2^53 and was not parsed losslessly (use parseJson)`, key);
     if (kind === 'uint64' && v < 0) p.fail(`expected an unsigned integer (uint64), got ${v}`, key);
     if (kind === 'int32' && (v < -2147483648 || v > 2147483647)) p.fail(`integer ${v} out of int32 range`, key);
     return v === 0 ? 0 : v;
@@ -137,7 +138,7 @@ function readFloat(v: unknown, p: PathStack, key: string): number {
   if (typeof v === 'number') f = v;
   else if (v instanceof FloatLiteral) f = v.value;
   else if (typeof v === 'bigint') f = Number(v);
-  else if (v === '+Inf' || v === 'Inf') return Infinity;
+  else if (v === '+Inf') return Infinity;
   else if (v === '-Inf') return -Infinity;
   else if (v === 'NaN') return NaN;
   else return p.fail(`expected a number (or "+Inf", "-Inf", "NaN"), got ${describe(v)}`, key);

@@ -140,6 +140,17 @@ describe('malformed shapes are DecodeErrors with a path', () => {
     expect(err.message.startsWith(`${path}: `)).toBe(true);
   });
 
+  test('a rounded big integer from plain JSON.parse is refused, not trusted', () => {
+    const err = decodeError(() => decodeExportResult(JSON.parse(withPoint('{"metric":{"name":"a"},"val":{"int":9223372036854775807}}'))));
+    expect(err.path).toBe('$.snapshot.data[3].val.int');
+    expect(err.message).toMatch(/parseJson/);
+  });
+
+  test('only the documented float strings are accepted', () => {
+    const err = decodeError(() => decodeText(withPoint('{"metric":{"name":"a"},"val":{"float":"Inf"}}')));
+    expect(err.path).toBe('$.snapshot.data[3].val.float');
+  });
+
   test('decodeSnapshot roots paths where it is told', () => {
     const err = decodeError(() => decodeSnapshot({ when: 'x' }, '$.result.snapshot'));
     expect(err.path).toBe('$.result.snapshot.when');
