@@ -55,6 +55,7 @@ export class SinkClosedError extends Error {
 
 const FLUSH_BYTES = 32 * 1024;
 const INITIAL_BYTES = 64 * 1024;
+const MAX_KEPT_BYTES = 1024 * 1024;
 const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
 const HISTOGRAM = 3;
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
@@ -354,6 +355,8 @@ export class ExpositionWriter {
     this.ascii('\n# End of metric data.\n');
     yield this.buf.subarray(0, this.pos);
     this.pos = 0;
+    // One huge data point (a hostile label value) must not pin a huge buffer between scrapes.
+    if (this.buf.length > MAX_KEPT_BYTES) this.buf = Buffer.allocUnsafe(INITIAL_BYTES);
   }
 
   /** Header, per-snapshot pieces, and the data points grouped by full name. */

@@ -144,3 +144,16 @@ describe('one writer, many calls', () => {
     expect(Buffer.concat(sink.chunks).toString('utf8')).toBe(new ExpositionWriter().renderToString({}, a));
   });
 });
+
+describe('large points', () => {
+  test('a 3 MB label value is written whole and the writer keeps working', async () => {
+    const big = 'x'.repeat(3_000_000) + '"\n';
+    const w = new ExpositionWriter();
+    const chunks: Buffer[] = [];
+    await w.write((c) => chunks.push(c), {}, [exp([counter('m', int(1), { v: big })], { sandbox: 's' })]);
+    const text = Buffer.concat(chunks).toString('utf8');
+    expectPromtoolAccepts(text);
+    expect(text).toContain(`m{sandbox="s",v="${'x'.repeat(3_000_000)}\\"\\n"} 1 `);
+    expect(w.renderToString({}, bigInput(1))).toBe(new ExpositionWriter().renderToString({}, bigInput(1)));
+  });
+});
