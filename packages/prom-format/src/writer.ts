@@ -60,6 +60,7 @@ const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
 const HISTOGRAM = 3;
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
 const NL = 0x0a;
+const EMPTY_LABELS: Labels = Object.freeze({});
 const DUPLICATE = 'duplicate series (same name and labels already written)';
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -106,14 +107,13 @@ interface Family {
   // order; the family-order pass then reads these instead of chasing every Data's
   // pointers again (cache misses dominated with 100k points).
   readonly types: number[];
-  readonly labels: Labels[];
   readonly labelKey: (string | null)[]; // the only label's key, null for none, MANY otherwise
   readonly labelValue: string[]; // the only label's value ('' otherwise)
   readonly values: number[]; // a safe-integer value (zero included), NaN when the slow path must render it
 }
 
 function newFamily(): Family {
-  return { snaps: [], datas: [], types: [], labels: [], labelKey: [], labelValue: [], values: [] };
+  return { snaps: [], datas: [], types: [], labelKey: [], labelValue: [], values: [] };
 }
 
 function pushPoint(fam: Family, si: number, d: Data): void {
@@ -122,7 +122,6 @@ function pushPoint(fam: Family, si: number, d: Data): void {
   fam.datas.push(d);
   fam.types.push(d.metric.type);
   const labels = d.labels;
-  fam.labels.push(labels);
   let key: string | null = null;
   let value = '';
   for (const k in labels) {
@@ -142,7 +141,6 @@ function copyPoint(to: Family, from: Family, i: number): void {
   to.snaps.push(from.snaps[i]!);
   to.datas.push(from.datas[i]!);
   to.types.push(from.types[i]!);
-  to.labels.push(from.labels[i]!);
   to.labelKey.push(from.labelKey[i]!);
   to.labelValue.push(from.labelValue[i]!);
   to.values.push(from.values[i]!);
@@ -464,7 +462,7 @@ export class ExpositionWriter {
 
   /** Writes data points from index `i` until the buffer is due for a flush; returns the next index. */
   private writeEntries(ctx: RenderContext, st: FamilyState, fam: Family, i: number): number {
-    const { snaps, datas, types, labels, labelKey, labelValue, values } = fam;
+    const { snaps, datas, types, labelKey, labelValue, values } = fam;
     const name = st.name;
     const seen = ctx.seen;
     for (; i < datas.length; i++) {
@@ -494,7 +492,7 @@ export class ExpositionWriter {
         st.histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
         result = this.writeHistogram(name, st.histNames, datas[i]!, info, st.preambleDue, dedupe);
       } else {
-        result = this.writeSample(name, datas[i]!, labels[i]!, labelKey[i]!, labelValue[i]!, values[i]!, info, st.preambleDue, dedupe);
+        result = this.writeSample(name, datas[i]!, labelKey[i]!, labelValue[i]!, values[i]!, info, st.preambleDue, dedupe);
       }
       if (result !== undefined) {
         this.pos = start; // nothing partial: roll the whole data point back
@@ -642,10 +640,11 @@ export class ExpositionWriter {
   }
 
   /** Label section `{…}` (or nothing); returns the start of its content (end = pos - 1 or pos), or an error. */
-  private writeLabelSection(labels: Labels, single: string | null, singleValue: string, info: SnapInfo): number | string {
+  private writeLabelSection(d: Data, single: string | null, singleValue: string, info: SnapInfo): number | string {
     this.byte(0x7b);
     const cs = this.pos;
-    const err = this.writeLabelPairs(labels, single, singleValue, info, false);
+    // `d.labels` is read only when the point has several labels (MANY).
+    const err = this.writeLabelPairs(single === MANY ? d.labels : EMPTY_LABELS, single, singleValue, info, false);
     if (err !== undefined) return err;
     if (this.pos === cs) this.pos--; // no labels: no braces
     else this.byte(0x7d);
@@ -664,7 +663,6 @@ export class ExpositionWriter {
   private writeSample(
     name: string,
     d: Data,
-    labels: Labels,
     single: string | null,
     singleValue: string,
     value: number,
@@ -676,7 +674,7 @@ export class ExpositionWriter {
     if (value !== value && slow === undefined) return 'no value for a gauge, counter or untyped metric';
     if (preambleDue) this.preamble(name, d);
     this.ascii(name);
-    const cs = this.writeLabelSection(labels, single, singleValue, info);
+    const cs = this.writeLabelSection(d, single, singleValue, info);
     if (typeof cs === 'string') return cs;
     if (seen !== undefined && this.isDuplicate(seen, cs, cs < this.pos ? this.pos - 1 : cs)) {
       return DUPLICATE;
