@@ -17,8 +17,16 @@ export function serverPackageDir(): string {
   return dir;
 }
 
-/** Absolute path of the built CLI entry; throws with the build command when absent. */
+/**
+ * Absolute path of the built CLI entry; throws with the build command when absent.
+ * E2E_SERVER_BIN overrides it (e.g. to run the suites against another build).
+ */
 export function serverBinPath(): string {
+  const override = process.env.E2E_SERVER_BIN;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`E2E_SERVER_BIN=${override} does not exist`);
+    return override;
+  }
   const dir = serverPackageDir();
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
   const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[SERVER_BIN_NAME];

@@ -3,12 +3,13 @@
 // sandbox process, and a cleanup that deletes every container it started, in
 // parallel, from afterAll and again from a process exit hook.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addExitHook } from '../exit-hooks.js';
 import { requireTool } from '../require-tool.js';
 import { type ContainerConfig, makeBaseBundle, makeContainerBundle } from './bundle.js';
-import { type RealStateFile, readStateFile } from './state-file.js';
+import { becomeSubreaper, reapSandboxOrphans, startReaping } from './reaper.js';
+import { type RealStateFile, readStateFile, stateFilePath } from './state-file.js';
 
 export interface ContainerSpec extends ContainerConfig {
   id: string;
@@ -36,6 +37,8 @@ export class RealRunsc {
   /** Containers started and not yet deleted; owned by run()/deleteForce(). Subcontainers map to their sandbox. */
   private readonly live = new Map<string, string>();
   private readonly removeHook: () => void;
+  /** Stops the zombie-reaping timer (runsc delete waits for the processes it killed to vanish). */
+  private readonly stopReaping: () => void;
   private closed = false;
 
   private constructor(
@@ -44,6 +47,7 @@ export class RealRunsc {
     private readonly template: Json,
   ) {
     this.removeHook = addExitHook(() => this.cleanupSync());
+    this.stopReaping = startReaping();
   }
 
   /** Checks root/runsc/busybox (fails loudly), makes /tmp/rsXXXXXX with root/ and the base bundle. */
@@ -51,6 +55,7 @@ export class RealRunsc {
     requireTool('root');
     requireTool('runsc');
     requireTool('busybox');
+    becomeSubreaper();
     const base = mkdtempSync('/tmp/rs');
     const root = join(base, 'root');
     const template = await makeBaseBundle(base);
@@ -96,14 +101,16 @@ export class RealRunsc {
     return readStateFile(this.root, containerId, sandboxId);
   }
 
-  /** SIGKILLs the sandbox process (the state file keeps saying running) and waits until it is gone. */
+  /** SIGKILLs the sandbox process (the state file keeps saying running) and waits until it is reaped. */
   async kill9(sandboxId: string, timeoutMs = 10_000): Promise<number> {
     const pid = this.state(sandboxId).sandbox?.pid;
     if (!pid) throw new Error(`sandbox ${sandboxId} has no pid in its state file`);
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!isAlive(pid)) return pid;
+      reapSandboxOrphans();
+      // Gone from the process table, not merely a zombie: a metric server's kill(pid, 0) must fail.
+      if (!pidExists(pid)) return pid;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`sandbox ${sandboxId} (pid ${pid}) still alive ${timeoutMs} ms after SIGKILL`);
@@ -117,25 +124,25 @@ export class RealRunsc {
     return r.stdout.replace(/^Wrote \d+ bytes.*\n?/m, '');
   }
 
-  /** `runsc delete -force` of the given containers in parallel (subcontainers first). */
+  /**
+   * `runsc delete -force` of the given containers in parallel, subcontainers first. A subcontainer of
+   * a dead sandbox cannot be deleted on its own (runsc cannot reach the sandbox); deleting the root
+   * container removes its files, so a container whose state file is gone counts as deleted.
+   */
   async deleteForce(ids: readonly string[]): Promise<void> {
     const subs = ids.filter((id) => this.live.get(id) !== id);
     const roots = ids.filter((id) => this.live.get(id) === id);
-    const errors: string[] = [];
     for (const group of [subs, roots]) {
-      await Promise.all(
-        group.map(async (id) => {
-          const code = await new Promise<number | null>((resolve) => {
-            const c = spawn('runsc', [`--root=${this.root}`, 'delete', '-force', id], { stdio: 'ignore' });
-            c.once('error', () => resolve(null));
-            c.once('exit', resolve);
-          });
-          if (code === 0) this.live.delete(id);
-          else errors.push(`${id} (exit ${code})`);
-        }),
-      );
+      await Promise.all(group.map((id) => runscDelete(this.root, id)));
     }
-    if (errors.length > 0) throw new Error(`runsc delete -force failed for ${errors.join(', ')}`);
+    const errors: string[] = [];
+    for (const id of ids) {
+      const sandboxId = this.live.get(id);
+      if (sandboxId === undefined) continue;
+      if (existsSync(stateFilePath(this.root, id, sandboxId))) errors.push(id);
+      else this.live.delete(id);
+    }
+    if (errors.length > 0) throw new Error(`runsc delete -force left the state files of ${errors.join(', ')}`);
   }
 
   /** Deletes every container still alive, then the temp dir. Safe to call twice. */
@@ -147,16 +154,47 @@ export class RealRunsc {
       this.closed = true;
       this.cleanupSync();
       this.removeHook();
+      this.stopReaping();
     }
   }
 
   /** Synchronous last resort (process exit): delete -force each, then remove the dir. */
   private cleanupSync(): void {
+    // The event loop (and so the reaping timer) is blocked here: kill and reap the sandbox and gofer
+    // first, or runsc delete would wait for zombies that only this process can reap.
+    for (const [id, sandboxId] of this.live) {
+      if (id !== sandboxId) continue;
+      try {
+        const st = this.state(id) as RealStateFile & { goferPid?: number };
+        for (const pid of [st.sandbox?.pid, st.goferPid]) if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const until = Date.now() + 2_000;
+    while (Date.now() < until && reapSandboxOrphans() > 0) spawnSync('sleep', ['0.05']);
     for (const [id] of [...this.live].sort(([a, sa], [b, sb]) => Number(a === sa) - Number(b === sb))) {
-      spawnSync('runsc', [`--root=${this.root}`, 'delete', '-force', id], { stdio: 'ignore', timeout: 30_000 });
+      spawnSync('runsc', [`--root=${this.root}`, 'delete', '-force', id], { stdio: 'ignore', timeout: 10_000 });
       this.live.delete(id);
     }
     if (this.live.size === 0) rmSync(this.base, { recursive: true, force: true });
+  }
+}
+
+function runscDelete(root: string, id: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const c = spawn('runsc', [`--root=${root}`, 'delete', '-force', id], { stdio: 'ignore' });
+    c.once('error', () => resolve(null));
+    c.once('exit', resolve);
+  });
+}
+
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
