@@ -5,6 +5,10 @@
 // (ECONNREFUSED: its server died) is unlinked, taken over and then owned.
 
 import { promises as fsp, unlinkSync, statSync } from 'node:fs';
+
+// Socket files are only ever stat'ed with { bigint: true } (or async): on Node 20 a plain
+// synchronous stat of a socket makes later CommonJS resolution skip realpath, so a
+// pnpm-symlinked koffi then fails to find its native module (flock unavailable).
 import net from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from './log.js';
@@ -96,9 +100,9 @@ async function bindUnix(server: Server, path: string, log: Logger): Promise<Boun
   await listen(server, { path }).catch((err: unknown) => {
     throw new BindError(`cannot listen on unix domain socket ${JSON.stringify(path)}: ${errText(err)}`);
   });
-  let ours: { dev: number; ino: number };
+  let ours: { dev: bigint; ino: bigint };
   try {
-    const st = statSync(path);
+    const st = statSync(path, { bigint: true });
     ours = { dev: st.dev, ino: st.ino };
   } catch (err) {
     throw new BindError(`cannot stat our own unix domain socket ${JSON.stringify(path)}: ${errText(err)}`);
@@ -115,7 +119,7 @@ async function bindUnix(server: Server, path: string, log: Logger): Promise<Boun
       removed = true;
       try {
         // Only the file we bound: a successor server may have replaced it.
-        const st = statSync(path);
+        const st = statSync(path, { bigint: true });
         if (st.dev === ours.dev && st.ino === ours.ino) unlinkSync(path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('Cannot remove UDS', { path, error: errText(err) });

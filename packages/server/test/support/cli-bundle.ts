@@ -3,7 +3,7 @@
 // under this package's node_modules so `koffi` and `re2js` resolve from it.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const pkg = fileURLToPath(new URL('../../', import.meta.url));
@@ -14,6 +14,11 @@ export function cliBundle(): string {
   if (built) return built;
   const outDir = `${pkg}node_modules/.cache/test-cli`;
   mkdirSync(outDir, { recursive: true });
+  // Bundles of earlier runs (one per worker pid) are dropped after an hour.
+  for (const f of readdirSync(outDir)) {
+    const path = `${outDir}/${f}`;
+    if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { force: true });
+  }
   const out = `${outDir}/bin-${process.pid}.mjs`;
   const res = spawnSync(
     `${repo}node_modules/.bin/esbuild`,
