@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DeadlineError, deadline } from '../../src/deadline.js';
+import { KeyedQueue } from '../../src/queue.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('KeyedQueue', () => {
+  it('runs one key at a time, keys independently', async () => {
+    const q = new KeyedQueue<object>();
+    const a = {};
+    const b = {};
+    const log: string[] = [];
+    const job = (name: string, ms: number) => async () => {
+      log.push(`start ${name}`);
+      await sleep(ms);
+      log.push(`end ${name}`);
+      return name;
+    };
+    const never = new AbortController().signal;
+    const results = await Promise.all([q.run(a, never, job('a1', 40)), q.run(a, never, job('a2', 10)), q.run(b, never, job('b1', 10))]);
+    expect(results).toEqual(['a1', 'a2', 'b1']);
+    expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
+    expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
+  });
+
+  it('a waiter that times out gives up, and an abandoned run still blocks its successor until it settles', async () => {
+    const q = new KeyedQueue<object>();
+    const k = {};
+    let releaseFirst!: () => void;
+    // The first caller gives up after 30 ms, but its call keeps running until released.
+    const firstDeadline = deadline(new AbortController().signal, 30, 'first abandoned');
+    const first = q.run(k, firstDeadline.signal, () => new Promise<string>((r) => (releaseFirst = () => r('first'))));
+    const d = deadline(new AbortController().signal, 50, 'waited too long');
+    const started: string[] = [];
+    await expect(
+      q.run(k, d.signal, async () => {
+        started.push('second');
+        return 'second';
+      }),
+    ).rejects.toThrow('waited too long');
+    d.dispose();
+    expect(started).toEqual([]);
+    await expect(first).rejects.toThrow('first abandoned');
+    firstDeadline.dispose();
+    const third = q.run(k, new AbortController().signal, async () => 'third');
+    let thirdDone = false;
+    void third.then(() => (thirdDone = true));
+    await sleep(60);
+    expect(thirdDone).toBe(false);
+    releaseFirst();
+    expect(await third).toBe('third');
+  });
+});
+
+describe('deadline', () => {
+  it('aborts with a DeadlineError after the time, or with the parent reason first', async () => {
+    const d = deadline(new AbortController().signal, 20, 'too slow');
+    await sleep(40);
+    expect(d.signal.aborted).toBe(true);
+    expect(d.signal.reason).toBeInstanceOf(DeadlineError);
+    expect((d.signal.reason as Error).message).toBe('too slow');
+    const parent = new AbortController();
+    const e = deadline(parent.signal, 10_000, 'never');
+    parent.abort(new Error('client gone'));
+    expect((e.signal.reason as Error).message).toBe('client gone');
+    e.dispose();
+  });
+});
