@@ -225,6 +225,21 @@ describe('/metrics', () => {
     expect(typeof line?.durationMs).toBe('number');
   });
 
+  it('aborts the sandbox queries when the client goes away', async () => {
+    const stuck = new FakeTarget({ id: 'stuck', delayMs: 'never' });
+    const s = await startTestServer({ perSandboxTimeoutMs: 20_000 }, new FakeBackend([stuck]));
+    const http = await import('node:http');
+    const req = http.request({ host: '127.0.0.1', port: s.target.port, path: '/metrics' });
+    req.on('error', () => {});
+    req.end();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(stuck.inFlight).toBe(1);
+    req.destroy();
+    const end = Date.now() + 2000;
+    while (stuck.inFlight > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(stuck.inFlight).toBe(0);
+  });
+
   it('refuses scrapes beyond --max-concurrent-scrapes with 429', async () => {
     const backend = new FakeBackend([new FakeTarget({ id: 'slow', delayMs: 500 })]);
     const s = await startTestServer({ maxConcurrentScrapes: 1 }, backend);
@@ -233,7 +248,9 @@ describe('/metrics', () => {
     const second = await get(s.target, '/metrics');
     expectGoError(second, 429, 'too many concurrent scrapes (limit 1); retry later\n');
     expect(second.headers['retry-after']).toBe('1');
-    expect((await first).status).toBe(200);
+    const done = await first;
+    expect(done.status).toBe(200);
+    expectPromtoolAccepts(done.body);
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { get } from '../support/http-client.js';
+import { expectPromtoolAccepts } from '../support/promtool.js';
 import { startTestServer, tempDir } from '../support/server.js';
 
 describe('pid file', () => {
@@ -69,6 +70,7 @@ describe('graceful shutdown', () => {
     const res = await inflight;
     expect(res.status).toBe(200);
     expect(res.body).toContain('runsc_fs_opens{sandbox="slow"}');
+    expectPromtoolAccepts(res.body);
     await closing;
     expect(await s.handle.closed).toBe('test');
   });
