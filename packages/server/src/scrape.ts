@@ -102,7 +102,10 @@ export class Scraper {
     }
   }
 
-  /** The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects. */
+  /**
+   * The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects.
+   * Per sandbox per scrape: one deadline (controller + timer, disposed here) and the queue's promises.
+   */
   private async queryOne(t: ScrapeTarget, req: ScrapeRequest, scrape: AbortSignal, deadlineAt: number): Promise<Snapshot | Error> {
     if (t.meta === undefined) return NOT_LOADED;
     const budget = Math.min(this.opts.perSandboxTimeoutMs, deadlineAt - Date.now());
