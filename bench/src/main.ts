@@ -1,0 +1,176 @@
+// `pnpm bench` entry: runs the fleet matrix (or --quick), the RSS soak and the
+// N = 1000 profile, then writes bench/results/*.json, the chart and BENCHMARKS.md.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { BenchError, REPO_ROOT, workspaceBin } from './children.js';
+import { buildMatrix, PER_SANDBOX_TIMEOUT_MS, SOAK_SCRAPES } from './matrix.js';
+import { describeMachine } from './proc.js';
+import { profileOurs, type ProfileResult } from './profile.js';
+import { chartSeries, profileSection, type RunResults, scenarioTable, verdicts } from './report.js';
+import { bootFleet, type GroupContext, runGroup, type ScenarioResult } from './runner.js';
+import { ours, type ServerKind, theirs } from './servers.js';
+import { soak, type SoakResult } from './soak.js';
+import { latencyChart } from './svg.js';
+
+const USAGE = 'usage: pnpm bench [--quick | --profile-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
+
+/** Sandboxes the floor queries at once: the same as our server's default --scrape-concurrency. */
+const FLOOR_CONCURRENCY = 256;
+
+async function main(argv: string[]): Promise<void> {
+  const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only'].includes(a));
+  if (unknown.length > 0) throw new BenchError(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
+  const quick = argv.includes('--quick');
+  const t0 = performance.now();
+  const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
+  const progress = (line: string): void => void process.stdout.write(`[${elapsed()}] ${line}\n`);
+
+  const serverBin = process.env.BENCH_SERVER_BIN ?? workspaceBin('server', 'runsc-metric-server');
+  const fleetCli = workspaceBin('fake-sandbox', 'fake-sandbox');
+  const servers: ServerKind[] = [ours(serverBin)];
+  const theirsBinary = process.env.RUNSC_METRIC_SERVER;
+  if (theirsBinary) {
+    if (!existsSync(theirsBinary)) throw new BenchError(`RUNSC_METRIC_SERVER=${theirsBinary} does not exist`);
+    servers.push(theirs(theirsBinary));
+  }
+  const workdir = mkdtempSync(join(tmpdir(), 'msbench-'));
+  const ctx: GroupContext = { workdir, fleetCli, servers, floorConcurrency: FLOOR_CONCURRENCY, floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS, progress };
+  const profileOnly = argv.includes('--profile-only');
+  const groups = profileOnly ? [] : buildMatrix({ quick });
+  const total = groups.reduce((a, g) => a + g.scenarios.length, 0);
+  progress(`${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ${servers.map((s) => s.name).join(', ')}; workdir ${workdir}`);
+
+  const scenarios: ScenarioResult[] = [];
+  const soaks: SoakResult[] = [];
+  let profile: ProfileResult | undefined;
+  try {
+    for (const [i, g] of groups.entries()) {
+      progress(`fleet ${i + 1}/${groups.length}: ${g.sandboxes} sandboxes, ${g.stalled} stalled, ${g.transport}`);
+      scenarios.push(...(await runGroup(ctx, g)));
+    }
+    // Soak and profile share one N = 1000 fleet.
+    const fleet = await bootFleet(ctx, 'soak-n1000-tcp', 1000, 0, 'tcp');
+    try {
+      const budgetMs = quick ? 25_000 : 240_000;
+      const requested = quick ? 20 : SOAK_SCRAPES;
+      for (const kind of profileOnly ? [] : servers) {
+        progress(`soak ${kind.name}: up to ${requested} scrapes at N = 1000 (budget ${budgetMs / 1000} s)`);
+        const s = await soak(ctx, fleet, kind, requested, kind.name === 'ours' ? budgetMs : budgetMs / 4);
+        soaks.push(s);
+        progress(`soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`);
+      }
+      progress('profiling ours at N = 1000 (node --cpu-prof)');
+      profile = await profileOurs(fleet, servers[0] as ServerKind, quick ? 3 : 10);
+      progress(`profile: ${profile.file}`);
+      if (profileOnly) {
+        process.stdout.write(`${profileSection(profile)}\n`);
+        return;
+      }
+    } finally {
+      await fleet.child.stop();
+    }
+  } finally {
+    if (!argv.includes('--keep-workdir')) rmSync(workdir, { recursive: true, force: true });
+  }
+
+  const results: RunResults = {
+    mode: quick ? 'quick' : 'full',
+    date: new Date().toISOString(),
+    machine: describeMachine(),
+    servers: servers.map((s) => s.name),
+    ...(theirsBinary ? { theirsBinary } : {}),
+    perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
+    floorConcurrency: FLOOR_CONCURRENCY,
+    durationSeconds: (performance.now() - t0) / 1000,
+    scenarios,
+    soak: soaks,
+    ...(profile ? { profile: { ...profile, file: profile.file.replace(workdir, '<workdir>') } } : {}),
+  };
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, quick ? 'quick.json' : 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const table = scenarioTable(results);
+  const v = verdicts(results);
+  process.stdout.write(`\n${table}\n\n${v.map((x) => `${x.met ? 'MET    ' : 'NOT MET'} ${x.target}: ${x.detail}`).join('\n')}\n`);
+  if (!quick) {
+    writeFileSync(join(resultsDir, 'latency.svg'), latencyChart('p50 scrape latency vs sandboxes (0% stalled, 1 scraper, TCP)', chartSeries(results)));
+    writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMd(results));
+    progress('wrote bench/results/latest.json, bench/results/latency.svg and BENCHMARKS.md');
+  } else {
+    progress('wrote bench/results/quick.json (BENCHMARKS.md is written by the full run only)');
+  }
+}
+
+function benchmarksMd(r: RunResults): string {
+  const m = r.machine;
+  const analysisFile = join(REPO_ROOT, 'bench', 'analysis.md');
+  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8').trim() : '_(bench/analysis.md missing)_';
+  const v = verdicts(r);
+  return `# Benchmarks
+
+<!-- Generated by \`pnpm bench\` (bench/src/main.ts) from bench/results/latest.json; the prose under
+"What is slow and why" comes from bench/analysis.md. Do not edit by hand. -->
+
+What one Prometheus scrape of \`runsc-metric-server\` costs on a host with 1 to 1000 gVisor sandboxes, compared with
+**the floor**: a bare client in the bench process that connects to the same N control sockets, sends
+\`Metrics.Export\` and reads each reply to its end (no decoding, no verification, no rendering), measured in the same
+run, alternating round by round with the server's scrapes so machine noise hits both alike.${r.servers.includes('theirs') ? ` **theirs** is \`${r.theirsBinary}\` (RUNSC_METRIC_SERVER) on the same fleets.` : ' Set `RUNSC_METRIC_SERVER=/path/to/runsc` to add another metric server (taking runsc\'s flags) on the same fleets; the table then shows ours/theirs.'}
+
+Run: \`pnpm bench\` (full matrix, ${(r.durationSeconds / 60).toFixed(1)} min in this run) or \`pnpm bench --quick\` (a subset, under 2 min).
+The prom-format writer micro-benchmark is \`pnpm bench:writer\`.
+
+- Date: ${r.date} (${r.mode} run)
+- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}.
+  Shared with other jobs: read **ratios within one run**, not absolute figures.
+- Fleet: \`fake-sandbox fleet --hosts 4\` (the real registration, seeded realistic snapshots of ~30 to ~170 samples,
+  all sandboxes served by one fleet process); stalled sandboxes use behaviour \`no-answer\` (they accept and never reply).
+- Ours runs with \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the stalled matrix take
+  minutes) and its default \`--scrape-concurrency=256\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
+- CPU per scrape: utime+stime of the server process (/proc/<pid>/stat) over the scrape rounds only, divided by scrapes
+  (resolution 10 ms per round). Floor CPU: \`process.cpuUsage()\` of the bench process over the floor rounds.
+  RSS steady: VmRSS after the last round; peak: VmHWM.
+- p99 from a handful of scrapes is the maximum; the "scrapes" column says how many samples each row has.
+
+## Targets (issue 7)
+
+| target | met? | figures |
+|---|---|---|
+${v.map((x) => `| ${x.target} | ${x.met ? 'yes' : '**no**'} | ${x.detail} |`).join('\n')}
+
+## Latency vs N
+
+![p50 scrape latency vs N](bench/results/latency.svg)
+
+## All scenarios
+
+${scenarioTable(r)}
+
+## RSS soak
+
+${r.soak
+  .map(
+    (s) =>
+      `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
+      `RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
+      `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB.`,
+  )
+  .join('\n')}
+
+## CPU profile of ours at N = 1000
+
+${r.profile ? profileSection(r.profile) : '_(not run)_'}
+
+## What is slow and why
+
+${analysis}
+`;
+}
+
+const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

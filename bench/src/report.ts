@@ -1,0 +1,154 @@
+// Turns a run's results into the markdown of BENCHMARKS.md and the chart's series.
+import type { Machine } from './proc.js';
+import type { ProfileResult } from './profile.js';
+import type { ScenarioResult, ServerPhase } from './runner.js';
+import type { SoakResult } from './soak.js';
+import type { Series } from './svg.js';
+
+export interface RunResults {
+  readonly mode: 'quick' | 'full';
+  readonly date: string;
+  readonly machine: Machine;
+  readonly servers: readonly string[];
+  readonly theirsBinary?: string;
+  readonly perSandboxTimeoutMs: number;
+  readonly floorConcurrency: number;
+  readonly durationSeconds: number;
+  readonly scenarios: readonly ScenarioResult[];
+  readonly soak: readonly SoakResult[];
+  readonly profile?: ProfileResult;
+}
+
+const MB = 2 ** 20;
+const mb = (b: number): string => (b / MB).toFixed(0);
+const ms = (v: number): string => (Number.isNaN(v) ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '–');
+
+export function scenarioTable(r: RunResults): string {
+  const theirs = r.servers.includes('theirs');
+  const head = [
+    'N',
+    'stalled',
+    'scrapers',
+    'transport',
+    'scrapes',
+    'ours p50 / p95 / p99 ms',
+    'floor p50 ms',
+    '**ours/floor p50**',
+    ...(theirs ? ['theirs p50 / p99 ms', '**ours/theirs p50**'] : []),
+    'ours CPU ms/scrape',
+    'floor CPU ms/pass',
+    'ours RSS steady / peak MB',
+    'KB/scrape',
+    'healthy in every scrape',
+  ];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const s of r.scenarios) {
+    const o = s.servers.ours as ServerPhase | undefined;
+    const t = s.servers.theirs;
+    const sc = s.scenario;
+    lines.push(
+      `| ${[
+        sc.sandboxes,
+        sc.stalled > 0 ? `${sc.stalled} (${Math.round(sc.stalledShare * 100)}%)` : '0',
+        sc.scrapers,
+        sc.transport,
+        o?.scrapes ?? '–',
+        o ? `${ms(o.latencyMs.p50)} / ${ms(o.latencyMs.p95)} / ${ms(o.latencyMs.p99)}` : '–',
+        ms(s.floor.latencyMs.p50),
+        o ? `**${ratio(o.latencyMs.p50, s.floor.latencyMs.p50)}**` : '–',
+        ...(theirs ? [t ? `${ms(t.latencyMs.p50)} / ${ms(t.latencyMs.p99)}` : '–', o && t ? `**${ratio(o.latencyMs.p50, t.latencyMs.p50)}**` : '–'] : []),
+        o ? (o.cpuSecondsPerScrape * 1000).toFixed(1) : '–',
+        (s.floor.cpuSecondsPerPass * 1000).toFixed(1),
+        o ? `${mb(o.rssSteadyBytes)} / ${mb(o.rssPeakBytes)}` : '–',
+        o ? (o.bytesPerScrape / 1024).toFixed(0) : '–',
+        o ? (o.checkedScrapes === 0 ? '–' : o.scrapesMissingHealthy === 0 ? `yes (${o.checkedScrapes} checked)` : `**NO: ${o.scrapesMissingHealthy}/${o.checkedScrapes}**`) : '–',
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface Verdict {
+  readonly target: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+/** The issue's targets, judged on this run's figures. */
+export function verdicts(r: RunResults): Verdict[] {
+  const out: Verdict[] = [];
+  const big = r.scenarios.filter((s) => s.scenario.sandboxes === 1000 && s.scenario.stalled === 0 && s.servers.ours);
+  if (big.length > 0) {
+    const worst = Math.max(...big.map((s) => (s.servers.ours as ServerPhase).latencyMs.p50 / s.floor.latencyMs.p50));
+    out.push({
+      target: 'N = 1000: p50 scrape within 1.3x of the floor',
+      met: worst <= 1.3,
+      detail: big.map((s) => `${s.scenario.key}: ${ratio((s.servers.ours as ServerPhase).latencyMs.p50, s.floor.latencyMs.p50)}`).join(', '),
+    });
+  }
+  const half = r.scenarios.filter((s) => s.scenario.stalledShare === 0.5 && s.servers.ours);
+  if (half.length > 0) {
+    const miss = half.filter((s) => (s.servers.ours as ServerPhase).scrapesMissingHealthy > 0);
+    out.push({
+      target: '50% stalled: every healthy sandbox present in every scrape',
+      met: miss.length === 0,
+      detail: miss.length === 0 ? `all ${half.length} scenarios` : `missing in ${miss.map((s) => s.scenario.key).join(', ')}`,
+    });
+    const slow = half.filter((s) => (s.servers.ours as ServerPhase).latencyMs.p99 > (s.servers.ours as ServerPhase).deadlineMs + 100);
+    out.push({
+      target: `50% stalled: p99 within the per-sandbox deadline (${r.perSandboxTimeoutMs} ms) + 100 ms`,
+      met: slow.length === 0,
+      detail: half.map((s) => `${s.scenario.key}: p99 ${ms((s.servers.ours as ServerPhase).latencyMs.p99)} ms`).join(', '),
+    });
+  }
+  const rssBig = r.scenarios.filter((s) => s.scenario.sandboxes === 1000 && s.servers.ours);
+  if (rssBig.length > 0) {
+    const peak = Math.max(...rssBig.map((s) => (s.servers.ours as ServerPhase).rssPeakBytes), ...r.soak.filter((x) => x.server === 'ours').map((x) => x.rssPeakBytes));
+    out.push({ target: 'RSS at N = 1000 under 150 MB', met: peak < 150 * MB, detail: `highest peak (VmHWM) over all N = 1000 runs: ${mb(peak)} MB` });
+  }
+  const soak = r.soak.find((x) => x.server === 'ours');
+  if (soak) {
+    // "No growth": the last tenth's median within 5 MB of the first tenth's, and under 1 MB per 100 scrapes trend.
+    const grew = soak.rssLastBytes - soak.rssFirstBytes;
+    out.push({
+      target: `no RSS growth across consecutive scrapes at N = ${soak.sandboxes}`,
+      met: grew < 5 * MB && soak.rssSlopePer100Bytes < MB,
+      detail:
+        `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
+        `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB`,
+    });
+  }
+  return out;
+}
+
+export function chartSeries(r: RunResults): Series[] {
+  const pick = (s: ScenarioResult): boolean => s.scenario.stalled === 0 && s.scenario.scrapers === 1 && s.scenario.transport === 'tcp';
+  const rows = r.scenarios.filter(pick).sort((a, b) => a.scenario.sandboxes - b.scenario.sandboxes);
+  const series: Series[] = [
+    { name: 'ours', color: '#1f77b4', points: rows.filter((s) => s.servers.ours).map((s) => ({ n: s.scenario.sandboxes, ms: (s.servers.ours as ServerPhase).latencyMs.p50 })) },
+  ];
+  if (r.servers.includes('theirs')) {
+    series.push({ name: 'theirs', color: '#d62728', points: rows.filter((s) => s.servers.theirs).map((s) => ({ n: s.scenario.sandboxes, ms: (s.servers.theirs as ServerPhase).latencyMs.p50 })) });
+  }
+  series.push({ name: 'floor (bare urpc client)', color: '#2ca02c', dash: '6 4', points: rows.map((s) => ({ n: s.scenario.sandboxes, ms: s.floor.latencyMs.p50 })) });
+  return series;
+}
+
+export function profileSection(p: ProfileResult): string {
+  const lines = [
+    `${p.scrapes} scrapes at N = 1000 under \`node --cpu-prof\` (plus one discovery scrape): ${(p.busyMs / 1000).toFixed(2)} s busy (non-idle) in total, ` +
+      `${(p.busyMs / (p.scrapes + 1)).toFixed(0)} ms per scrape; p50 latency ${p.latencyP50Ms.toFixed(0)} ms, RSS ${mb(p.rssBytes)} MB (peak ${mb(p.rssPeakBytes)} MB) at the end.`,
+    '',
+    '| where | self ms | share of busy |',
+    '|---|---|---|',
+    ...p.byArea.map((a) => `| ${a.name} | ${a.selfMs.toFixed(0)} | ${(a.share * 100).toFixed(1)}% |`),
+    '',
+    'Top functions by self time:',
+    '',
+    '| function | location | self ms | share |',
+    '|---|---|---|---|',
+    ...p.topFunctions.map((f) => `| \`${f.name}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)}% |`),
+  ];
+  return lines.join('\n');
+}

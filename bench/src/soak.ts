@@ -1,0 +1,62 @@
+// RSS soak: consecutive scrapes at N = 1000, sampling the server's VmRSS after
+// each, to show memory does not grow scrape over scrape.
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { startServer } from './children.js';
+import { memory } from './proc.js';
+import type { BootedFleet, GroupContext } from './runner.js';
+import { Scraper } from './scrape-client.js';
+import type { ServerKind } from './servers.js';
+import { median, slope } from './stats.js';
+
+export interface SoakResult {
+  readonly server: string;
+  readonly sandboxes: number;
+  readonly requested: number;
+  readonly scrapes: number;
+  /** True when the time budget ended the soak before `requested` scrapes. */
+  readonly stoppedByBudget: boolean;
+  readonly seconds: number;
+  /** Median RSS over the first and the last 10% of scrapes, bytes. */
+  readonly rssFirstBytes: number;
+  readonly rssLastBytes: number;
+  /** Least-squares RSS growth per 100 scrapes, bytes. */
+  readonly rssSlopePer100Bytes: number;
+  readonly rssPeakBytes: number;
+  /** Every 10th RSS sample, bytes (for the record). */
+  readonly rssSamples: readonly number[];
+}
+
+export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKind, requested: number, budgetMs: number): Promise<SoakResult> {
+  const server = await startServer(kind.spec(fleet.root, fleet.address, join(fleet.dir, `${kind.name}-soak.log`)));
+  const rss: number[] = [];
+  const t0 = performance.now();
+  try {
+    const s = new Scraper(fleet.address);
+    await s.scrape(false); // discovery, not part of the soak
+    while (rss.length < requested && performance.now() - t0 < budgetMs) {
+      await s.scrape(false);
+      rss.push(memory(server.pid).rss);
+      if (rss.length % 50 === 0) {
+        ctx.progress(`soak ${kind.name}: ${rss.length}/${requested} scrapes, rss ${(rss[rss.length - 1]! / 2 ** 20).toFixed(0)} MB`);
+      }
+    }
+    s.close();
+    const tenth = Math.max(1, Math.floor(rss.length / 10));
+    return {
+      server: kind.name,
+      sandboxes: fleet.targets.length,
+      requested,
+      scrapes: rss.length,
+      stoppedByBudget: rss.length < requested,
+      seconds: (performance.now() - t0) / 1000,
+      rssFirstBytes: median(rss.slice(0, tenth)),
+      rssLastBytes: median(rss.slice(-tenth)),
+      rssSlopePer100Bytes: slope(rss) * 100,
+      rssPeakBytes: memory(server.pid).hwm,
+      rssSamples: rss.filter((_, i) => i % 10 === 0),
+    };
+  } finally {
+    await server.stop();
+  }
+}
