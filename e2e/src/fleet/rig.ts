@@ -21,6 +21,8 @@ export interface RigOptions {
   flags?: string[];
   /** 'unix' (default: a socket next to the root) or 'tcp'. */
   transport?: 'unix' | 'tcp';
+  /** Explicit --metric-server for both the fleet and the server (may hold %RUNTIME_ROOT%). */
+  address?: string;
   server?: Partial<StartServerOptions>;
 }
 
@@ -32,7 +34,7 @@ export function shortTempDir(prefix = 'fl'): string {
 export async function startRig(o: RigOptions = {}): Promise<FleetRig> {
   const dir = shortTempDir();
   const root = join(dir, 'root');
-  const address = o.transport === 'tcp' ? `127.0.0.1:${await freePort()}` : join(dir, 'ms.sock');
+  const address = o.address ?? (o.transport === 'tcp' ? `127.0.0.1:${await freePort()}` : join(dir, 'ms.sock'));
   const removeHook = addExitHook(() => rmSync(dir, { recursive: true, force: true }));
   const fleet = await createFleet({ idPrefix: 'sb', ...o.fleet, root, metricServer: address });
   let server: RunningServer;
