@@ -14,14 +14,21 @@ import { ours, type ServerKind, theirs } from './servers.js';
 import { soak, type SoakResult } from './soak.js';
 import { latencyChart } from './svg.js';
 
-const USAGE = 'usage: pnpm bench [--quick | --profile-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
+const USAGE = 'usage: pnpm bench [--quick | --profile-only | --report-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
 
 /** Sandboxes the floor queries at once: the same as our server's default --scrape-concurrency. */
 const FLOOR_CONCURRENCY = 256;
 
 async function main(argv: string[]): Promise<void> {
-  const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only'].includes(a));
+  const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only', '--report-only'].includes(a));
   if (unknown.length > 0) throw new BenchError(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
+  if (argv.includes('--report-only')) {
+    // Re-renders BENCHMARKS.md and the chart from the last full run (e.g. after editing bench/analysis.md).
+    const file = join(REPO_ROOT, 'bench', 'results', 'latest.json');
+    if (!existsSync(file)) throw new BenchError(`${file} is missing: run the full matrix first (pnpm bench)`);
+    writeReport(JSON.parse(readFileSync(file, 'utf8')) as RunResults);
+    return;
+  }
   const quick = argv.includes('--quick');
   const t0 = performance.now();
   const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
@@ -95,12 +102,17 @@ async function main(argv: string[]): Promise<void> {
   const v = verdicts(results);
   process.stdout.write(`\n${table}\n\n${v.map((x) => `${x.met ? 'MET    ' : 'NOT MET'} ${x.target}: ${x.detail}`).join('\n')}\n`);
   if (!quick) {
-    writeFileSync(join(resultsDir, 'latency.svg'), latencyChart('p50 scrape latency vs sandboxes (0% stalled, 1 scraper, TCP)', chartSeries(results)));
-    writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMd(results));
+    writeReport(results);
     progress('wrote bench/results/latest.json, bench/results/latency.svg and BENCHMARKS.md');
   } else {
     progress('wrote bench/results/quick.json (BENCHMARKS.md is written by the full run only)');
   }
+}
+
+function writeReport(r: RunResults): void {
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  writeFileSync(join(resultsDir, 'latency.svg'), latencyChart('p50 scrape latency vs sandboxes (0% stalled, 1 scraper, TCP)', chartSeries(r)));
+  writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMd(r));
 }
 
 function benchmarksMd(r: RunResults): string {
@@ -153,7 +165,7 @@ ${r.soak
   .map(
     (s) =>
       `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
-      `RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
+      `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
       `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB.`,
   )
   .join('\n')}

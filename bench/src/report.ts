@@ -99,7 +99,12 @@ export function verdicts(r: RunResults): Verdict[] {
     out.push({
       target: `50% stalled: p99 within the per-sandbox deadline (${r.perSandboxTimeoutMs} ms) + 100 ms`,
       met: slow.length === 0,
-      detail: half.map((s) => `${s.scenario.key}: p99 ${ms((s.servers.ours as ServerPhase).latencyMs.p99)} ms`).join(', '),
+      detail: half
+        .map((s) => {
+          const o = s.servers.ours as ServerPhase;
+          return `${s.scenario.key}: p99 ${ms(o.latencyMs.p99)} ms ${o.latencyMs.p99 <= o.deadlineMs + 100 ? '(ok)' : '(over)'}`;
+        })
+        .join(', '),
     });
   }
   const rssBig = r.scenarios.filter((s) => s.scenario.sandboxes === 1000 && s.servers.ours);
@@ -115,7 +120,7 @@ export function verdicts(r: RunResults): Verdict[] {
       target: `no RSS growth across consecutive scrapes at N = ${soak.sandboxes}`,
       met: grew < 5 * MB && soak.rssSlopePer100Bytes < MB,
       detail:
-        `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
+        `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
         `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB`,
     });
   }

@@ -17,7 +17,9 @@ export interface SoakResult {
   /** True when the time budget ended the soak before `requested` scrapes. */
   readonly stoppedByBudget: boolean;
   readonly seconds: number;
-  /** Median RSS over the first and the last 10% of scrapes, bytes. */
+  /** Scrapes left out of the judgement while V8's heap grows to its working size. */
+  readonly warmupScrapes: number;
+  /** Median RSS over the first and the last 10% of the judged scrapes, bytes. */
   readonly rssFirstBytes: number;
   readonly rssLastBytes: number;
   /** Least-squares RSS growth per 100 scrapes, bytes. */
@@ -42,7 +44,10 @@ export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKi
       }
     }
     s.close();
-    const tenth = Math.max(1, Math.floor(rss.length / 10));
+    // The first scrapes grow V8's heap to its working size; judge growth after them.
+    const warm = Math.min(20, Math.floor(rss.length / 5));
+    const judged = rss.slice(warm);
+    const tenth = Math.max(1, Math.floor(judged.length / 10));
     return {
       server: kind.name,
       sandboxes: fleet.targets.length,
@@ -50,9 +55,10 @@ export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKi
       scrapes: rss.length,
       stoppedByBudget: rss.length < requested,
       seconds: (performance.now() - t0) / 1000,
-      rssFirstBytes: median(rss.slice(0, tenth)),
-      rssLastBytes: median(rss.slice(-tenth)),
-      rssSlopePer100Bytes: slope(rss) * 100,
+      warmupScrapes: warm,
+      rssFirstBytes: median(judged.slice(0, tenth)),
+      rssLastBytes: median(judged.slice(-tenth)),
+      rssSlopePer100Bytes: slope(judged) * 100,
       rssPeakBytes: memory(server.pid).hwm,
       rssSamples: rss.filter((_, i) => i % 10 === 0),
     };
