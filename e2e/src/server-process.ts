@@ -100,7 +100,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     }
     try {
       const res = await httpGet(target, healthPath, { timeoutMs: 2_000 });
-      if (res.status === 200 && res.body.startsWith('runsc-metrics:OK')) return server;
+      // Ready = healthy and start-up finished: the server binds (and so answers) before it chmods its
+      // socket and writes the pid file, and logs "Server serving" once both are done (Go: same words).
+      if (res.status === 200 && res.body.startsWith('runsc-metrics:OK') && /Server serving/.test(server.output())) {
+        return server;
+      }
       last = `${res.status} ${res.body}`;
     } catch (e) {
       last = (e as Error).message;

@@ -1,8 +1,10 @@
 // A real Prometheus in a container built locally FROM scratch out of Debian's
 // /usr/bin/prometheus, with a generated config, run on host networking.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
+import { addExitHook } from '../exit-hooks.js';
 import { requireTool } from '../require-tool.js';
 import { copyBinaryWithLibs, makeContext, removeImage } from './rootfs.js';
 
@@ -52,12 +54,24 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
   writeFileSync(join(rootfs, 'etc', 'prometheus', 'prometheus.yml'), config(o));
   // Ryuk is off (its image cannot be pulled), so stop() removes the image and context itself.
   const tag = `metricserver-e2e-prometheus:${process.pid}-${o.listenPort}`;
-  const image = await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
-  const container = await image
-    .withNetworkMode('host')
-    .withWaitStrategy(Wait.forLogMessage(/Server is ready to receive web requests/))
-    .withStartupTimeout(60_000)
-    .start();
+  let container: StartedTestContainer;
+  try {
+    const image = await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
+    container = await image
+      .withNetworkMode('host')
+      .withWaitStrategy(Wait.forLogMessage(/Server is ready to receive web requests/))
+      .withStartupTimeout(60_000)
+      .start();
+  } catch (e) {
+    removeImage(tag);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  // Ryuk is off: if the test process dies, this hook removes the container and the image.
+  const removeHook = addExitHook(() => {
+    spawnSync('docker', ['rm', '-f', container.getId()], { stdio: 'ignore', timeout: 20_000 });
+    removeImage(tag);
+  });
   return {
     container,
     baseUrl: `http://${listen}`,
@@ -67,6 +81,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
       } finally {
         removeImage(tag);
         rmSync(dir, { recursive: true, force: true });
+        removeHook();
       }
     },
   };

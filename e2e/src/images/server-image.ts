@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 
 type BindMount = Parameters<GenericContainer['withBindMounts']>[0][number];
+import { addExitHook } from '../exit-hooks.js';
 import { requireTool } from '../require-tool.js';
 import { SERVER_BIN_NAME, serverPackageDir } from '../server-bin.js';
 import { copyBinaryWithLibs, copyIn, makeContext, removeImage, sharedLibs } from './rootfs.js';
@@ -44,37 +45,48 @@ export interface ServerImage {
 export async function buildServerImage(): Promise<ServerImage> {
   requireTool('docker');
   const { dir, rootfs } = makeContext('server-img', `ENTRYPOINT ["${NODE}"]`);
-  const app = join(rootfs, APP.slice(1));
-  const pkgDir = serverPackageDir();
-  const name = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string }).name;
-  const r = spawnSync('pnpm', ['--filter', name, 'deploy', '--legacy', '--prod', '--offline', app], {
-    encoding: 'utf8',
-    cwd: join(pkgDir, '..', '..'),
-    timeout: 120_000,
-  });
-  if (r.status !== 0) throw new Error(`pnpm deploy of ${name} failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
-  const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
-  const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[SERVER_BIN_NAME];
-  if (!rel || !statSync(join(app, rel), { throwIfNoEntry: false })) {
-    throw new Error(`deployed ${name} has no built "bin" ${SERVER_BIN_NAME}; run \`pnpm turbo build\``);
+  // Everything before the build only stages files in `dir`; it goes whatever happens.
+  let built: { tag: string; rel: string };
+  try {
+    const app = join(rootfs, APP.slice(1));
+    const pkgDir = serverPackageDir();
+    const name = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string }).name;
+    const r = spawnSync('pnpm', ['--filter', name, 'deploy', '--legacy', '--prod', '--offline', app], {
+      encoding: 'utf8',
+      cwd: join(pkgDir, '..', '..'),
+      timeout: 120_000,
+    });
+    if (r.status !== 0) throw new Error(`pnpm deploy of ${name} failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
+    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
+    const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[SERVER_BIN_NAME];
+    if (!rel || !statSync(join(app, rel), { throwIfNoEntry: false })) {
+      throw new Error(`deployed ${name} has no built "bin" ${SERVER_BIN_NAME}; run \`pnpm turbo build\``);
+    }
+    copyBinaryWithLibs(rootfs, process.execPath, NODE);
+    // Native addons (koffi) may load libraries node itself does not; prebuilds for
+    // other libcs/arches (musl_x64, ...) are never loaded here and ldd cannot read them.
+    for (const addon of nativeAddons(app)) {
+      if (!addon.includes(`${process.platform}_${process.arch}`)) continue;
+      for (const lib of sharedLibs(addon)) copyIn(rootfs, lib);
+    }
+    const tag = `metricserver-e2e-server:${process.pid}-${Date.now()}`;
+    await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
+    built = { tag, rel };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  copyBinaryWithLibs(rootfs, process.execPath, NODE);
-  // Native addons (koffi) may load libraries node itself does not; prebuilds for
-  // other libcs/arches (musl_x64, ...) are never loaded here and ldd cannot read them.
-  for (const addon of nativeAddons(app)) {
-    if (!addon.includes(`${process.platform}_${process.arch}`)) continue;
-    for (const lib of sharedLibs(addon)) copyIn(rootfs, lib);
-  }
-  const tag = `metricserver-e2e-server:${process.pid}-${Date.now()}`;
-  await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
-  rmSync(dir, { recursive: true, force: true });
+  const { tag, rel } = built;
   // The image is local now, so constructing by tag never pulls.
   const container = new HostPidContainer(tag);
+  const removeHook = addExitHook(() => removeImage(tag));
   return {
     tag,
     binInImage: join(APP, rel),
     container,
-    remove: () => removeImage(tag),
+    remove: () => {
+      removeImage(tag);
+      removeHook();
+    },
   };
 }
 
@@ -87,10 +99,23 @@ export interface ServerContainerOptions {
 /** Runs the CLI in the image with host network + host PID and the root dir bind-mounted. */
 export async function startServerContainer(img: ServerImage, o: ServerContainerOptions): Promise<StartedTestContainer> {
   const mounts: BindMount[] = [{ source: o.root, target: o.root, mode: 'rw' }];
-  return img.container
+  const started = await img.container
     .withHostPid()
     .withNetworkMode('host')
     .withBindMounts(mounts)
     .withCommand([img.binInImage, `--root=${o.root}`, `--metric-server=${o.address}`, 'metric-server', ...(o.flags ?? [])])
     .start();
+  // Ryuk is off: if the test process dies before stop(), this hook removes the container.
+  const removeHook = addExitHook(() => {
+    spawnSync('docker', ['rm', '-f', started.getId()], { stdio: 'ignore', timeout: 20_000 });
+  });
+  const stop = started.stop.bind(started);
+  started.stop = async (opts) => {
+    try {
+      return await stop(opts);
+    } finally {
+      removeHook();
+    }
+  };
+  return started;
 }
