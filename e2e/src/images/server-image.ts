@@ -51,7 +51,10 @@ export async function buildServerImage(): Promise<ServerImage> {
     const app = join(rootfs, APP.slice(1));
     const pkgDir = serverPackageDir();
     const name = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string }).name;
-    const r = spawnSync('pnpm', ['--filter', name, 'deploy', '--legacy', '--prod', '--offline', app], {
+    // Under `pnpm exec`/`pnpm test`, npm_execpath is the running pnpm; else the one on PATH.
+    const execPath = process.env.npm_execpath;
+    const [cmd, pre] = execPath && /pnpm/.test(execPath) ? [process.execPath, [execPath]] : ['pnpm', []];
+    const r = spawnSync(cmd, [...pre, '--filter', name, 'deploy', '--legacy', '--prod', '--offline', app], {
       encoding: 'utf8',
       cwd: join(pkgDir, '..', '..'),
       timeout: 120_000,
