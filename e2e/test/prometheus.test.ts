@@ -14,6 +14,7 @@ import { scrape, targetFromAddress } from '../src/scrape.js';
 import { type RunningServer, startServer } from '../src/server-process.js';
 
 const JOB = 'runsc';
+const FILTERED_JOB = 'runsc-fs-only';
 // Series Prometheus synthesises per target; not part of what the server served.
 const SYNTHETIC = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_series_added', 'scrape_samples_post_metric_relabeling']);
 const [hostA, hostB, boxed] = fixedWidthIds(`e2e-${runTag()}p`, 3) as [string, string, string];
@@ -35,7 +36,14 @@ beforeAll(async () => {
   ]);
   server = await startServer({ root: rs.root, address: hostAddr });
   // Both targets from the start: the containerised server's is down until its test starts it.
-  prom = await startPrometheus({ listenPort: await freePort(), targets: [hostAddr, boxedAddr], job: JOB });
+  prom = await startPrometheus({
+    listenPort: await freePort(),
+    targets: [hostAddr, boxedAddr],
+    job: JOB,
+    // Prometheus percent-encodes the '?' of a metrics_path (/metrics%3F...): the server's index route
+    // must rewrite it into a filtered /metrics, as Go's does.
+    extraJobs: [{ job: FILTERED_JOB, targets: [hostAddr], metricsPath: '/metrics?runsc-sandbox-metrics-filter=^fs_' }],
+  });
 });
 
 afterAll(async () => {
@@ -86,6 +94,25 @@ describe('Prometheus scraping the server on the host', () => {
     const opens = await promQuery(prom.baseUrl, `runsc_fs_opens{instance="${hostAddr}"}`);
     expect(new Set(opens.map((s) => s.metric.sandbox))).toEqual(new Set([hostA, hostB]));
     expect(opens.find((s) => s.metric.sandbox === hostA)?.metric).toMatchObject({ pod_name: 'pod-p', namespace_name: 'ns-p' });
+  });
+});
+
+describe('a metrics_path with a query (sent as /metrics%3F...)', () => {
+  it('is served filtered: only fs_ sandbox metrics, meta metrics untouched', async () => {
+    const series = await waitFor(
+      `runsc_fs_opens in job ${FILTERED_JOB}`,
+      async () => {
+        const r = await promSeries(prom.baseUrl, `{job="${FILTERED_JOB}",sandbox!=""}`);
+        return r.some((s) => s.__name__ === 'runsc_fs_opens') ? r : undefined;
+      },
+      30_000,
+    );
+    const own = series.filter((s) => !s.__name__?.startsWith('runsc_meta_'));
+    expect(own.length).toBeGreaterThan(0);
+    for (const s of own) expect(s.__name__).toMatch(/^runsc_fs_/);
+    expect(series.some((s) => s.__name__ === 'runsc_meta_sandbox_running')).toBe(true);
+    const up = await promQuery(prom.baseUrl, `up{job="${FILTERED_JOB}"}`);
+    expect(up.map((s) => s.value?.[1])).toEqual(['1']);
   });
 });
 

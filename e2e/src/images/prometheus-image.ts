@@ -16,6 +16,8 @@ export interface PrometheusOptions {
   job?: string;
   metricsPath?: string;
   scrapeIntervalSeconds?: number;
+  /** More scrape jobs (e.g. the same target with a metrics_path carrying a query). */
+  extraJobs?: { job: string; targets: string[]; metricsPath: string }[];
 }
 
 export interface RunningPrometheus {
@@ -32,6 +34,7 @@ function config(o: PrometheusOptions): string {
       global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
       scrape_configs: [
         { job_name: o.job ?? 'runsc', metrics_path: o.metricsPath ?? '/metrics', static_configs: [{ targets: o.targets }] },
+        ...(o.extraJobs ?? []).map((j) => ({ job_name: j.job, metrics_path: j.metricsPath, static_configs: [{ targets: j.targets }] })),
       ],
     },
     null,
