@@ -12,7 +12,9 @@ import type { RealStateFile } from '../src/runsc/state-file.js';
 import { scrape } from '../src/scrape.js';
 import { type RunningServer, startServer } from '../src/server-process.js';
 
-const [podded, rooted, sub, foreign, unmetered] = fixedWidthIds(`e2e-${runTag()}r`, 5) as [string, string, string, string, string];
+const [podded, rooted, sub, foreign, unmetered, created] = fixedWidthIds(`e2e-${runTag()}r`, 6) as [
+  string, string, string, string, string, string,
+];
 const PODDED_CAPS = ['CAP_KILL', 'CAP_NET_RAW', 'CAP_SYS_PTRACE'];
 
 let rs: RealRunsc;
@@ -29,8 +31,8 @@ function capUnion(states: RealStateFile[]): Set<string> {
   return out;
 }
 
-async function scrapeChecked(): Promise<Exposition> {
-  const res = await scrape(server.target);
+async function scrapeChecked(query = ''): Promise<Exposition> {
+  const res = await scrape(server.target, query);
   expectPromtoolAccepts(res.body);
   return parseExposition(res.body);
 }
@@ -63,6 +65,7 @@ beforeAll(async () => {
     ),
     rs.run({ id: foreign, metricServer: join(rs.base, 'other.sock') }),
     rs.run({ id: unmetered }),
+    rs.create({ id: created, metricServer: served }), // `runsc create` without start: status "created"
   ]);
   server = await startServer({ root: rs.root, address: '%RUNTIME_ROOT%/m.sock' });
 });
@@ -127,8 +130,31 @@ describe('real runsc sandboxes', () => {
       const created = Number(findSamples(exp, 'runsc_meta_sandbox_creation_time_seconds', { sandbox: id })[0]?.value);
       expect(Math.abs(created * 1000 - Date.parse(rs.state(id).createdAt))).toBeLessThan(1);
     }
-    expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('2');
+    expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('3');
     expect(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value).toBe('0');
+  });
+
+  it('serves a created-but-not-started sandbox like runsc export-metrics sees it', async () => {
+    expect(rs.state(created).status).toBe('created');
+    const exp = await scrapeChecked();
+    expect(findSamples(exp, 'runsc_meta_sandbox_running', { sandbox: created }).map((s) => s.value)).toEqual(['1']);
+    const cli = parseExposition(rs.exportMetrics(created));
+    expect(sandboxOwnSeries(exp, created)).toEqual(new Set(cli.samples.map((s) => seriesKey(s.name, s.labels))));
+  });
+
+  it('applies the metrics filter as runsc export-metrics does, and the capability filter', async () => {
+    const filter = '^fs_';
+    const exp = await scrapeChecked(`runsc-sandbox-metrics-filter=${encodeURIComponent(filter)}&runsc-capability-filter=NET_`);
+    for (const [id, extra] of [
+      [podded, { pod_name: 'pod-a', namespace_name: 'ns-a' }],
+      [rooted, {}],
+    ] as const) {
+      const cli = parseExposition(rs.exportMetrics(id, [`--sandbox-metrics-filter=${filter}`]));
+      expect(cli.samples.length).toBeGreaterThan(0);
+      expect(sandboxOwnSeries(exp, id)).toEqual(new Set(cli.samples.map((s) => seriesKey(s.name, { ...s.labels, ...extra }))));
+    }
+    const caps = findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: podded }).map((s) => s.labels.capability);
+    expect(caps).toEqual(['NET_RAW']);
   });
 
   it('ignores sandboxes of another metric server and sandboxes without one', async () => {
@@ -142,7 +168,7 @@ describe('real runsc sandboxes', () => {
     const exp = await scrapeChecked();
     // Dropped by the discovery pass that starts the scrape (its pid is dead), as the Go server does.
     expect(exp.samples.filter((s) => s.labels.sandbox === rooted)).toEqual([]);
-    expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('1');
+    expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('2');
     expect(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value).toBe('0');
     expect(findSamples(exp, 'runsc_fs_opens', { sandbox: podded })).toHaveLength(1);
 
@@ -150,6 +176,6 @@ describe('real runsc sandboxes', () => {
     const after = await scrapeChecked();
     expect(after.samples.filter((s) => s.labels.sandbox === rooted)).toEqual([]);
     expect(findSamples(after, 'runsc_fs_opens', { sandbox: podded })).toHaveLength(1);
-    expect(findSamples(after, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('1');
+    expect(findSamples(after, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe('2');
   });
 });

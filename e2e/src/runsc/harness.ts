@@ -69,18 +69,28 @@ export class RealRunsc {
   }
 
   /** `runsc run --detach`; resolves with the state file once runsc has exited. */
-  async run(spec: ContainerSpec): Promise<StartedContainer> {
+  run(spec: ContainerSpec): Promise<StartedContainer> {
+    return this.launch('run', spec);
+  }
+
+  /** `runsc create` only: the sandbox boots and stays `created` (it still answers metric calls). */
+  create(spec: ContainerSpec): Promise<StartedContainer> {
+    return this.launch('create', spec);
+  }
+
+  private async launch(verb: 'run' | 'create', spec: ContainerSpec): Promise<StartedContainer> {
     if (this.closed) throw new Error('RealRunsc already cleaned up');
     const bundle = makeContainerBundle(this.base, this.template, spec.id, spec);
     const sandboxId = spec.subcontainerOf ?? spec.id;
-    const log = join(this.base, `run-${spec.id}.log`);
+    const log = join(this.base, `${verb}-${spec.id}.log`);
     // A file, not a pipe: the detached sandbox inherits the fds and would hold a pipe open forever.
     const fd = openSync(log, 'w');
     this.live.set(spec.id, sandboxId);
     let code: number | null;
     try {
       code = await new Promise<number | null>((resolve, reject) => {
-        const c = spawn('runsc', [...this.globalFlags(spec.metricServer), 'run', '--detach', '--bundle', bundle, spec.id], {
+        const args = verb === 'run' ? ['run', '--detach'] : ['create'];
+        const c = spawn('runsc', [...this.globalFlags(spec.metricServer), ...args, '--bundle', bundle, spec.id], {
           stdio: ['ignore', fd, fd],
           env: spec.tz ? { ...process.env, TZ: spec.tz } : process.env,
         });
@@ -91,7 +101,7 @@ export class RealRunsc {
       closeSync(fd);
     }
     if (code !== 0) {
-      throw new Error(`runsc run ${spec.id} exited ${code}: ${readFileSync(log, 'utf8').slice(-2000)}`);
+      throw new Error(`runsc ${verb} ${spec.id} exited ${code}: ${readFileSync(log, 'utf8').slice(-2000)}`);
     }
     return { id: spec.id, sandboxId, state: readStateFile(this.root, spec.id, sandboxId) };
   }
@@ -116,9 +126,12 @@ export class RealRunsc {
     throw new Error(`sandbox ${sandboxId} (pid ${pid}) still alive ${timeoutMs} ms after SIGKILL`);
   }
 
-  /** `runsc export-metrics <id>` as the real CLI prints it. */
-  exportMetrics(containerId: string): string {
-    const r = spawnSync('runsc', [`--root=${this.root}`, 'export-metrics', containerId], { encoding: 'utf8', timeout: 30_000 });
+  /** `runsc export-metrics [flags] <id>` as the real CLI prints it (e.g. --sandbox-metrics-filter=^fs_). */
+  exportMetrics(containerId: string, flags: string[] = []): string {
+    const r = spawnSync('runsc', [`--root=${this.root}`, 'export-metrics', ...flags, containerId], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     if (r.status !== 0) throw new Error(`runsc export-metrics ${containerId} exited ${r.status}: ${r.stderr}`);
     // The CLI appends a human line ("Wrote N bytes ...") after the exposition.
     return r.stdout.replace(/^Wrote \d+ bytes.*\n?/m, '');
