@@ -66,7 +66,18 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     isShuttingDown: () => shuttingDown,
   };
   const inFlight = new InFlight();
-  const server = createHttpServer(createRequestListener({ log, route: buildRouter(app), inFlight }), config.httpLimits);
+  // Node accepts connections as soon as it binds; Go serves only after the socket is
+  // chmodded and the pid file written. Requests that arrive in between wait on this
+  // gate (resolved once, just before "Server serving"), so a client that saw an
+  // answer can rely on the pid file and the socket mode.
+  let openGate!: () => void;
+  const gate = new Promise<void>((r) => (openGate = r));
+  let gateOpen = false;
+  const handle = createRequestListener({ log, route: buildRouter(app), inFlight });
+  const server = createHttpServer((req, res) => {
+    if (gateOpen) handle(req, res);
+    else void gate.then(() => handle(req, res));
+  }, config.httpLimits);
   let bound: Bound;
   try {
     bound = await bindServer(server, config.address, log);
@@ -155,6 +166,8 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     }
   }
   loopTimer = setTimeout(() => void loop(), config.verifyLoopIntervalMs);
+  gateOpen = true;
+  openGate();
   log.info('Server serving', { address: bound.display, root: config.root, pid: process.pid });
 
   return {
