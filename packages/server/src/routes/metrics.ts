@@ -1,12 +1,15 @@
 // `/metrics`: filter validation (RE2, metrics filter first, exact 400 bodies),
 // the concurrent-scrape cap, the scrape, and the streamed exposition.
 
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { ExpositionWriter } from '@org/metricserver-prom-format';
 import type { Handler } from '../http.js';
 import { sendError } from '../http.js';
 import { compileRe2 } from '../filters.js';
 import type { AppState } from '../state.js';
 import { firstValue, parseQuery } from '../url.js';
+import { acceptsGzip } from '../negotiate.js';
 
 /**
  * Prometheus text format 0.0.4 (Go's sniffing gives `text/plain; charset=utf-8`;
@@ -24,7 +27,7 @@ export function metricsHandler(app: AppState): Handler {
   // Writers keep a reusable buffer but serialise their calls: one per concurrent scrape.
   const idleWriters: ExpositionWriter[] = [];
 
-  return async (_req, res, info) => {
+  return async (req, res, info) => {
     // Go reads r.URL.Query(): malformed pairs are dropped silently.
     const query = parseQuery(info.rawQuery);
     const metricsFilter = firstValue(query, METRICS_FILTER_PARAM);
@@ -47,12 +50,21 @@ export function metricsHandler(app: AppState): Handler {
     try {
       const outcome = await app.scraper.scrape({ metricsFilter, metricsMatcher, capabilityMatcher }, info.signal);
       if (info.signal.aborted) return; // the client is gone: nothing to send to
-      res.writeHead(200, { 'Content-Type': METRICS_CONTENT_TYPE });
+      const gzip = acceptsGzip(req.headers['accept-encoding']);
+      res.writeHead(200, {
+        'Content-Type': METRICS_CONTENT_TYPE,
+        Vary: 'Accept-Encoding',
+        ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
+      });
+      // gzip: the writer feeds the compressor (its backpressure), the pipeline feeds the response (the client's).
+      const zip = gzip ? createGzip() : undefined;
+      const piped = zip ? pipeline(zip, res) : undefined;
+      piped?.catch(() => {}); // observed below; a client leaving mid-body also rejects the writer
       let skipped = 0;
       let firstSkip = '';
       try {
         await writer.write(
-          res,
+          zip ?? res,
           {
             commentHeader: outcome.commentHeader,
             metricsWritten: new Set(),
@@ -62,10 +74,14 @@ export function metricsHandler(app: AppState): Handler {
           },
           outcome.snapshots,
         );
-        res.end();
+        if (zip) {
+          zip.end();
+          await piped;
+        } else res.end();
       } catch (err) {
         // Headers are out: a cut body is all we can say; the client probably left.
         app.log.warn('metrics response cut short', { error: err instanceof Error ? err.message : String(err) });
+        zip?.destroy();
         res.destroy();
       }
       if (skipped > 0) app.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
