@@ -14,6 +14,7 @@ import { verifyNow } from './clock.js';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
 import type { Re2Matcher } from './filters.js';
+import { VerificationError } from './health.js';
 import type { Logger, LogFields } from './log.js';
 
 /**
@@ -52,7 +53,7 @@ class CoreTarget implements ScrapeTarget {
       ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
     });
     const verdict = this.verifier.verify(snapshot, verifyNow());
-    if (!verdict.ok) throw new Error(verdict.reason.toString());
+    if (!verdict.ok) throw new VerificationError(verdict.reason.toString(), verdict.reason.code);
     return snapshot;
   }
 

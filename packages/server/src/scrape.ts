@@ -8,9 +8,10 @@ import { setMaxListeners } from 'node:events';
 import { wallNow } from './clock.js';
 import type { Snapshot, SnapshotExport } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
-import { asError, deadline, raceAbort } from './deadline.js';
+import { DeadlineError, asError, deadline, raceAbort } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
+import { type ExportFailureKind, HealthBook, VerificationError } from './health.js';
 import type { Logger } from './log.js';
 import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
 import { KeyedQueue } from './queue.js';
@@ -49,6 +50,8 @@ export class Scraper {
    * result handling of scrapes (no await between read and write).
    */
   private readonly lastError = new Map<string, string>();
+  /** Last export outcome per served sandbox; written like lastError, read by the status page. */
+  readonly health = new HealthBook();
 
   constructor(
     private readonly backend: ScrapeBackend,
@@ -74,8 +77,16 @@ export class Scraper {
       const worker = async (): Promise<void> => {
         while (next < targets.length) {
           const t = targets[next++] as ScrapeTarget;
+          const started = performance.now();
           const result = await this.queryOne(t, req, whole.signal, deadlineAt);
           // Synchronous from here: results of concurrent workers never interleave.
+          // Per sandbox per scrape: one ExportResult object.
+          this.health.record(t.id, {
+            finishedAtMs: Date.now(),
+            durationMs: performance.now() - started,
+            failure: result instanceof Error ? failureKind(result) : undefined,
+            error: result instanceof Error ? result.message : undefined,
+          });
           const running = t.meta !== undefined && t.isRunning();
           const ok = !(result instanceof Error);
           meta.addSandbox(t.labels, t.meta, running, ok);
@@ -132,10 +143,18 @@ export class Scraper {
   }
 
   private pruneErrors(served: readonly ScrapeTarget[]): void {
-    if (this.lastError.size === 0) return;
     const ids = new Set(served.map((t) => t.id));
+    this.health.prune(ids);
+    if (this.lastError.size === 0) return;
     for (const id of this.lastError.keys()) if (!ids.has(id)) this.lastError.delete(id);
   }
+}
+
+function failureKind(e: Error): ExportFailureKind {
+  if (e === NOT_LOADED) return 'not-loaded';
+  if (e instanceof VerificationError) return 'verify';
+  if (e instanceof DeadlineError) return 'timeout';
+  return 'error';
 }
 
 /** Fisher-Yates with crypto randomness: a fresh uniform order per scrape is the fairness rule. */

@@ -1,0 +1,77 @@
+// Per-sandbox export health: the outcome of each sandbox's last export, kept by
+// the scrape layer (scrape.ts writes it where it produces the result) and read
+// by the status page and the per-sandbox health meta-metrics. Shared record:
+// extend it with fields, keep writes inside Scraper's synchronous result handling.
+
+/** Why an export produced no served snapshot. */
+export type ExportFailureKind =
+  /** The sandbox's snapshot failed the Verifier (or the filter re-check): it lied. */
+  | 'verify'
+  /** No verified answer within the per-sandbox deadline (or the scrape's). */
+  | 'timeout'
+  /** Connect, protocol, size or decode errors. */
+  | 'error'
+  /** The sandbox could not be loaded: never queried. */
+  | 'not-loaded';
+
+export interface ExportResult {
+  /** Wall-clock ms when the export settled. */
+  readonly finishedAtMs: number;
+  /** From the start of this sandbox's query (queue wait included) to its settlement. */
+  readonly durationMs: number;
+  /** undefined: exported and verified. */
+  readonly failure: ExportFailureKind | undefined;
+  /** The operator-readable error when `failure` is set. */
+  readonly error: string | undefined;
+}
+
+/** One served sandbox's health; mutated only by HealthBook.record (no await in between). */
+export interface SandboxHealth {
+  readonly id: string;
+  last: ExportResult | undefined;
+  /** Counts since the sandbox was first seen by a scrape. */
+  exports: number;
+  failures: number;
+}
+
+/**
+ * A snapshot refused by the sandbox's Verifier. Thrown by the backend so the
+ * scrape layer can tell a lying sandbox from a broken one.
+ */
+export class VerificationError extends Error {
+  constructor(
+    message: string,
+    /** The rejection code (e.g. `counter-decreased`), for grouping by reason. */
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'VerificationError';
+  }
+}
+
+/** Health of every sandbox scraped at least once, by id. Owned by the Scraper. */
+export class HealthBook {
+  private readonly byId = new Map<string, SandboxHealth>();
+
+  /** Per sandbox per scrape: one result object; the health record is reused. */
+  record(id: string, result: ExportResult): SandboxHealth {
+    let h = this.byId.get(id);
+    if (h === undefined) {
+      h = { id, last: undefined, exports: 0, failures: 0 };
+      this.byId.set(id, h);
+    }
+    h.last = result;
+    h.exports++;
+    if (result.failure !== undefined) h.failures++;
+    return h;
+  }
+
+  get(id: string): SandboxHealth | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Forgets sandboxes no longer served. */
+  prune(served: ReadonlySet<string>): void {
+    for (const id of this.byId.keys()) if (!served.has(id)) this.byId.delete(id);
+  }
+}
