@@ -77,6 +77,8 @@ export class SandboxRegistry<T> {
   private closed = false;
   /** The running pass; refresh() calls while it runs join it. */
   private inflight: Promise<RefreshOutcome> | undefined;
+  /** refreshFresh()'s pass, queued behind `inflight`; cleared when it starts (one for all callers). */
+  private queued: Promise<RefreshOutcome> | undefined;
 
   constructor(opts: SandboxRegistryOptions<T>) {
     this.root = opts.root;
@@ -115,6 +117,22 @@ export class SandboxRegistry<T> {
     });
     this.inflight = pass;
     return pass;
+  }
+
+  /**
+   * A pass that starts no earlier than this call: joins nothing older. A change seen in the
+   * root directory (inotify) may postdate the listing of a pass already running, which
+   * refresh() would join; this waits for that pass, then runs (or joins) a new one.
+   * Callers arriving while one is queued share it. Never rejects.
+   */
+  refreshFresh(): Promise<RefreshOutcome> {
+    const running = this.inflight;
+    if (running === undefined) return this.refresh();
+    this.queued ??= running.then(() => {
+      this.queued = undefined;
+      return this.refresh();
+    });
+    return this.queued;
   }
 
   /** Stops discovery (later refreshes are no-ops) after any running pass, and releases every served sandbox. */

@@ -313,6 +313,39 @@ describe('SandboxRegistry passes', () => {
     expect(listings).toBeGreaterThan(before);
   });
 
+  it('refreshFresh() runs a pass that starts after the call: a file added while a pass lists is found', async () => {
+    const { fs: inner, vol } = memDiscoveryFs(realRoot());
+    vol.unlinkSync(f('sb-a_sandbox:sb-a.state'));
+    let listings = 0;
+    let releaseListing!: () => void;
+    const gate = new Promise<void>((r) => (releaseListing = r));
+    const fs: DiscoveryFs = {
+      readdir: async (p) => {
+        listings++;
+        const names = await inner.readdir(p); // listed before the gate: the new file is not in it
+        await gate;
+        return names;
+      },
+      stat: (p) => inner.stat(p),
+      readFile: (p) => inner.readFile(p),
+    };
+    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker: new FakeLocker(), isAlive: () => true, prepare: (v) => v.id });
+    const old = reg.refresh();
+    await Promise.resolve();
+    vol.writeFileSync(f('sb-a_sandbox:sb-a.state'), fixture('state-file.json'));
+    const joined = reg.refresh();
+    const fresh = reg.refreshFresh();
+    expect(joined).toBe(old);
+    expect(reg.refreshFresh()).toBe(fresh); // one queued pass for every caller
+    releaseListing();
+    expect((await old).added).not.toContain('sb-a');
+    expect((await fresh).added).toEqual(['sb-a']);
+    expect(listings).toBe(2);
+    // With no pass running it is a plain refresh.
+    await reg.refreshFresh();
+    expect(listings).toBe(3);
+  });
+
   it('lists the root once per pass; a steady pass reads no file and takes no lock', async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 150; i++) {
