@@ -28,3 +28,10 @@ export function escapeLabelValue(s: string): string {
 export function escapeComment(s: string): string {
   return s.includes('\n') ? s.replace(/\n/g, '\\n') : s;
 }
+
+const OM_HELP_SPECIAL = /[\\"\n]/;
+
+/** OpenMetrics HELP text: like a label value (`\`, `"` and newline escaped). */
+export function escapeOpenMetricsHelp(s: string): string {
+  return OM_HELP_SPECIAL.test(s) ? escapeLabelValue(s) : s;
+}

@@ -8,10 +8,10 @@
 // by the grouping pass; a histogram's labels are rendered once and copied per line.
 // No string is built per sample except for dedupe keys where collisions are possible.
 import type { Writable } from 'node:stream';
-import { escapeComment, escapeHelp, escapeLabelValue } from './escape.js';
-import type { Data, Int64, Labels, Snapshot } from './model.js';
+import { escapeComment, escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape.js';
+import type { Data, Int64, Labels, Snapshot, Timestamp } from './model.js';
 import { isValidLabelName, isValidMetricName } from './names.js';
-import { renderNumber } from './number.js';
+import { numberToFloat, renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
 
 /** One snapshot to render with the prefix and the server-decided labels of its source. */
@@ -42,7 +42,15 @@ export interface ExportOptions {
   metricsWritten?: Set<string>;
   /** Told about every data point skipped whole (invalid name/label, unknown or conflicting type, duplicate). */
   onSkip?: (skip: SkippedData) => void;
+  /**
+   * `prometheus` (default): text format 0.0.4, runsc's shape. `openmetrics`: OpenMetrics 1.0.0
+   * (no comment lines but HELP/TYPE, counters sampled as `<family>_total`, timestamps in
+   * seconds, histograms without `_min`/`_max`/`_ssd`, `# EOF`); `commentHeader` is ignored.
+   */
+  format?: ExpositionFormat;
 }
+
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
 /** A chunk callback; the Buffer it gets is its own (a copy). */
 export type ChunkSink = (chunk: Buffer) => void;
@@ -57,6 +65,10 @@ const FLUSH_BYTES = 32 * 1024;
 const INITIAL_BYTES = 64 * 1024;
 const MAX_KEPT_BYTES = 1024 * 1024;
 const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
+const OM_TYPE_NAMES = ['unknown', 'gauge', 'counter', 'histogram'];
+const COUNTER = 2;
+/** Sample names an OpenMetrics family of each type owns besides (or instead of) its own name. */
+const OM_SUFFIXES: readonly (readonly string[])[] = [[''], [''], ['_total', '_created'], ['_bucket', '_sum', '_count', '_created']];
 const HISTOGRAM = 3;
 const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
 const NL = 0x0a;
@@ -88,11 +100,19 @@ interface RenderContext {
   readonly stamps: Int32Array; // per separator id: the family stamp that last saw it
   stamp: number;
   readonly seen: Set<string>; // rendered label sets of the current family (dedupe), reused
+  readonly om: boolean;
+  /** OpenMetrics only: full name -> family name (a counter's `_total` dropped). */
+  readonly omFamily: Map<string, string> | undefined;
 }
 
 /** How the family being written stands. */
 interface FamilyState {
+  /** The full name: sample name of gauges and untyped, base of histogram series. */
   readonly name: string;
+  /** Name in HELP/TYPE (OpenMetrics: a counter's without `_total`). */
+  readonly familyName: string;
+  /** Name on a counter's sample lines (OpenMetrics: `<family>_total`). */
+  readonly counterName: string;
   readonly dedupeAll: boolean;
   familyType: number;
   preambleDue: boolean;
@@ -335,7 +355,11 @@ export class ExpositionWriter {
   private *chunks(options: ExportOptions, snapshots: readonly SnapshotExport[]): Generator<Buffer, void, void> {
     // The generator only drives; the work is in plain methods V8 optimises well.
     this.pos = 0;
-    if (snapshots.length === 0) return;
+    if (snapshots.length === 0) {
+      // OpenMetrics: an exposition always ends with `# EOF`, even an empty one.
+      if (options.format === 'openmetrics') yield Buffer.from('# EOF\n', 'latin1');
+      return;
+    }
     const ctx = this.prepare(options, snapshots);
     for (const name of ctx.names) {
       const fam = ctx.families.get(name)!;
@@ -350,7 +374,7 @@ export class ExpositionWriter {
         }
       }
     }
-    this.ascii('\n# End of metric data.\n');
+    this.ascii(ctx.om ? '# EOF\n' : '\n# End of metric data.\n');
     yield this.buf.subarray(0, this.pos);
     this.pos = 0;
     // One huge data point (a hostile label value) must not pin a huge buffer between scrapes.
@@ -363,8 +387,9 @@ export class ExpositionWriter {
     const skip = (snapshotIndex: number, metric: string, reason: string): void => {
       onSkip?.({ snapshotIndex, metric, reason });
     };
-    this.writeHeader(options.commentHeader ?? '', snapshots);
-    const infos = snapshots.map((s) => snapInfo(s));
+    const om = options.format === 'openmetrics';
+    if (!om) this.writeHeader(options.commentHeader ?? '', snapshots);
+    const infos = snapshots.map((s) => snapInfo(s, om));
     const separatorValues = assignSeparators(infos);
 
     // Group data points by (prefix, name) first: one Map lookup per point, no string
@@ -414,6 +439,8 @@ export class ExpositionWriter {
       }
     }
     return {
+      om,
+      omFamily: om ? openMetricsFamilies(names, families, histogramSeries, skip) : undefined,
       infos,
       families,
       names,
@@ -451,8 +478,18 @@ export class ExpositionWriter {
       else stamps[id] = stamp;
     }
     ctx.seen.clear();
+    let familyName = name;
+    let counterName = name;
+    if (ctx.omFamily !== undefined) {
+      const f = ctx.omFamily.get(name);
+      if (f === undefined) return undefined; // skipped by openMetricsFamilies (already reported)
+      familyName = f;
+      counterName = `${f}_total`;
+    }
     return {
       name,
+      familyName,
+      counterName,
       dedupeAll: !separated && fam.datas.length > 1,
       familyType: -1,
       preambleDue: !ctx.written.has(name),
@@ -490,9 +527,10 @@ export class ExpositionWriter {
       let result: string | undefined;
       if (type === HISTOGRAM) {
         st.histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
-        result = this.writeHistogram(name, st.histNames, datas[i]!, info, st.preambleDue, dedupe);
+        result = this.writeHistogram(st, datas[i]!, info, dedupe, ctx.om);
       } else {
-        result = this.writeSample(name, datas[i]!, labelKey[i]!, labelValue[i]!, values[i]!, info, st.preambleDue, dedupe);
+        const sampleName = type === COUNTER ? st.counterName : name;
+        result = this.writeSample(st, sampleName, datas[i]!, labelKey[i]!, labelValue[i]!, values[i]!, info, dedupe, ctx.om);
       }
       if (result !== undefined) {
         this.pos = start; // nothing partial: roll the whole data point back
@@ -534,20 +572,20 @@ export class ExpositionWriter {
     this.byte(NL);
   }
 
-  private preamble(name: string, d: Data): void {
-    this.byte(NL);
+  private preamble(name: string, d: Data, om: boolean): void {
+    if (!om) this.byte(NL); // OpenMetrics allows no blank line
     const help = d.metric.help;
     if (help !== '') {
       this.ascii('# HELP ');
       this.ascii(name);
       this.byte(0x20);
-      this.utf8(escapeHelp(help));
+      this.utf8(om ? escapeOpenMetricsHelp(help) : escapeHelp(help));
       this.byte(NL);
     }
     this.ascii('# TYPE ');
     this.ascii(name);
     this.byte(0x20);
-    this.ascii(TYPE_NAMES[d.metric.type]!);
+    this.ascii((om ? OM_TYPE_NAMES : TYPE_NAMES)[d.metric.type]!);
     this.byte(NL);
   }
 
@@ -661,18 +699,19 @@ export class ExpositionWriter {
 
   /** One sample line; `d` itself is read only for the preamble and non-integer values. */
   private writeSample(
+    st: FamilyState,
     name: string,
     d: Data,
     single: string | null,
     singleValue: string,
     value: number,
     info: SnapInfo,
-    preambleDue: boolean,
     seen: Set<string> | undefined,
+    om: boolean,
   ): string | undefined {
     const slow = value !== value ? d.number : undefined; // NaN: float, bigint or no value
     if (value !== value && slow === undefined) return 'no value for a gauge, counter or untyped metric';
-    if (preambleDue) this.preamble(name, d);
+    if (st.preambleDue) this.preamble(st.familyName, d, om);
     this.ascii(name);
     const cs = this.writeLabelSection(d, single, singleValue, info);
     if (typeof cs === 'string') return cs;
@@ -686,18 +725,12 @@ export class ExpositionWriter {
     return undefined;
   }
 
-  private writeHistogram(
-    name: string,
-    names: readonly string[],
-    d: Data,
-    info: SnapInfo,
-    preambleDue: boolean,
-    seen: Set<string> | undefined,
-  ): string | undefined {
+  private writeHistogram(st: FamilyState, d: Data, info: SnapInfo, seen: Set<string> | undefined, om: boolean): string | undefined {
+    const names = st.histNames!;
     const h = d.histogramValue;
     if (h === undefined) return 'no histogram value for a histogram metric';
-    this.byte(NL);
-    if (preambleDue) this.preamble(name, d);
+    if (!om) this.byte(NL);
+    if (st.preambleDue) this.preamble(st.familyName, d, om);
     // Render the label pairs once (on the first line), copy them for every other line.
     const buckets = h.buckets;
     let cs = 0;
@@ -717,17 +750,29 @@ export class ExpositionWriter {
       return this.isDuplicate(seen, cs, ce) ? DUPLICATE : undefined;
     };
     let cum: Int64 = 0;
-    for (let i = 0; i < buckets.length; i++) {
-      const b = buckets[i]!;
+    const bucket = (le: string): string | undefined => {
       const err = open(names[0]!);
       if (err !== undefined) return err;
       if (ce > cs) this.byte(0x2c);
       this.ascii('le="');
-      this.ascii(renderNumber(b.upperBound));
+      this.ascii(le);
       this.ascii('"} ');
-      cum = addCount(cum, b.samples);
       this.ascii(String(cum));
       this.bytes(info.tsSuffix);
+      return undefined;
+    };
+    let lastBound = 0;
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i]!;
+      cum = addCount(cum, b.samples);
+      lastBound = numberToFloat(b.upperBound);
+      const err = bucket(renderNumber(b.upperBound));
+      if (err !== undefined) return err;
+    }
+    // OpenMetrics requires the +Inf bucket (gVisor always sends its overflow bucket last).
+    if (om && lastBound !== Infinity) {
+      const err = bucket('+Inf');
+      if (err !== undefined) return err;
     }
     const tail = (idx: number, value: string): string | undefined => {
       const err = open(names[idx]!);
@@ -742,6 +787,7 @@ export class ExpositionWriter {
     const err = tail(1, renderNumber(h.total));
     if (err !== undefined) return err;
     tail(2, String(cum));
+    if (om) return undefined; // `_min`/`_max`/`_ssd` are not OpenMetrics histogram samples (README)
     tail(3, renderNumber(h.min));
     tail(4, renderNumber(h.max));
     tail(5, renderNumber(h.sumOfSquaredDeviations));
@@ -750,7 +796,7 @@ export class ExpositionWriter {
   }
 }
 
-function snapInfo(s: SnapshotExport): SnapInfo {
+function snapInfo(s: SnapshotExport, om: boolean): SnapInfo {
   const extra = s.extraLabels;
   const keys = Object.keys(extra);
   let invalid: string | undefined;
@@ -762,7 +808,7 @@ function snapInfo(s: SnapshotExport): SnapInfo {
   }
   keys.sort();
   return {
-    tsSuffix: Buffer.from(` ${timestampMillis(s.snapshot.when)}\n`, 'latin1'),
+    tsSuffix: Buffer.from(` ${om ? timestampSecondsText(s.snapshot.when) : timestampMillis(s.snapshot.when)}\n`, 'latin1'),
     extraKeys: keys,
     extraVals: keys.map((k) => extra[k]!),
     extraPairs: keys.map((k) => Buffer.from(`${k}="${escapeLabelValue(extra[k]!)}"`, 'utf8')),
@@ -772,6 +818,45 @@ function snapInfo(s: SnapshotExport): SnapInfo {
     invalid,
     separatorId: -1,
   };
+}
+
+/** OpenMetrics timestamps are seconds: the same millisecond precision as 0.0.4, as a decimal. */
+function timestampSecondsText(ts: Timestamp): string {
+  const ms = timestampMillis(ts);
+  const sec = Math.floor(ms / 1000);
+  const frac = ms - sec * 1000;
+  return frac === 0 ? String(sec) : `${sec}.${String(frac).padStart(3, '0')}`;
+}
+
+/**
+ * OpenMetrics family names (a counter's without its `_total`), in name order; a family
+ * whose family name or sample names are already owned by an earlier one is skipped
+ * whole (OpenMetrics forbids a name in two families). Once per call, O(families).
+ */
+function openMetricsFamilies(
+  names: readonly string[],
+  families: Map<string, Family>,
+  histogramSeries: Map<string, string> | undefined,
+  skip: (snapshotIndex: number, metric: string, reason: string) => void,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  const owner = new Map<string, string>(); // family and sample names -> full name owning them
+  for (const name of names) {
+    if (histogramSeries?.has(name)) continue; // skipped (and reported) by beginFamily in both formats
+    const fam = families.get(name)!;
+    const type = fam.types.find((t) => t === 0 || t === 1 || t === 2 || t === 3) ?? 0;
+    const family = type === COUNTER && name.endsWith('_total') && name.length > 6 ? name.slice(0, -6) : name;
+    const claims = [family, ...OM_SUFFIXES[type]!.map((suffix) => family + suffix)];
+    const clash = claims.find((c) => owner.has(c));
+    if (clash !== undefined) {
+      const reason = `OpenMetrics name ${JSON.stringify(clash)} is already used by metric ${JSON.stringify(owner.get(clash))}`;
+      for (const si of fam.snaps) skip(si, name, reason);
+      continue;
+    }
+    for (const c of claims) owner.set(c, name);
+    out.set(name, family);
+  }
+  return out;
 }
 
 /**
