@@ -18,6 +18,8 @@ export interface ServerConfig {
   readonly scrapeConcurrency?: number;
   readonly maxResponseBytes?: number;
   readonly maxConcurrentScrapes?: number;
+  /** Negotiate OpenMetrics on `Accept` (default false: always Prometheus text 0.0.4, as runsc). */
+  readonly openMetrics?: boolean;
   readonly logger?: Logger;
   /** Test knobs (not CLI flags): the background loop period and the shutdown grace. */
   readonly verifyLoopIntervalMs?: number;
@@ -39,6 +41,7 @@ export interface ResolvedConfig {
   readonly scrapeConcurrency: number;
   readonly maxResponseBytes: number;
   readonly maxConcurrentScrapes: number;
+  readonly openMetrics: boolean;
   readonly verifyLoopIntervalMs: number;
   readonly shutdownGraceMs: number;
   readonly scrapeDeadlineMs: number;
@@ -108,6 +111,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     scrapeConcurrency: positive('--scrape-concurrency', c.scrapeConcurrency, DEFAULTS.scrapeConcurrency),
     maxResponseBytes: positive('--max-response-bytes', c.maxResponseBytes, DEFAULTS.maxResponseBytes, 1024),
     maxConcurrentScrapes: positive('--max-concurrent-scrapes', c.maxConcurrentScrapes, DEFAULTS.maxConcurrentScrapes),
+    openMetrics: c.openMetrics ?? false,
     verifyLoopIntervalMs: positive('verifyLoopIntervalMs', c.verifyLoopIntervalMs, DEFAULTS.verifyLoopIntervalMs),
     shutdownGraceMs: positive('shutdownGraceMs', c.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0),
     scrapeDeadlineMs: positive('scrapeDeadlineMs', c.scrapeDeadlineMs, DEFAULTS.scrapeDeadlineMs),
@@ -144,6 +148,7 @@ export function configFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = proc
     scrapeConcurrency: int('scrape-concurrency'),
     maxResponseBytes: int('max-response-bytes'),
     maxConcurrentScrapes: int('max-concurrent-scrapes'),
+    openMetrics: bool('openmetrics'),
   };
 }
 

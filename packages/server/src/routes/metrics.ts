@@ -9,13 +9,15 @@ import { sendError } from '../http.js';
 import { compileRe2 } from '../filters.js';
 import type { AppState } from '../state.js';
 import { firstValue, parseQuery } from '../url.js';
-import { acceptsGzip } from '../negotiate.js';
+import { acceptsGzip, negotiateFormat } from '../negotiate.js';
 
 /**
  * Prometheus text format 0.0.4 (Go's sniffing gives `text/plain; charset=utf-8`;
  * the version parameter is what Prometheus itself expects and sends back).
  */
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+/** With --openmetrics, negotiated on `Accept` (Prometheus 2.42 offers it first by default). */
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 export const METRICS_FILTER_PARAM = 'runsc-sandbox-metrics-filter';
 export const CAPABILITY_FILTER_PARAM = 'runsc-capability-filter';
@@ -51,9 +53,10 @@ export function metricsHandler(app: AppState): Handler {
       const outcome = await app.scraper.scrape({ metricsFilter, metricsMatcher, capabilityMatcher }, info.signal);
       if (info.signal.aborted) return; // the client is gone: nothing to send to
       const gzip = acceptsGzip(req.headers['accept-encoding']);
+      const format = app.config.openMetrics ? negotiateFormat(req.headers.accept) : 'prometheus';
       res.writeHead(200, {
-        'Content-Type': METRICS_CONTENT_TYPE,
-        Vary: 'Accept-Encoding',
+        'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : METRICS_CONTENT_TYPE,
+        Vary: 'Accept, Accept-Encoding',
         ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
       });
       // gzip: the writer feeds the compressor (its backpressure), the pipeline feeds the response (the client's).
@@ -67,6 +70,7 @@ export function metricsHandler(app: AppState): Handler {
           zip ?? res,
           {
             commentHeader: outcome.commentHeader,
+            format,
             metricsWritten: new Set(),
             onSkip: (s) => {
               if (skipped++ === 0) firstSkip = `${s.metric}: ${s.reason}`;
