@@ -36,6 +36,12 @@ export interface ScrapeBackend {
   refresh(): Promise<void>;
   /** The served sandboxes, as an array snapshot (the caller may reorder it). */
   targets(): ScrapeTarget[];
+  /**
+   * A discovery pass that starts no earlier than this call (instant discovery: a change seen
+   * in the root directory may postdate a running pass). Optional: without it the watcher runs
+   * refresh() twice. Never rejects.
+   */
+  rediscover?(): Promise<{ readonly busy: number }>;
   /** `num_sandboxes_total`: sandboxes ever registered by discovery. */
   totalSandboxes(): number;
   /** Stops discovery (shutdown): later refresh() calls do nothing; the known sandboxes stay served. */

@@ -21,6 +21,10 @@ export interface ServerConfig {
   /** Negotiate OpenMetrics on `Accept` (default false: always Prometheus text 0.0.4, as runsc). */
   readonly openMetrics?: boolean;
   readonly logger?: Logger;
+  /** Watch the root directory (inotify) and discover sandboxes as they come and go (default true). */
+  readonly instantDiscovery?: boolean;
+  /** Test knob: root-directory events are coalesced for this long before one discovery pass. */
+  readonly watchDebounceMs?: number;
   /** Test knobs (not CLI flags): the background loop period and the shutdown grace. */
   readonly verifyLoopIntervalMs?: number;
   readonly shutdownGraceMs?: number;
@@ -43,6 +47,8 @@ export interface ResolvedConfig {
   readonly maxConcurrentScrapes: number;
   readonly openMetrics: boolean;
   readonly verifyLoopIntervalMs: number;
+  readonly instantDiscovery: boolean;
+  readonly watchDebounceMs: number;
   readonly shutdownGraceMs: number;
   readonly scrapeDeadlineMs: number;
   readonly httpLimits: Partial<HttpLimits>;
@@ -66,6 +72,8 @@ export const DEFAULTS = {
   maxConcurrentScrapes: 8,
   /** Go's verifyLoopInterval. */
   verifyLoopIntervalMs: 20_000,
+  /** A burst of sandbox creations (a node starting pods) coalesces into one discovery pass. */
+  watchDebounceMs: 75,
   /** In-flight requests get this long to finish after a shutdown signal. */
   shutdownGraceMs: 5_000,
 } as const;
@@ -113,6 +121,8 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     maxConcurrentScrapes: positive('--max-concurrent-scrapes', c.maxConcurrentScrapes, DEFAULTS.maxConcurrentScrapes),
     openMetrics: c.openMetrics ?? false,
     verifyLoopIntervalMs: positive('verifyLoopIntervalMs', c.verifyLoopIntervalMs, DEFAULTS.verifyLoopIntervalMs),
+    instantDiscovery: c.instantDiscovery ?? true,
+    watchDebounceMs: positive('watchDebounceMs', c.watchDebounceMs, DEFAULTS.watchDebounceMs, 0),
     shutdownGraceMs: positive('shutdownGraceMs', c.shutdownGraceMs, DEFAULTS.shutdownGraceMs, 0),
     scrapeDeadlineMs: positive('scrapeDeadlineMs', c.scrapeDeadlineMs, DEFAULTS.scrapeDeadlineMs),
     httpLimits: c.httpLimits ?? {},
@@ -144,6 +154,7 @@ export function configFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = proc
     pidFile: str('pid-file'),
     allowProfiling: bool('allow-profiling'),
     allowUnknownRoot: bool('allow-unknown-root'),
+    instantDiscovery: flags.get('instant-discovery') !== false,
     perSandboxTimeoutMs: timeout === undefined ? undefined : parseGoDurationMs(timeout, 'per-sandbox-timeout'),
     scrapeConcurrency: int('scrape-concurrency'),
     maxResponseBytes: int('max-response-bytes'),

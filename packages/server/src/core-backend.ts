@@ -97,6 +97,7 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     refresh: async () => {
       if (!stopped) await registry.refresh();
     },
+    rediscover: async () => (stopped ? { busy: 0 } : { busy: (await registry.refreshFresh()).busy.length }),
     targets: () =>
       registry.served().map((e) => {
         e.state.setView(e.view);

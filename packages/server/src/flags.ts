@@ -18,6 +18,7 @@ export const SERVER_FLAGS: readonly FlagDef[] = [
   { name: 'pid-file', kind: 'value', placeholder: 'path', help: "after binding, write this server's PID there (no trailing newline, mode 0644); removed on shutdown" },
   { name: 'allow-profiling', kind: 'bool', help: 'expose /runsc-metrics/profile-cpu (V8 .cpuprofile JSON) and /runsc-metrics/profile-heap (.heapsnapshot); development only' },
   { name: 'allow-unknown-root', kind: 'bool', help: 'keep running when the root directory does not exist, cannot be read, or disappears later' },
+  { name: 'instant-discovery', kind: 'bool', help: 'watch the root directory (inotify) and discover sandboxes as their state files appear or go away, between scrapes; the 20 s loop stays the fallback (default true; --instant-discovery=false turns it off)' },
   { name: 'per-sandbox-timeout', kind: 'value', placeholder: 'duration', help: 'deadline of one sandbox export, e.g. 8s or 2500ms; never more than what is left of the 30s scrape (default 8s)' },
   { name: 'scrape-concurrency', kind: 'value', placeholder: 'n', help: 'sandboxes queried at once within one scrape (default 256)' },
   { name: 'max-response-bytes', kind: 'value', placeholder: 'bytes', help: 'largest urpc reply accepted from one sandbox; bigger ones count as broken (default 16777216 = 16 MiB)' },

@@ -11,6 +11,7 @@ import { createProfiler } from './profile.js';
 import { buildRouter } from './routes/router.js';
 import { Scraper } from './scrape.js';
 import type { AppState } from './state.js';
+import { RootWatcher, rediscoverOf } from './watch.js';
 
 export interface MetricServerHandle {
   /** `host:port` (real port) or the unix socket path. */
@@ -46,6 +47,10 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     log.info('Replaced %RUNTIME_ROOT% in the metric server address', { address: config.address });
   }
   const backend = createBackend(config, log);
+  // Instant discovery (inotify on the root, armed just before serving); the loop below stays the fallback.
+  const watcher = config.instantDiscovery
+    ? new RootWatcher({ root: config.root, debounceMs: config.watchDebounceMs, log, rediscover: rediscoverOf(backend) })
+    : undefined;
   // Set once by shutdown(); read by handlers and the loop.
   let shuttingDown = false;
   const scraper = new Scraper(backend, {
@@ -64,6 +69,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     scraper,
     profiler: createProfiler(),
     isShuttingDown: () => shuttingDown,
+    watcher,
   };
   const inFlight = new InFlight();
   // Node accepts connections as soon as it binds; Go serves only after the socket is
@@ -113,6 +119,8 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
         return;
       }
       await backend.refresh();
+      // Re-arms a watch lost to an error or a replaced root directory.
+      await watcher?.ensure();
     } catch (err) {
       // A bug in a pass must not stop the loop (or the process): log it and try again next tick.
       log.error('background discovery pass failed', { error: errText(err) });
@@ -128,6 +136,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
       log.info('Server shutting down.', { reason });
       shuttingDown = true;
       backend.stop();
+      watcher?.close();
       if (loopTimer) clearTimeout(loopTimer);
       removeFiles();
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
@@ -166,6 +175,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     }
   }
   loopTimer = setTimeout(() => void loop(), config.verifyLoopIntervalMs);
+  await watcher?.ensure();
   gateOpen = true;
   openGate();
   log.info('Server serving', { address: bound.display, root: config.root, pid: process.pid });
@@ -177,6 +187,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     close: (reason = 'closed by caller') => shutdown(reason),
     forceClose: () => {
       shuttingDown = true;
+      watcher?.close();
       removeFiles();
       inFlight.abortAll('server exiting now');
       server.closeAllConnections();
