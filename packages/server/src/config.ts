@@ -18,6 +18,8 @@ export interface ServerConfig {
   readonly scrapeConcurrency?: number;
   readonly maxResponseBytes?: number;
   readonly maxConcurrentScrapes?: number;
+  /** exporter-toolkit web config (TLS, basic auth, headers); see web-config.ts. */
+  readonly webConfigFile?: string;
   /** Negotiate OpenMetrics on `Accept` (default false: always Prometheus text 0.0.4, as runsc). */
   readonly openMetrics?: boolean;
   readonly logger?: Logger;
@@ -45,6 +47,7 @@ export interface ResolvedConfig {
   readonly scrapeConcurrency: number;
   readonly maxResponseBytes: number;
   readonly maxConcurrentScrapes: number;
+  readonly webConfigFile: string | undefined;
   readonly openMetrics: boolean;
   readonly verifyLoopIntervalMs: number;
   readonly instantDiscovery: boolean;
@@ -119,6 +122,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     scrapeConcurrency: positive('--scrape-concurrency', c.scrapeConcurrency, DEFAULTS.scrapeConcurrency),
     maxResponseBytes: positive('--max-response-bytes', c.maxResponseBytes, DEFAULTS.maxResponseBytes, 1024),
     maxConcurrentScrapes: positive('--max-concurrent-scrapes', c.maxConcurrentScrapes, DEFAULTS.maxConcurrentScrapes),
+    webConfigFile: c.webConfigFile === '' ? undefined : c.webConfigFile,
     openMetrics: c.openMetrics ?? false,
     verifyLoopIntervalMs: positive('verifyLoopIntervalMs', c.verifyLoopIntervalMs, DEFAULTS.verifyLoopIntervalMs),
     instantDiscovery: c.instantDiscovery ?? true,
@@ -159,6 +163,7 @@ export function configFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = proc
     scrapeConcurrency: int('scrape-concurrency'),
     maxResponseBytes: int('max-response-bytes'),
     maxConcurrentScrapes: int('max-concurrent-scrapes'),
+    webConfigFile: str('web-config-file'),
     openMetrics: bool('openmetrics'),
   };
 }

@@ -24,6 +24,7 @@ export const SERVER_FLAGS: readonly FlagDef[] = [
   { name: 'max-response-bytes', kind: 'value', placeholder: 'bytes', help: 'largest urpc reply accepted from one sandbox; bigger ones count as broken (default 16777216 = 16 MiB)' },
   { name: 'openmetrics', kind: 'bool', help: 'negotiate the /metrics format on Accept: a scraper that prefers application/openmetrics-text;version=1.0.0 (Prometheus does) gets OpenMetrics, whose counter series are named <name>_total; off by default so Prometheus keeps ingesting the series names runsc serves' },
   { name: 'max-concurrent-scrapes', kind: 'value', placeholder: 'n', help: 'concurrent /metrics requests served; more get 429 with Retry-After: 1 (default 8)' },
+  { name: 'web-config-file', kind: 'value', placeholder: 'file', help: 'Prometheus exporter-toolkit web config (YAML): tls_server_config (HTTPS, optional client certificates), basic_auth_users (bcrypt hashes), http_server_config.headers; read once at start-up, on TCP and unix sockets alike' },
 ];
 
 /** runsc global flags accepted and ignored (names and kinds from `runsc flags`, 20240729). */

@@ -3,6 +3,7 @@
 // tracker shutdown waits on, and the transport timeouts against slow clients.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
 import type { Logger } from './log.js';
 import { UrlEscapeError, cleanPath, escapePath, splitTarget, unescape } from './url.js';
 
@@ -76,10 +77,12 @@ export interface HttpAppOptions {
   readonly log: Logger;
   readonly route: (path: string) => Handler;
   readonly inFlight: InFlight;
+  /** Runs first on every request: true goes on to routing, false means it has answered (web-security.ts). */
+  readonly gate?: (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 }
 
 export function createRequestListener(opts: HttpAppOptions): http.RequestListener {
-  const { log, route, inFlight } = opts;
+  const { log, route, inFlight, gate } = opts;
   return (req, res) => {
     const started = process.hrtime.bigint();
     const method = req.method ?? 'GET';
@@ -99,41 +102,65 @@ export function createRequestListener(opts: HttpAppOptions): http.RequestListene
         ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
-    let path: string;
-    try {
-      path = unescape(rawPath, false);
-    } catch (err) {
-      sendError(res, 400, `400 Bad Request: ${(err as UrlEscapeError).message}`);
-      return;
+    // The web config's gate (headers, basic auth) runs before anything else; a cache hit answers synchronously.
+    if (gate) {
+      let verdict: boolean | Promise<boolean>;
+      try {
+        verdict = gate(req, res);
+      } catch (err) {
+        onGateError(err);
+        return;
+      }
+      if (verdict === false) return;
+      if (verdict !== true) {
+        verdict.then((ok) => ok && dispatch(), onGateError);
+        return;
+      }
     }
-    loggedPath = path;
-    const cleaned = cleanPath(path);
-    if (cleaned !== path) {
-      const location = escapePath(cleaned) + (rawQuery === '' ? '' : `?${rawQuery}`);
-      const body = method === 'GET' || method === 'HEAD' ? `<a href="${location.replace(/"/g, '&quot;')}">Moved Permanently</a>.\n\n` : '';
-      res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-      return;
-    }
-    const info: RequestInfo = { method, path, rawQuery, signal: controller.signal };
-    let result: Promise<void> | void;
-    try {
-      result = route(path)(req, res, info);
-    } catch (err) {
-      onHandlerError(err);
-      return;
-    }
-    if (result) result.catch(onHandlerError);
+    dispatch();
 
-    function onHandlerError(err: unknown): void {
-      log.error('handler failed', {
-        method,
-        path,
-        error: err instanceof Error ? err.message : String(err),
-        stack: err instanceof Error ? err.stack : undefined,
-      });
+    function onGateError(err: unknown): void {
+      log.error('request gate failed', { method, error: err instanceof Error ? err.message : String(err) });
       if (!res.headersSent) sendError(res, 500, 'internal server error');
-      else res.destroy(); // a cut body is the honest signal once headers are out
+    }
+
+    function dispatch(): void {
+      let path: string;
+      try {
+        path = unescape(rawPath, false);
+      } catch (err) {
+        sendError(res, 400, `400 Bad Request: ${(err as UrlEscapeError).message}`);
+        return;
+      }
+      loggedPath = path;
+      const cleaned = cleanPath(path);
+      if (cleaned !== path) {
+        const location = escapePath(cleaned) + (rawQuery === '' ? '' : `?${rawQuery}`);
+        const body = method === 'GET' || method === 'HEAD' ? `<a href="${location.replace(/"/g, '&quot;')}">Moved Permanently</a>.\n\n` : '';
+        res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+      const info: RequestInfo = { method, path, rawQuery, signal: controller.signal };
+      let result: Promise<void> | void;
+      try {
+        result = route(path)(req, res, info);
+      } catch (err) {
+        onHandlerError(err);
+        return;
+      }
+      if (result) result.catch(onHandlerError);
+
+      function onHandlerError(err: unknown): void {
+        log.error('handler failed', {
+          method,
+          path,
+          error: err instanceof Error ? err.message : String(err),
+          stack: err instanceof Error ? err.stack : undefined,
+        });
+        if (!res.headersSent) sendError(res, 500, 'internal server error');
+        else res.destroy(); // a cut body is the honest signal once headers are out
+      }
     }
   };
 }
@@ -163,19 +190,18 @@ export const HTTP_LIMITS: HttpLimits = {
   maxConnections: 1024,
 };
 
-export function createHttpServer(listener: http.RequestListener, overrides: Partial<HttpLimits> = {}): http.Server {
+/** `tls`: serve HTTPS with these node:https options (--web-config-file), same limits. */
+export function createHttpServer(listener: http.RequestListener, overrides: Partial<HttpLimits> = {}, tls?: https.ServerOptions): http.Server {
   const limits = { ...HTTP_LIMITS, ...overrides };
-  const server = http.createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // Node enforces the two timeouts above only when it checks (default every 30 s).
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-      maxHeaderSize: 16 * 1024,
-    },
-    listener,
-  );
+  const options: http.ServerOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node enforces the two timeouts above only when it checks (default every 30 s).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    maxHeaderSize: 16 * 1024,
+  };
+  const server: http.Server = tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
   server.timeout = limits.socketTimeoutMs;
   server.maxConnections = limits.maxConnections;
   // A malformed, oversized or too slow request never reaches a handler: answer and close.

@@ -2,6 +2,7 @@
 // Signals are the CLI's business (cli.ts); this module only offers close().
 
 import { promises as fsp, unlinkSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
 import type { ScrapeBackend } from './backend.js';
 import { type Bound, bindServer, errText } from './bind.js';
 import { ConfigError, type ResolvedConfig, type ServerConfig, resolveConfig } from './config.js';
@@ -11,6 +12,8 @@ import { createProfiler } from './profile.js';
 import { buildRouter } from './routes/router.js';
 import { Scraper } from './scrape.js';
 import type { AppState } from './state.js';
+import { loadWebConfig } from './web-config.js';
+import { clientCertRejection, createRequestGate, httpsOptions } from './web-security.js';
 import { RootWatcher, rediscoverOf } from './watch.js';
 
 export interface MetricServerHandle {
@@ -42,6 +45,11 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   const log = input.logger ?? createLogger();
   const config = resolveConfig(input);
   await checkRoot(config, log);
+  // --web-config-file: read once, fully validated before binding (no reload).
+  const web = config.webConfigFile === undefined ? undefined : loadWebConfig(config.webConfigFile);
+  if (web !== undefined) {
+    log.info('Loaded web config', { file: web.file, tls: web.tls !== undefined, basicAuthUsers: web.basicAuthUsers.size, headers: Object.keys(web.headers).join(',') });
+  }
   const startTimeSeconds = Date.now() / 1000;
   if (config.address !== input.metricServer) {
     log.info('Replaced %RUNTIME_ROOT% in the metric server address', { address: config.address });
@@ -79,11 +87,26 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   let openGate!: () => void;
   const gate = new Promise<void>((r) => (openGate = r));
   let gateOpen = false;
-  const handle = createRequestListener({ log, route: buildRouter(app), inFlight });
-  const server = createHttpServer((req, res) => {
-    if (gateOpen) handle(req, res);
-    else void gate.then(() => handle(req, res));
-  }, config.httpLimits);
+  const webGate = web === undefined ? undefined : createRequestGate(web).gate;
+  const handle = createRequestListener({ log, route: buildRouter(app), inFlight, ...(webGate ? { gate: webGate } : {}) });
+  const server = createHttpServer(
+    (req, res) => {
+      if (gateOpen) handle(req, res);
+      else void gate.then(() => handle(req, res));
+    },
+    config.httpLimits,
+    web?.tls ? httpsOptions(web.tls) : undefined,
+  );
+  if (web?.tls) {
+    const tlsSettings = web.tls;
+    server.on('secureConnection', (socket: TLSSocket) => {
+      const why = clientCertRejection(tlsSettings, socket);
+      if (why !== undefined) {
+        log.info('TLS connection refused by the client certificate policy', { policy: tlsSettings.clientAuthType, reason: why });
+        socket.destroy();
+      }
+    });
+  }
   let bound: Bound;
   try {
     bound = await bindServer(server, config.address, log);

@@ -1,10 +1,10 @@
 // The published shape: `pnpm pack` of this package installs in an empty
 // directory with npm, offline, and its bin works there (workspace packages are
-// bundled into dist; koffi and re2js come as real dependencies, packed here
+// bundled into dist; koffi, re2js, yaml and bcryptjs come as real dependencies, packed here
 // from the workspace's own copies because tests may not reach a registry).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createFleet } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
@@ -28,10 +28,13 @@ describe('npm pack', () => {
     const work = tempDir('ms-pack-');
     sh('pnpm', ['pack', '--pack-destination', work], pkgDir);
     const manifest = JSON.parse(readFileSync(`${pkgDir}package.json`, 'utf8')) as { version: string; dependencies: Record<string, string> };
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['koffi', 're2js']);
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['bcryptjs', 'koffi', 're2js', 'yaml']);
     const tarballs = [`${work}/org-metricserver-server-${manifest.version}.tgz`];
     for (const dep of Object.keys(manifest.dependencies)) {
-      sh('npm', ['pack', '--pack-destination', work, realpathSync(`${pkgDir}node_modules/${dep}`)], work);
+      // Packed from a plain copy: npm 11 fails without a message on some packages (bcryptjs) inside pnpm's store.
+      const copy = `${work}/src-${dep}`;
+      cpSync(realpathSync(`${pkgDir}node_modules/${dep}`), copy, { recursive: true, dereference: true });
+      sh('npm', ['pack', '--pack-destination', work, copy], work);
       tarballs.push(`${work}/${dep}-${manifest.dependencies[dep]}.tgz`);
     }
     const app = `${work}/app`;

@@ -1,6 +1,6 @@
 // Bundles src/bin.ts with esbuild (the workspace's own) so CLI tests spawn the
 // current source without depending on a prior `turbo build`. The bundle lives
-// under this package's node_modules so `koffi` and `re2js` resolve from it.
+// under this package's node_modules so its npm dependencies resolve from it.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -32,6 +32,8 @@ export function cliBundle(): string {
       `--alias:@org/metricserver-prom-format=${repo}packages/prom-format/src/index.ts`,
       '--external:koffi',
       '--external:re2js',
+      '--external:yaml',
+      '--external:bcryptjs',
       `--outfile=${out}`,
       '--log-level=error',
     ],
