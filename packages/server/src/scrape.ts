@@ -58,6 +58,11 @@ export class Scraper {
     private readonly opts: ScraperOptions,
   ) {}
 
+  /** The served sandboxes as of the last discovery pass (no pass is run): the status page. */
+  servedTargets(): ScrapeTarget[] {
+    return this.backend.targets();
+  }
+
   async scrape(req: ScrapeRequest, clientSignal: AbortSignal): Promise<ScrapeOutcome> {
     const o = this.opts;
     const deadlineAt = Date.now() + o.scrapeDeadlineMs;

@@ -8,6 +8,7 @@ import { indexHandler } from './index-page.js';
 import { metricsHandler } from './metrics.js';
 import { pidHandler } from './pid.js';
 import { profileCpuHandler, profileHeapHandler } from './profile.js';
+import { STATUS_PATH, statusJsonHandler } from './status.js';
 
 export function buildRouter(app: AppState): (path: string) => Handler {
   const metrics = metricsHandler(app);
@@ -15,12 +16,13 @@ export function buildRouter(app: AppState): (path: string) => Handler {
     ['/runsc-metrics/healthcheck', healthcheckHandler(app)],
     ['/runsc-metrics/pid', pidHandler(app)],
     ['/metrics', metrics],
+    [STATUS_PATH, statusJsonHandler(app)],
   ]);
   if (app.config.allowProfiling) {
     app.log.warn('Profiling HTTP endpoints are exposed; this should only be used for development!');
     routes.set('/runsc-metrics/profile-cpu', profileCpuHandler(app));
     routes.set('/runsc-metrics/profile-heap', profileHeapHandler(app));
   }
-  const fallback = indexHandler(metrics);
+  const fallback = indexHandler(metrics, app);
   return (path) => routes.get(path) ?? fallback;
 }
