@@ -3,6 +3,8 @@
 // by the status page and the per-sandbox health meta-metrics. Shared record:
 // extend it with fields, keep writes inside Scraper's synchronous result handling.
 
+import { UrpcError } from '@org/metricserver-core';
+
 /** Why an export produced no served snapshot. */
 export type ExportFailureKind =
   /** The sandbox's snapshot failed the Verifier (or the filter re-check): it lied. */
@@ -23,6 +25,8 @@ export interface ExportResult {
   readonly failure: ExportFailureKind | undefined;
   /** The operator-readable error when `failure` is set. */
   readonly error: string | undefined;
+  /** Meta-metric reason when `failure` is 'verify' or 'error' (see failureReason). */
+  readonly reason?: string | undefined;
 }
 
 /** One served sandbox's health; mutated only by HealthBook.record (no await in between). */
@@ -32,6 +36,10 @@ export interface SandboxHealth {
   /** Counts since the sandbox was first seen by a scrape. */
   exports: number;
   failures: number;
+  /** Exports that missed their deadline (`sandbox_export_timeouts`). */
+  timeouts: number;
+  /** Other failures by reason (`sandbox_export_failures{reason}`); not-loaded is not counted. */
+  readonly failuresByReason: Map<string, number>;
 }
 
 /**
@@ -49,6 +57,18 @@ export class VerificationError extends Error {
   }
 }
 
+/**
+ * The `reason` label of `sandbox_export_failures`: the verifier's rejection code
+ * (`counter-decreased`, `unknown-metric`, ...), the urpc error kind (`connect`, `closed`,
+ * `protocol` - undecodable replies and filter violations included -, `remote`, `too-large`),
+ * or `other`. A closed set, so an alert can group on it.
+ */
+export function failureReason(e: Error): string {
+  if (e instanceof VerificationError) return e.code;
+  if (e instanceof UrpcError) return e.kind;
+  return 'other';
+}
+
 /** Health of every sandbox scraped at least once, by id. Owned by the Scraper. */
 export class HealthBook {
   private readonly byId = new Map<string, SandboxHealth>();
@@ -57,12 +77,14 @@ export class HealthBook {
   record(id: string, result: ExportResult): SandboxHealth {
     let h = this.byId.get(id);
     if (h === undefined) {
-      h = { id, last: undefined, exports: 0, failures: 0 };
+      h = { id, last: undefined, exports: 0, failures: 0, timeouts: 0, failuresByReason: new Map() };
       this.byId.set(id, h);
     }
     h.last = result;
     h.exports++;
     if (result.failure !== undefined) h.failures++;
+    if (result.failure === 'timeout') h.timeouts++;
+    else if (result.reason !== undefined) h.failuresByReason.set(result.reason, (h.failuresByReason.get(result.reason) ?? 0) + 1);
     return h;
   }
 

@@ -7,6 +7,7 @@
 import { MetricType } from '@org/metricserver-prom-format';
 import type { Data, Labels, Metric, Snapshot, Timestamp, WireNumber } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from './backend.js';
+import type { SandboxHealth } from './health.js';
 import type { Re2Matcher } from './filters.js';
 
 const gauge = (name: string, help: string): Metric => ({ name, type: MetricType.Gauge, help });
@@ -22,6 +23,16 @@ export const META = {
   numBroken: gauge('num_sandboxes_broken_metrics', 'Number of sandboxes from which we cannot export metrics.'),
   numTotal: { name: 'num_sandboxes_total', type: MetricType.Counter, help: 'Counter of sandboxes that have ever been started.' } as Metric,
   processStart: gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.'),
+  lastExportDuration: gauge(
+    'sandbox_last_export_duration_seconds',
+    'Time the last metrics export of the sandbox took, as seen by a scrape (waiting behind a concurrent export included).',
+  ),
+  exportFailures: {
+    name: 'sandbox_export_failures',
+    type: MetricType.Counter,
+    help: 'Failed metrics exports of the sandbox other than timeouts, by reason (verifier rejection code, urpc error kind, or other).',
+  } as Metric,
+  exportTimeouts: { name: 'sandbox_export_timeouts', type: MetricType.Counter, help: 'Metrics exports of the sandbox that missed their deadline.' } as Metric,
 } as const;
 
 const ONE: WireNumber = { int: 1, float: 0 };
@@ -67,6 +78,16 @@ export class MetaSnapshotBuilder {
     }
     d.push({ metric: META.specMetadata, labels: withIdentity(meta.specMetadata, identity), number: ONE });
     d.push({ metric: META.sandboxCreationTime, labels: identity, number: float(meta.creationTimeSeconds) });
+  }
+
+  /** A queried sandbox's export health. Per sandbox per scrape: 2 + reasons Data records, a label map per reason. */
+  addHealth(identity: Labels, h: SandboxHealth): void {
+    const d = this.data;
+    d.push({ metric: META.lastExportDuration, labels: identity, number: float((h.last?.durationMs ?? 0) / 1000) });
+    d.push({ metric: META.exportTimeouts, labels: identity, number: int(h.timeouts) });
+    for (const [reason, count] of h.failuresByReason) {
+      d.push({ metric: META.exportFailures, labels: withIdentity({ reason }, identity), number: int(count) });
+    }
   }
 
   /** The meta snapshot with the three counts appended. */

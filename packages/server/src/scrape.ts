@@ -11,7 +11,7 @@ import type { ScrapeBackend, ScrapeTarget } from './backend.js';
 import { DeadlineError, asError, deadline, raceAbort } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
-import { type ExportFailureKind, HealthBook, VerificationError } from './health.js';
+import { type ExportFailureKind, HealthBook, VerificationError, failureReason } from './health.js';
 import type { Logger } from './log.js';
 import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
 import { KeyedQueue } from './queue.js';
@@ -42,6 +42,15 @@ export interface ScraperOptions {
 
 const NOT_LOADED = new Error('sandbox could not be loaded');
 
+/** One export shared by concurrent scrapes with the same filters. */
+interface SharedScrape {
+  readonly outcome: Promise<ScrapeOutcome>;
+  /** Aborted when every joined request has gone away. */
+  readonly controller: AbortController;
+  /** Requests still waiting for it; changed only by Scraper.scrape (join and leave). */
+  joined: number;
+}
+
 export class Scraper {
   private readonly queue = new KeyedQueue<ScrapeTarget>();
   /**
@@ -52,18 +61,60 @@ export class Scraper {
   private readonly lastError = new Map<string, string>();
   /** Last export outcome per served sandbox; written like lastError, read by the status page. */
   readonly health = new HealthBook();
+  /**
+   * Scrapes in flight by filter key: a request with the same filters joins the running
+   * export instead of starting one (N scrapers, one load on the sandboxes). An entry is
+   * added by scrape() and removed when its outcome settles.
+   */
+  private readonly inFlight = new Map<string, SharedScrape>();
 
   constructor(
     private readonly backend: ScrapeBackend,
     private readonly opts: ScraperOptions,
   ) {}
 
+  /**
+   * The outcome for `req`, shared with every concurrent request with the same metrics
+   * and capability filters (it is read-only; each request renders its own body, format
+   * and encoding). Rejects when `clientSignal` aborts; the shared export is aborted only
+   * when all of its requests have gone.
+   */
   /** The served sandboxes as of the last discovery pass (no pass is run): the status page. */
   servedTargets(): ScrapeTarget[] {
     return this.backend.targets();
   }
 
   async scrape(req: ScrapeRequest, clientSignal: AbortSignal): Promise<ScrapeOutcome> {
+    if (clientSignal.aborted) throw asError(clientSignal.reason);
+    const key = `${req.metricsFilter}\u0000${req.capabilityMatcher?.pattern ?? ''}`;
+    let shared = this.inFlight.get(key);
+    if (shared === undefined) {
+      const controller = new AbortController();
+      const entry: SharedScrape = { outcome: this.scrapeNow(req, controller.signal), controller, joined: 0 };
+      this.inFlight.set(key, entry);
+      const drop = (): void => {
+        if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
+      };
+      entry.outcome.then(drop, drop);
+      shared = entry;
+    }
+    const s = shared;
+    s.joined++;
+    let left = false;
+    const onAbort = (): void => {
+      left = true;
+      if (--s.joined === 0) s.controller.abort(clientSignal.reason);
+    };
+    clientSignal.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await raceAbort(s.outcome, clientSignal);
+    } finally {
+      clientSignal.removeEventListener('abort', onAbort);
+      if (!left) s.joined--;
+    }
+  }
+
+  private async scrapeNow(req: ScrapeRequest, clientSignal: AbortSignal): Promise<ScrapeOutcome> {
     const o = this.opts;
     const deadlineAt = Date.now() + o.scrapeDeadlineMs;
     const whole = deadline(clientSignal, o.scrapeDeadlineMs, `scrape deadline of ${o.scrapeDeadlineMs} ms exceeded`);
@@ -85,13 +136,18 @@ export class Scraper {
           const started = performance.now();
           const result = await this.queryOne(t, req, whole.signal, deadlineAt);
           // Synchronous from here: results of concurrent workers never interleave.
-          // Per sandbox per scrape: one ExportResult object.
-          this.health.record(t.id, {
-            finishedAtMs: Date.now(),
-            durationMs: performance.now() - started,
-            failure: result instanceof Error ? failureKind(result) : undefined,
-            error: result instanceof Error ? result.message : undefined,
-          });
+          // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
+          // because every client left (the sandbox is not to blame).
+          const failure = result instanceof Error ? failureKind(result) : undefined;
+          if (failure === undefined || !whole.signal.aborted || whole.signal.reason instanceof DeadlineError) {
+            this.health.record(t.id, {
+              finishedAtMs: Date.now(),
+              durationMs: performance.now() - started,
+              failure,
+              error: result instanceof Error ? result.message : undefined,
+              reason: failure === 'verify' || failure === 'error' ? failureReason(result as Error) : undefined,
+            });
+          }
           const running = t.meta !== undefined && t.isRunning();
           const ok = !(result instanceof Error);
           meta.addSandbox(t.labels, t.meta, running, ok);
@@ -105,6 +161,10 @@ export class Scraper {
       for (let i = 0; i < Math.min(o.scrapeConcurrency, targets.length); i++) workers.push(worker());
       await Promise.all(workers);
       this.pruneErrors(targets);
+      for (const t of targets) {
+        const h = t.meta === undefined ? undefined : this.health.get(t.id);
+        if (h?.last !== undefined) meta.addHealth(t.labels, h);
+      }
       const snapshots: SnapshotExport[] = [
         { snapshot: meta.finish(metaWhen, this.backend.totalSandboxes()), exporterPrefix: `${o.exporterPrefix}meta_`, extraLabels: {} },
         { snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} },

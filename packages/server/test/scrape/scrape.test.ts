@@ -109,7 +109,9 @@ describe('per-sandbox serialisation', () => {
   it('two concurrent scrapes never run one sandbox export at the same time', async () => {
     const t = new FakeTarget({ id: 'one', delayMs: 80 });
     const { s } = scraper(new FakeBackend([t]));
-    const [a, b] = await Promise.all([render(s), render(s)]);
+    // Different filters: the scrapes cannot share one export (same filters would coalesce).
+    const fsOnly: ScrapeRequest = { metricsFilter: 'fs_', metricsMatcher: compileRe2('fs_'), capabilityMatcher: undefined };
+    const [a, b] = await Promise.all([render(s), render(s, fsOnly)]);
     expect(t.calls).toBe(2);
     expect(t.maxInFlight).toBe(1);
     expectPromtoolAccepts(a);
