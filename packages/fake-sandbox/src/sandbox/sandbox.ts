@@ -87,6 +87,8 @@ export class FakeSandbox {
   private readonly bootAbort = new AbortController();
   /** Export count for `flapping` (good on odd calls, bad on even). */
   private flaps = 0;
+  /** Export replies produced (written when the reply is built, by the control server's handler). */
+  private exportsAnswered = 0;
   private readonly seed: number;
   private readonly subIds: readonly string[];
 
@@ -117,6 +119,11 @@ export class FakeSandbox {
   }
 
   /** The pid in the state file (0 before start). */
+  /** How many MetricsExport replies this sandbox has built (what a server's load on it is measured by). */
+  get exportCount(): number {
+    return this.exportsAnswered;
+  }
+
   get pid(): number {
     return this.holder?.pid ?? 0;
   }
@@ -268,6 +275,7 @@ export class FakeSandbox {
   private exportReply(re: RE2JS | null): string {
     const m = this.metrics;
     if (!m) throw new FakeSandboxError('export before boot');
+    this.exportsAnswered++;
     let lie = lieOf(this.behaviourValue.name);
     if (this.behaviourValue.name === 'flapping') lie = ++this.flaps % 2 === 0 ? 'unregistered-metric' : null;
     return m.exportReply(re, nowNs(), lie, this.opts.otherSandboxId ?? 'another-sandbox');
