@@ -12,17 +12,19 @@ command -v runsc >/dev/null 2>&1 || need+=(runsc)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
+# e2e/test/status-page.test.ts renders the status page in headless Chromium (a screenshot in .test-results/).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # e2e runs runsc under TZ=America/Los_Angeles (createdAt with an offset); without zoneinfo Go falls back to UTC.
 [ -e /usr/share/zoneinfo/America/Los_Angeles ] || need+=(tzdata)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages: all present (runsc, busybox-static, prometheus, docker.io, flock, tzdata)"
+  echo "system packages: all present (runsc, busybox-static, prometheus, docker.io, flock, tzdata, chromium)"
   exit 0
 fi
 
 if [ "$(id -u)" != 0 ]; then
   echo "system packages missing: ${need[*]}" >&2
-  echo "install them as root: apt-get install -t bookworm-backports runsc; apt-get install busybox-static prometheus docker.io tzdata" >&2
+  echo "install them as root: apt-get install -t bookworm-backports runsc; apt-get install busybox-static prometheus docker.io tzdata chromium" >&2
   exit 1
 fi
 

@@ -49,7 +49,7 @@ const STYLE =
   'body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:14px}' +
   'th,td{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}' +
   'td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#176b1d}.bad{color:#a1141b;font-weight:bold}' +
-  '.muted{color:#777}td.err{max-width:40em;overflow-wrap:anywhere;font-family:monospace;font-size:12px}';
+  '.muted{color:#777}td.id,td.when{white-space:nowrap}td.err{max-width:40em;overflow-wrap:anywhere;font-family:monospace;font-size:12px}';
 
 /** The part inserted after the Go page's paragraphs. Per sandbox: one row string. */
 export function renderStatusHtml(r: StatusReport): string {
@@ -94,8 +94,8 @@ function row(s: SandboxStatus): string {
     } else result = `<span class="bad">${escapeHtml(e.failure ?? 'error')}</span>: ${escapeHtml(e.error ?? '')}`;
   }
   return (
-    `<tr data-sandbox="${escapeHtml(s.id)}"><td><code>${escapeHtml(s.id)}</code></td><td>${escapeHtml(s.pod)}</td>` +
-    `<td>${escapeHtml(s.namespace)}</td><td>${running}</td><td>${when}</td><td class="num">${duration}</td>` +
+    `<tr data-sandbox="${escapeHtml(s.id)}"><td class="id"><code>${escapeHtml(s.id)}</code></td><td>${escapeHtml(s.pod)}</td>` +
+    `<td>${escapeHtml(s.namespace)}</td><td>${running}</td><td class="when">${when}</td><td class="num">${duration}</td>` +
     `<td class="err">${result}</td><td class="err">${verifier}</td></tr>`
   );
 }

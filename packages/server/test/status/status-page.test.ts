@@ -67,7 +67,7 @@ describe('status page', () => {
       if (!m) throw new Error(`no row for ${id} in ${res.body}`);
       return m[1] as string;
     };
-    expect(row('sb-ok')).toMatch(/<td>web-1<\/td><td>prod<\/td><td><span class="ok">yes<\/span><\/td><td>\d{4}-\d\d-\d\dT[\d:.]+Z<\/td><td class="num">\d+\.\d<\/td><td class="err"><span class="ok">ok<\/span><\/td><td class="err"><\/td>/);
+    expect(row('sb-ok')).toMatch(/<td>web-1<\/td><td>prod<\/td><td><span class="ok">yes<\/span><\/td><td class="when">\d{4}-\d\d-\d\dT[\d:.]+Z<\/td><td class="num">\d+\.\d<\/td><td class="err"><span class="ok">ok<\/span><\/td><td class="err"><\/td>/);
     expect(row('sb-liar')).toContain('<td>&lt;script&gt;alert(&quot;pod&quot;)&lt;/script&gt;</td><td>o&#39;neil &amp; co</td>');
     expect(row('sb-liar')).toContain('<span class="bad">rejected</span></td><td class="err">snapshot rejected (counter-decreased): counter fs_opens went from 5 to &lt;b&gt;3&lt;/b&gt;</td>');
     expect(row('sb-slow')).toMatch(/<span class="bad">timeout<\/span>: no verified answer within the per-sandbox deadline of \d+ ms/);
