@@ -14,13 +14,13 @@ import { ours, type ServerKind, theirs } from './servers.js';
 import { soak, type SoakResult } from './soak.js';
 import { latencyChart } from './svg.js';
 
-const USAGE = 'usage: pnpm bench [--quick | --profile-only | --report-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
+const USAGE = 'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
 
 /** Sandboxes the floor queries at once: the same as our server's default --scrape-concurrency. */
 const FLOOR_CONCURRENCY = 256;
 
 async function main(argv: string[]): Promise<void> {
-  const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only', '--report-only'].includes(a));
+  const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only', '--report-only', '--soak-only'].includes(a));
   if (unknown.length > 0) throw new BenchError(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
   if (argv.includes('--report-only')) {
     // Re-renders BENCHMARKS.md and the chart from the last full run (e.g. after editing bench/analysis.md).
@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<void> {
   const workdir = mkdtempSync(join(tmpdir(), 'msbench-'));
   const ctx: GroupContext = { workdir, fleetCli, servers, floorConcurrency: FLOOR_CONCURRENCY, floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS, progress };
   const profileOnly = argv.includes('--profile-only');
-  const groups = profileOnly ? [] : buildMatrix({ quick });
+  // --soak-only: rerun just the soak and put it into the last full run's results.
+  const soakOnly = argv.includes('--soak-only');
+  const groups = profileOnly || soakOnly ? [] : buildMatrix({ quick });
   const total = groups.reduce((a, g) => a + g.scenarios.length, 0);
   progress(`${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ${servers.map((s) => s.name).join(', ')}; workdir ${workdir}`);
 
@@ -67,6 +69,15 @@ async function main(argv: string[]): Promise<void> {
         const s = await soak(ctx, fleet, kind, requested, kind.name === 'ours' ? budgetMs : budgetMs / 4);
         soaks.push(s);
         progress(`soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`);
+      }
+      if (soakOnly) {
+        const file = join(REPO_ROOT, 'bench', 'results', 'latest.json');
+        const last = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+        const merged: RunResults = { ...last, soak: soaks };
+        writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+        writeReport(merged);
+        progress('soak merged into bench/results/latest.json; BENCHMARKS.md rewritten');
+        return;
       }
       progress('profiling ours at N = 1000 (node --cpu-prof)');
       profile = await profileOurs(fleet, servers[0] as ServerKind, quick ? 3 : 10);
@@ -166,7 +177,8 @@ ${r.soak
     (s) =>
       `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
       `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
-      `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB.`,
+      `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB` +
+      (s.bodyFirstBytes !== undefined ? `; meanwhile the exposition grew from ${mb(s.bodyFirstBytes)} to ${mb(s.bodyLastBytes)} MB per scrape (the fake sandboxes' counters keep turning non-zero).` : '.'),
   )
   .join('\n')}
 

@@ -121,7 +121,8 @@ export function verdicts(r: RunResults): Verdict[] {
       met: grew < 5 * MB && soak.rssSlopePer100Bytes < MB,
       detail:
         `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
-        `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB`,
+        `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB` +
+        (soak.bodyFirstBytes !== undefined ? ` (exposition ${(soak.bodyFirstBytes / MB).toFixed(1)} -> ${(soak.bodyLastBytes / MB).toFixed(1)} MB per scrape over the same scrapes)` : ''),
     });
   }
   return out;

@@ -25,6 +25,9 @@ export interface SoakResult {
   /** Least-squares RSS growth per 100 scrapes, bytes. */
   readonly rssSlopePer100Bytes: number;
   readonly rssPeakBytes: number;
+  /** Median exposition size over the first and last tenth: the fleet's series count grows with time. */
+  readonly bodyFirstBytes: number;
+  readonly bodyLastBytes: number;
   /** Every 10th RSS sample, bytes (for the record). */
   readonly rssSamples: readonly number[];
 }
@@ -32,12 +35,13 @@ export interface SoakResult {
 export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKind, requested: number, budgetMs: number): Promise<SoakResult> {
   const server = await startServer(kind.spec(fleet.root, fleet.address, join(fleet.dir, `${kind.name}-soak.log`)));
   const rss: number[] = [];
+  const body: number[] = [];
   const t0 = performance.now();
   try {
     const s = new Scraper(fleet.address);
     await s.scrape(false); // discovery, not part of the soak
     while (rss.length < requested && performance.now() - t0 < budgetMs) {
-      await s.scrape(false);
+      body.push((await s.scrape(false)).bytes);
       rss.push(memory(server.pid).rss);
       if (rss.length % 50 === 0) {
         ctx.progress(`soak ${kind.name}: ${rss.length}/${requested} scrapes, rss ${(rss[rss.length - 1]! / 2 ** 20).toFixed(0)} MB`);
@@ -59,6 +63,8 @@ export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKi
       rssFirstBytes: median(judged.slice(0, tenth)),
       rssLastBytes: median(judged.slice(-tenth)),
       rssSlopePer100Bytes: slope(judged) * 100,
+      bodyFirstBytes: median(body.slice(warm, warm + tenth)),
+      bodyLastBytes: median(body.slice(-tenth)),
       rssPeakBytes: memory(server.pid).hwm,
       rssSamples: rss.filter((_, i) => i % 10 === 0),
     };

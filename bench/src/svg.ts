@@ -6,7 +6,7 @@ export interface Series {
   readonly points: readonly { readonly n: number; readonly ms: number }[];
 }
 
-const W = 720;
+const W = 780;
 const H = 440;
 const M = { l: 70, r: 170, t: 40, b: 55 };
 
