@@ -2,7 +2,7 @@
 // the concurrent-scrape cap, the scrape, and the streamed exposition.
 
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ExpositionWriter } from '@org/metricserver-prom-format';
 import type { Handler } from '../http.js';
 import { sendError } from '../http.js';
@@ -60,7 +60,9 @@ export function metricsHandler(app: AppState): Handler {
         ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
       });
       // gzip: the writer feeds the compressor (its backpressure), the pipeline feeds the response (the client's).
-      const zip = gzip ? createGzip() : undefined;
+      // Level 1: measured on fake-fleet bodies, 10x smaller for ~1/4 of the CPU of zlib's default
+      // level 6 (which only reaches 12x); CPU, not bandwidth, is what a scrape of a big fleet costs us.
+      const zip = gzip ? createGzip({ level: zlibConstants.Z_BEST_SPEED }) : undefined;
       const piped = zip ? pipeline(zip, res) : undefined;
       piped?.catch(() => {}); // observed below; a client leaving mid-body also rejects the writer
       let skipped = 0;
