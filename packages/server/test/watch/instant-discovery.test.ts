@@ -4,7 +4,9 @@
 // targets() (an array snapshot of the registry; no discovery pass).
 import { createFleet, type FakeSandbox, PidHolder, runLimited } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/args.js';
 import type { ScrapeBackend } from '../../src/backend.js';
+import { configFromFlags, resolveConfig } from '../../src/config.js';
 import { createCoreBackend } from '../../src/core-backend.js';
 import { startMetricServer } from '../../src/index.js';
 import { memoryLogger } from '../../src/log.js';
@@ -22,6 +24,7 @@ async function rig(instantDiscovery: boolean) {
   let backend!: ScrapeBackend;
   // refresh() is what scrapes and the 20 s loop call: counting it proves neither found the sandboxes.
   let refreshes = 0;
+  let rediscovers = 0;
   const log = memoryLogger();
   const handle = await startMetricServer(
     { root, metricServer: address, logger: log, instantDiscovery, verifyLoopIntervalMs: 600_000 },
@@ -34,6 +37,10 @@ async function rig(instantDiscovery: boolean) {
             refreshes++;
             return core.refresh();
           },
+          rediscover: () => {
+            rediscovers++;
+            return core.rediscover!();
+          },
         };
         return backend;
       },
@@ -41,7 +48,7 @@ async function rig(instantDiscovery: boolean) {
   );
   onCleanup(() => handle.close('test over'));
   const served = () => new Set(backend.targets().map((t) => t.id));
-  return { fleet, hosts, served, refreshes: () => refreshes, log };
+  return { fleet, hosts, handle, served, refreshes: () => refreshes, rediscovers: () => rediscovers, log };
 }
 
 async function waitServed(cond: () => boolean, timeoutMs: number): Promise<number> {
@@ -83,5 +90,29 @@ describe('instant discovery (inotify on the root directory)', () => {
     await sleep(800);
     expect(r.served().size).toBe(0);
     expect(r.refreshes()).toBe(0);
+  });
+
+  it('closes the watch on shutdown', async () => {
+    const r = await rig(true);
+    await r.fleet.add({ holder: r.hosts[0] });
+    const t0 = Date.now();
+    while (r.rediscovers() === 0 && Date.now() - t0 < 5000) await sleep(20);
+    expect(r.rediscovers()).toBeGreaterThan(0);
+    await r.handle.close('test');
+    const after = r.rediscovers();
+    await r.fleet.add({ holder: r.hosts[0] });
+    await sleep(500);
+    expect(r.rediscovers()).toBe(after);
+  });
+
+  it('is on by default and off with --instant-discovery=false', () => {
+    const cfg = (argv: string[]) => {
+      const p = parseArgs(argv);
+      if (p.kind !== 'run') throw new Error(`unexpected parse: ${p.kind}`);
+      return resolveConfig(configFromFlags(p.flags, {}));
+    };
+    expect(cfg(['--metric-server=:1']).instantDiscovery).toBe(true);
+    expect(cfg(['--metric-server=:1', '--instant-discovery']).instantDiscovery).toBe(true);
+    expect(cfg(['--metric-server=:1', '--instant-discovery=false']).instantDiscovery).toBe(false);
   });
 });
