@@ -38,6 +38,7 @@ describe('status page', () => {
     for (const accept of [undefined, '*/*', 'text/plain', 'text/html;q=0']) {
       const res = await request(s.target, 'GET', '/', accept === undefined ? {} : { headers: { Accept: accept } });
       expect(res.body).toBe(INDEX_BODY);
+      expect(res.headers.vary).toBe('Accept');
     }
   });
 
@@ -47,6 +48,7 @@ describe('status page', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(res.headers.vary).toBe('Accept');
     expect(res.body.startsWith(INDEX_PREFIX)).toBe(true);
     expect(res.body.endsWith('</body></html>')).toBe(true);
     expect(res.body).toContain('href="/metrics"');
