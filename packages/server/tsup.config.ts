@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 // The workspace packages are bundled into dist (they are not published), so the
-// tarball from `npm pack` installs anywhere with only koffi and re2js from npm.
+// tarball from `npm pack` installs anywhere with only its npm dependencies (koffi, re2js, yaml, bcryptjs).
 const bundled = ['@org/metricserver-core', '@org/metricserver-prom-format'];
 
 export default defineConfig([
