@@ -139,6 +139,33 @@ describe('other web-config combinations', () => {
     expect(foreign.status).toBeUndefined();
   });
 
+  it('RequireAnyClientCert: any certificate, even one no CA vouches for; none is refused', async () => {
+    const s = await startTestServer({ webConfigFile: webConfig(`${tlsBlock}  client_auth_type: RequireAnyClientCert\n`) });
+    const url = `https://127.0.0.1:${s.handle.port}/metrics`;
+    expect((await curl(['--cacert', pki.caCert, url])).status).toBeUndefined();
+    // The server's own cert (not a client cert of the CA, and not checked) is enough here.
+    expect((await curl(['--cacert', pki.caCert, '--cert', pki.serverCert, '--key', pki.serverKey, url])).status).toBe(200);
+    expect(s.log.lines.some((l) => l.includes('refused by the client certificate policy'))).toBe(true);
+  });
+
+  it('VerifyClientCertIfGiven: no certificate is fine, a valid one is fine, an untrusted one is refused', async () => {
+    const s = await startTestServer({
+      webConfigFile: webConfig(`${tlsBlock}  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ${pki.caCert}\n`),
+    });
+    const url = `https://127.0.0.1:${s.handle.port}/metrics`;
+    expect((await curl(['--cacert', pki.caCert, url])).status).toBe(200);
+    expect((await curl(['--cacert', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey, url])).status).toBe(200);
+    const selfSigned = join(tempDir('ms-self-'), 'self');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=stranger', '-days', '1', '-keyout', `${selfSigned}.key`, '-out', `${selfSigned}.crt`],
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+    expect((await curl(['--cacert', pki.caCert, '--cert', `${selfSigned}.crt`, '--key', `${selfSigned}.key`, url])).status).toBeUndefined();
+  });
+
   it('min_version TLS13 refuses a TLS 1.2-only client', async () => {
     const s = await startTestServer({ webConfigFile: webConfig(`${tlsBlock}  min_version: TLS13\n`) });
     const url = `https://127.0.0.1:${s.handle.port}/metrics`;
