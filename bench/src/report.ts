@@ -154,7 +154,8 @@ export function profileSection(p: ProfileResult): string {
     '',
     '| function | location | self ms | share |',
     '|---|---|---|---|',
-    ...p.topFunctions.map((f) => `| \`${f.name}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)}% |`),
+    // A `|` inside a cell (regexp names) must be escaped even within backticks.
+    ...p.topFunctions.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)}% |`),
   ];
   return lines.join('\n');
 }
