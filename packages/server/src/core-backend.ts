@@ -94,8 +94,11 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
   // Set by stop() (shutdown): /metrics keeps answering from the known sandboxes, as runsc does.
   let stopped = false;
   return {
+    // A scrape must see every sandbox whose state file existed when it began: with instant
+    // discovery a watcher pass is often running, and joining it could answer from a listing
+    // taken before the scrape (and before the file). Concurrent scrapes still share one pass.
     refresh: async () => {
-      if (!stopped) await registry.refresh();
+      if (!stopped) await registry.refreshFresh();
     },
     rediscover: async () => (stopped ? { busy: 0 } : { busy: (await registry.refreshFresh()).busy.length }),
     targets: () =>

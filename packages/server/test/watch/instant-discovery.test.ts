@@ -2,6 +2,7 @@
 // sandboxes is served without any scrape and with the 20 s loop pushed out of
 // reach; removals are seen the same way. Observed through the backend's
 // targets() (an array snapshot of the registry; no discovery pass).
+import { writeFileSync } from 'node:fs';
 import { createFleet, type FakeSandbox, PidHolder, runLimited } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/args.js';
@@ -10,11 +11,12 @@ import { configFromFlags, resolveConfig } from '../../src/config.js';
 import { createCoreBackend } from '../../src/core-backend.js';
 import { startMetricServer } from '../../src/index.js';
 import { memoryLogger } from '../../src/log.js';
+import { get } from '../support/http-client.js';
 import { onCleanup, tempDir } from '../support/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function rig(instantDiscovery: boolean) {
+async function rig(instantDiscovery: boolean, watchDebounceMs?: number) {
   const root = `${tempDir('ms-instant-')}/root`;
   const address = `${root}/metrics.sock`;
   const fleet = await createFleet({ root, metricServer: address, idPrefix: 'burst' });
@@ -27,7 +29,7 @@ async function rig(instantDiscovery: boolean) {
   let rediscovers = 0;
   const log = memoryLogger();
   const handle = await startMetricServer(
-    { root, metricServer: address, logger: log, instantDiscovery, verifyLoopIntervalMs: 600_000 },
+    { root, metricServer: address, logger: log, instantDiscovery, verifyLoopIntervalMs: 600_000, ...(watchDebounceMs === undefined ? {} : { watchDebounceMs }) },
     {
       backend: (config, l) => {
         const core = createCoreBackend(config, l);
@@ -48,7 +50,7 @@ async function rig(instantDiscovery: boolean) {
   );
   onCleanup(() => handle.close('test over'));
   const served = () => new Set(backend.targets().map((t) => t.id));
-  return { fleet, hosts, handle, served, refreshes: () => refreshes, rediscovers: () => rediscovers, log };
+  return { fleet, hosts, handle, address, served, refreshes: () => refreshes, rediscovers: () => rediscovers, log };
 }
 
 async function waitServed(cond: () => boolean, timeoutMs: number): Promise<number> {
@@ -115,4 +117,20 @@ describe('instant discovery (inotify on the root directory)', () => {
     expect(cfg(['--metric-server=:1', '--instant-discovery']).instantDiscovery).toBe(true);
     expect(cfg(['--metric-server=:1', '--instant-discovery=false']).instantDiscovery).toBe(false);
   });
+
+  it('a scrape right after a sandbox appears serves it, even while a watcher pass is running', async () => {
+    // The watcher's pass may have listed the root just before the state file was written:
+    // the scrape must not answer from that pass by joining it.
+    const r = await rig(true, 0);
+    // Keep watcher passes running back to back: a state file that changes every few ms.
+    const churn = `${r.fleet.root}/churn_sandbox:churn.state`;
+    let n = 0;
+    const churner = setInterval(() => writeFileSync(churn, `{"n":${n++}}`), 2);
+    onCleanup(() => clearInterval(churner));
+    for (let i = 0; i < 25; i++) {
+      const sb = await r.fleet.add({ holder: r.hosts[i % 2] });
+      const res = await get({ socketPath: r.address }, '/metrics');
+      expect(res.body, `scrape ${i}`).toMatch(new RegExp(`^runsc_meta_sandbox_presence\\{[^}]*sandbox="${sb.id}"`, 'm'));
+    }
+  }, 60_000);
 });
