@@ -44,6 +44,8 @@ export class RootWatcher {
   /** dev:ino of the directory being watched; a replaced root needs a new watch. */
   private watchedKey: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When `timer` fires (Date.now() ms). */
+  private timerDue = 0;
   private draining = false;
   /** A relevant event arrived since the last pass started. */
   private dirty = false;
@@ -123,10 +125,22 @@ export class RootWatcher {
     }
   }
 
-  /** Arms the one timer unless a timer or a drain is pending (the drain re-checks `dirty`). */
+  /**
+   * Arms the one timer unless a drain is running (it re-checks `dirty`) or the timer already
+   * fires soon enough (a pending busy retry is pulled in to the debounce delay).
+   */
   private schedule(delayMs: number): void {
     this.dirty = true;
-    if (this.timer !== undefined || this.draining) return;
+    if (this.draining) return;
+    if (this.timer !== undefined) {
+      if (this.timerDue <= Date.now() + delayMs) return;
+      clearTimeout(this.timer);
+    }
+    this.arm(delayMs);
+  }
+
+  private arm(delayMs: number): void {
+    this.timerDue = Date.now() + delayMs;
     this.timer = setTimeout(() => void this.drain(), delayMs);
   }
 
@@ -144,6 +158,7 @@ export class RootWatcher {
           break;
         }
         this.busyDelayMs = BUSY_RETRY_MIN_MS;
+        if (busy === 0) this.busyRetries = 0;
       }
     } catch (err) {
       // rediscover() never rejects by contract; a bug must not kill the watcher silently.
@@ -158,9 +173,9 @@ export class RootWatcher {
       const delay = this.busyDelayMs;
       this.busyDelayMs = Math.min(this.busyDelayMs * 2, BUSY_RETRY_MAX_MS);
       this.dirty = true;
-      this.timer = setTimeout(() => void this.drain(), delay);
+      this.arm(delay);
     } else if (this.dirty) {
-      this.timer = setTimeout(() => void this.drain(), this.opts.debounceMs);
+      this.arm(this.opts.debounceMs);
     }
   }
 

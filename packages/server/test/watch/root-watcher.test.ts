@@ -108,6 +108,19 @@ describe('RootWatcher', () => {
     expect(gaps[2]).toBeGreaterThanOrEqual(gaps[0] as number);
   });
 
+  it('a new state file does not wait behind a long busy-retry delay', async () => {
+    let busy = 6;
+    const s = setup({ busy: () => (busy-- > 0 ? 1 : 0) });
+    await s.w.ensure();
+    writeFileSync(join(s.root, 'b_sandbox:b.state'), '{}');
+    // Passes at ~0, +100, +200, +400 ms; the next retry would wait 800 ms.
+    await until(() => s.calls.length === 4, 3000, 'four busy passes');
+    const t = Date.now();
+    writeFileSync(join(s.root, 'c_sandbox:c.state'), '{}');
+    await until(() => s.calls.length === 5, 3000, 'the pass for the new file');
+    expect(Date.now() - t).toBeLessThan(500);
+  });
+
   it('gives up retrying a sandbox that stays locked (the loop takes over)', async () => {
     const s = setup({ busy: () => 1 });
     await s.w.ensure();
