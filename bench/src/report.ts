@@ -122,6 +122,7 @@ export function verdicts(r: RunResults): Verdict[] {
       detail:
         `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
         `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB` +
+        (soak.scrapes < 100 ? ' [too few scrapes to judge: quick mode]' : '') +
         (soak.bodyFirstBytes !== undefined ? ` (exposition ${(soak.bodyFirstBytes / MB).toFixed(1)} -> ${(soak.bodyLastBytes / MB).toFixed(1)} MB per scrape over the same scrapes)` : ''),
     });
   }
