@@ -153,7 +153,8 @@ export class RootWatcher {
         this.dirty = false;
         this.passes++;
         const { busy } = await this.opts.rediscover();
-        if (busy > 0 && this.busyRetries < BUSY_RETRIES) {
+        // An event during the pass (dirty again) means a pass right away, not a backoff.
+        if (busy > 0 && !this.dirty && this.busyRetries < BUSY_RETRIES) {
           retryBusy = true;
           break;
         }
