@@ -31,7 +31,12 @@ export class KeyedQueue<K extends object> {
       release();
       throw e;
     }
-    p.then(release, release);
+    // Not p.then(release, release): that would resolve the chain's tail with the
+    // Snapshot and keep it alive until this key's next run.
+    p.then(
+      () => release(),
+      () => release(),
+    );
     return raceAbort(p, signal);
   }
 }
