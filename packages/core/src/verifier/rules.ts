@@ -1,6 +1,8 @@
 // Registration validation (prometheus.md §5.1) and the per-metric lookup
-// tables the verifier consults for every data point. Built once per sandbox.
-import type { Histogram, MetricMetadata, MetricRegistration, WireNumber } from '@org/metricserver-prom-format';
+// tables the verifier consults for every data point. Immutable and built once
+// per registration object (sandboxes of one runsc build share one interned
+// registration, see sandbox/load.ts), so 1000 sandboxes hold one table.
+import type { MetricMetadata, MetricRegistration, WireNumber } from '@org/metricserver-prom-format';
 import { RegistrationError } from './errors.js';
 import { isModelInt64 } from './number.js';
 
@@ -28,8 +30,10 @@ export interface FieldRule {
   readonly allowed: ReadonlyMap<string, number>;
 }
 
-/** Everything needed to check one metric's data points, plus its mutable state. */
+/** Everything needed to check one metric's data points. Immutable: shared by every Verifier of the registration. */
 export interface MetricRule {
+  /** Position in the registration: the index of this metric's per-sandbox state in a Verifier. */
+  readonly index: number;
   readonly name: string;
   readonly type: number;
   readonly help: string;
@@ -37,13 +41,23 @@ export interface MetricRule {
   readonly fields: readonly FieldRule[];
   /** Histograms only: expected upper bound of each bucket, exact (int/float parts matter). */
   readonly bucketBounds: readonly WireNumber[];
-  // Duplicate-series detection within one verify() call, reset lazily by epoch
-  // (owned by Verifier.verify, which is synchronous).
-  seenEpoch: number;
-  readonly seenKeys: Set<string>;
-  // Last accepted values per series key, written only by Verifier's commit step.
-  readonly lastCounter: Map<string, WireNumber>;
-  readonly lastHistogram: Map<string, Histogram>;
+}
+
+/** Accepted registrations' tables; an entry lives as long as its registration object. */
+const byRegistration = new WeakMap<MetricRegistration, ReadonlyMap<string, MetricRule>>();
+
+/**
+ * The (shared, immutable) lookup table of `registration` by Prometheus name, validated
+ * once per registration object. Throws RegistrationError (a rejected registration is not cached).
+ */
+export function rulesFor(registration: MetricRegistration): ReadonlyMap<string, MetricRule> {
+  if (typeof registration === 'object' && registration !== null) {
+    const cached = byRegistration.get(registration);
+    if (cached !== undefined) return cached;
+  }
+  const rules = buildRules(registration);
+  byRegistration.set(registration, rules);
+  return rules;
 }
 
 /** Validates `registration` and returns the lookup table by Prometheus name. Throws RegistrationError. */
@@ -58,7 +72,7 @@ export function buildRules(registration: MetricRegistration): Map<string, Metric
     if (rules.has(name)) throw new RegistrationError(name, `metric ${JSON.stringify(name)} registered twice`);
     const problem = metadataProblem(m, name);
     if (problem !== null) throw new RegistrationError(name, `metric ${JSON.stringify(name)}: ${problem}`);
-    rules.set(name, buildRule(m, name));
+    rules.set(name, buildRule(m, name, rules.size));
   }
   return rules;
 }
@@ -101,7 +115,7 @@ function metadataProblem(m: MetricMetadata, name: string): string | null {
   return `invalid type: ${String(m.type)}`;
 }
 
-function buildRule(m: MetricMetadata, name: string): MetricRule {
+function buildRule(m: MetricMetadata, name: string, index: number): MetricRule {
   const fields: FieldRule[] = (m.fields ?? []).map((f) => ({
     name: f.fieldName,
     allowed: new Map(f.allowedValues.map((v, i) => [v, i] as const)),
@@ -121,16 +135,5 @@ function buildRule(m: MetricMetadata, name: string): MetricRule {
     kind = 'gauge';
     type = 1;
   }
-  return {
-    name,
-    type,
-    help: m.description ?? '',
-    kind,
-    fields,
-    bucketBounds,
-    seenEpoch: 0,
-    seenKeys: new Set(),
-    lastCounter: new Map(),
-    lastHistogram: new Map(),
-  };
+  return { index, name, type, help: m.description ?? '', kind, fields, bucketBounds };
 }

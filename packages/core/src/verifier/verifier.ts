@@ -17,7 +17,21 @@ import {
 } from '@org/metricserver-prom-format';
 import { VerifyRejection, type VerifyRejectionCode, type VerifyResult } from './errors.js';
 import { formatNumber, isModelUint64, isTimestamp, numberProblem, numericValue } from './number.js';
-import { buildRules, type MetricRule } from './rules.js';
+import { rulesFor, type MetricRule } from './rules.js';
+
+/**
+ * One sandbox's mutable state for one metric, made on the metric's first point
+ * (most registered metrics never appear) and its maps on first use.
+ */
+interface RuleState {
+  // Duplicate-series detection within one verify() call, reset lazily by epoch
+  // (owned by Verifier.verify, which is synchronous).
+  seenEpoch: number;
+  seenKeys: Set<string> | null;
+  // Last accepted values per series key, written only by Verifier's commit step.
+  lastCounter: Map<string, WireNumber> | null;
+  lastHistogram: Map<string, Histogram> | null;
+}
 
 /** Maximum age of an accepted snapshot relative to `now` (exactly this old is still accepted). */
 export const MAX_SNAPSHOT_AGE_SECONDS = 10;
@@ -25,7 +39,10 @@ export const MAX_SNAPSHOT_AGE_SECONDS = 10;
 const OK: VerifyResult = Object.freeze({ ok: true as const });
 
 export class Verifier {
-  private readonly rules: Map<string, MetricRule>;
+  /** Shared with every Verifier of the same registration object: read only. */
+  private readonly rules: ReadonlyMap<string, MetricRule>;
+  /** This sandbox's state per rule index (sparse until a metric's first point). */
+  private readonly states: (RuleState | undefined)[] = [];
   /** `When` of the last accepted snapshot; undefined until one is accepted. */
   private lastWhen: Timestamp | undefined;
   private epoch = 0;
@@ -36,7 +53,7 @@ export class Verifier {
 
   /** Throws RegistrationError when the registration is not acceptable (§5.1). */
   constructor(registration: MetricRegistration) {
-    this.rules = buildRules(registration);
+    this.rules = rulesFor(registration);
   }
 
   /** Number of registered metrics (for logs). */
@@ -87,9 +104,10 @@ export class Verifier {
     for (let i = 0; i < n; i++) {
       const rule = this.pointRules[i]!;
       if (rule.kind === 'gauge') continue;
+      const st = this.states[rule.index]!;
       const r = rule.kind === 'counter'
-        ? checkCounter(rule, this.pointKeys[i]!, data![i]!.number!)
-        : checkHistogram(rule, this.pointKeys[i]!, data![i]!.histogramValue!);
+        ? checkCounter(rule, st, this.pointKeys[i]!, data![i]!.number!)
+        : checkHistogram(rule, st, this.pointKeys[i]!, data![i]!.histogramValue!);
       if (r !== null) return { ok: false, reason: r };
     }
 
@@ -97,8 +115,9 @@ export class Verifier {
     this.lastWhen = when;
     for (let i = 0; i < n; i++) {
       const rule = this.pointRules[i]!;
-      if (rule.kind === 'counter') rule.lastCounter.set(this.pointKeys[i]!, data![i]!.number!);
-      else if (rule.kind === 'histogram') rule.lastHistogram.set(this.pointKeys[i]!, data![i]!.histogramValue!);
+      const st = this.states[rule.index]!;
+      if (rule.kind === 'counter') (st.lastCounter ??= new Map()).set(this.pointKeys[i]!, data![i]!.number!);
+      else if (rule.kind === 'histogram') (st.lastHistogram ??= new Map()).set(this.pointKeys[i]!, data![i]!.histogramValue!);
     }
     return OK;
   }
@@ -137,14 +156,15 @@ export class Verifier {
       if (fields.length === 1) key = value;
       else key = f === 0 ? String(index) : `${key},${index}`;
     }
-    if (rule.seenEpoch !== epoch) {
-      rule.seenEpoch = epoch;
-      rule.seenKeys.clear();
-    } else if (fields.length === 0 || rule.seenKeys.has(key)) {
+    const st = (this.states[rule.index] ??= { seenEpoch: 0, seenKeys: null, lastCounter: null, lastHistogram: null });
+    if (st.seenEpoch !== epoch) {
+      st.seenEpoch = epoch;
+      st.seenKeys?.clear();
+    } else if (fields.length === 0 || st.seenKeys?.has(key) === true) {
       const shown = fields.map((f) => labels[f.name]).join(',');
       return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(shown)} was already seen`);
     }
-    if (fields.length > 0) rule.seenKeys.add(key);
+    if (fields.length > 0) (st.seenKeys ??= new Set()).add(key);
 
     // Value: exactly one of number / histogram, well-formed, of the registered kind.
     const num = d.number ?? undefined;
@@ -222,8 +242,8 @@ function histogramProblem(h: Histogram): string | null {
 const ZERO: WireNumber = Object.freeze({ int: 0, float: 0 });
 
 /** Counters never switch int/float and never decrease (numerically, unlike Go which misses integral floats). */
-function checkCounter(rule: MetricRule, key: string, value: WireNumber): VerifyRejection | null {
-  const last = rule.lastCounter.get(key) ?? ZERO;
+function checkCounter(rule: MetricRule, st: RuleState, key: string, value: WireNumber): VerifyRejection | null {
+  const last = st.lastCounter?.get(key) ?? ZERO;
   if (!sameType(last, value)) {
     return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber(last)} vs ${formatNumber(value)}`);
   }
@@ -245,8 +265,8 @@ function samplesAtLeast(h: Histogram): number {
   return c;
 }
 
-function checkHistogram(rule: MetricRule, key: string, h: Histogram): VerifyRejection | null {
-  const last = rule.lastHistogram.get(key);
+function checkHistogram(rule: MetricRule, st: RuleState, key: string, h: Histogram): VerifyRejection | null {
+  const last = st.lastHistogram?.get(key);
   if (last === undefined) return null; // initial state: all counts zero, nothing to compare
   const lastCount = samplesAtLeast(last);
   if (lastCount >= 1) {
