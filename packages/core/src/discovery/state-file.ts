@@ -19,7 +19,10 @@ export interface SandboxState {
   readonly namespace: string;
   /** Sandbox process id; 0 = no process. */
   readonly pid: number;
-  /** `sandbox.registeredMetrics` as raw JSON (null when absent/null: no `--metric-server` at create time). */
+  /**
+   * `sandbox.registeredMetrics` as raw JSON (null when absent/null: no `--metric-server` at create time).
+   * In a SandboxView: the decoded, interned MetricRegistration instead (see sandbox/load.ts).
+   */
   readonly registeredMetrics: unknown;
   readonly metricMetadata: Readonly<Record<string, string>>;
   /** Verbatim `--metric-server` of `runsc create` (may hold `%RUNTIME_ROOT%`), `''` if none. */

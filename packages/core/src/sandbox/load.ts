@@ -15,6 +15,7 @@ import type { DiscoveryFs } from '../fs/index.js';
 import { nodeFs } from '../fs/index.js';
 import { LockBusyError, type StateLocker, flockLocker, readStateLocked } from '../lock/index.js';
 import { capabilityUnion } from './capabilities.js';
+import { internRegistration } from './registration-intern.js';
 import { type Labels, type MetricRegistration, decodeRegistration } from '@org/metricserver-prom-format';
 import { type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
 
@@ -29,14 +30,18 @@ export interface SandboxView {
   /** `sandbox_metadata` labels, verbatim (empty values kept). */
   readonly metricMetadata: Labels;
   readonly creationTimeSeconds: number;
-  /** `sandbox.registeredMetrics`, decoded (shape only; `new Verifier(registration)` validates the rules). */
+  /**
+   * `sandbox.registeredMetrics`, decoded (shape only; `new Verifier(registration)` validates the rules)
+   * and interned: sandboxes with equal registrations share this object.
+   */
   readonly registration: MetricRegistration;
   readonly controlSocketPath: string;
   readonly pid: number;
   /** As stored (may hold `%RUNTIME_ROOT%`). */
   readonly metricServerAddress: string;
+  /** Its `sandbox.registeredMetrics` is `registration` (the raw parsed copy is not kept). */
   readonly rootState: ContainerState & { readonly sandbox: SandboxState };
-  /** All containers of the sandbox, in file-name order, root included. */
+  /** All containers of the sandbox, in file-name order, root included (raw registrations replaced like rootState's). */
   readonly containers: readonly ContainerState[];
 }
 
@@ -135,16 +140,18 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
   }
   let registration: MetricRegistration;
   try {
-    registration = decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics');
+    registration = internRegistration(decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics'));
   } catch (e) {
     throw new SandboxLoadError(sandboxId, `invalid registered metrics in state file ${rootState.fileName}: ${errorText(e)}`);
   }
-  const rootWithSandbox = rootState as ContainerState & { readonly sandbox: SandboxState };
+  // The view lives as long as the sandbox is served: keep no raw registration JSON in it.
+  const kept = containers.map((c) => (c.sandbox === null ? c : { ...c, sandbox: { ...c.sandbox, registeredMetrics: registration } }));
+  const rootWithSandbox = kept[containers.indexOf(rootState)] as ContainerState & { readonly sandbox: SandboxState };
   return {
     id: sandboxId,
     labels: sandboxLabels(rootWithSandbox),
-    capabilities: capabilityUnion(containers),
-    specMetadata: specMetadata(containers),
+    capabilities: capabilityUnion(kept),
+    specMetadata: specMetadata(kept),
     metricMetadata: sb.metricMetadata,
     creationTimeSeconds: creationTimeSeconds(rootState.createdAt.when),
     registration,
@@ -152,6 +159,6 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
     pid: sb.pid,
     metricServerAddress: sb.metricServerAddress,
     rootState: rootWithSandbox,
-    containers,
+    containers: kept,
   };
 }
