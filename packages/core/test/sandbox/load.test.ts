@@ -21,6 +21,16 @@ async function loadErr(files: Record<string, string>, id: string, serverAddress 
 }
 
 describe('loadSandbox', () => {
+  it('shares one decoded registration between loads of equal registrations and keeps no raw copy', async () => {
+    const { fs } = memDiscoveryFs(sbBFiles);
+    const a = await loadSandbox('/root', 'sb-b', { fs, locker: new FakeLocker(), serverAddress: ADDR });
+    const b = await loadSandbox('/root', 'sb-b', { fs, locker: new FakeLocker(), serverAddress: ADDR });
+    expect(a.registration.metrics.length).toBeGreaterThan(0);
+    expect(b.registration).toBe(a.registration);
+    for (const c of a.containers) if (c.sandbox !== null) expect(c.sandbox.registeredMetrics).toBe(a.registration);
+    expect(a.rootState.sandbox.registeredMetrics).toBe(a.registration);
+  });
+
   it('builds the view of sb-b from its root and subcontainer, locking each file', async () => {
     const { fs } = memDiscoveryFs(sbBFiles);
     const locker = new FakeLocker();

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { MetricRegistration } from '@org/metricserver-prom-format';
+import { MAX_INTERNED_REGISTRATIONS, internRegistration } from '../../src/sandbox/registration-intern.js';
+
+const reg = (name: string, bound: number | bigint = 0): MetricRegistration => ({
+  metrics: [
+    { name: `/${name}`, prometheusName: name, description: 'd', cumulative: false, sync: false, type: 1, units: 0, fields: [], distributionBucketLowerBounds: [bound] },
+  ],
+  stages: [],
+});
+
+describe('internRegistration', () => {
+  it('returns one shared object for equal registrations and keeps different ones apart', () => {
+    const a = internRegistration(reg('intern_a'));
+    expect(internRegistration(reg('intern_a'))).toBe(a);
+    expect(internRegistration(reg('intern_b'))).not.toBe(a);
+  });
+
+  it('tells a bigint bound from a nearby number and from another bigint', () => {
+    const big = internRegistration(reg('intern_big', 2n ** 60n));
+    expect(internRegistration(reg('intern_big', 2n ** 60n))).toBe(big);
+    expect(internRegistration(reg('intern_big', 2n ** 60n + 1n))).not.toBe(big);
+    expect(internRegistration(reg('intern_big', 7))).not.toBe(big);
+  });
+
+  it('stops interning new registrations once the table is full (bounded memory)', () => {
+    for (let i = 0; i < MAX_INTERNED_REGISTRATIONS + 2; i++) internRegistration(reg(`intern_fill_${i}`));
+    const late = reg('intern_late');
+    expect(internRegistration(late)).toBe(late);
+    expect(internRegistration(reg('intern_late'))).not.toBe(late);
+    // Already interned ones still hit.
+    const a = internRegistration(reg('intern_a'));
+    expect(internRegistration(reg('intern_a'))).toBe(a);
+  });
+});
