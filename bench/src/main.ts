@@ -17,7 +17,7 @@ import { latencyChart } from './svg.js';
 const USAGE = 'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
 
 /** Sandboxes the floor queries at once: the same as our server's default --scrape-concurrency. */
-const FLOOR_CONCURRENCY = 256;
+const FLOOR_CONCURRENCY = 1024; // ours: the default --scrape-concurrency
 
 async function main(argv: string[]): Promise<void> {
   const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only', '--report-only', '--soak-only'].includes(a));
@@ -150,7 +150,7 @@ The prom-format writer micro-benchmark is \`pnpm bench:writer\`.
 - Fleet: \`fake-sandbox fleet --hosts 4\` (the real registration, seeded realistic snapshots of ~30 to ~170 samples,
   all sandboxes served by one fleet process); stalled sandboxes use behaviour \`no-answer\` (they accept and never reply).
 - Ours runs with \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the stalled matrix take
-  minutes) and its default \`--scrape-concurrency=256\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
+  minutes) and its default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
 - CPU per scrape: utime+stime of the server process (/proc/<pid>/stat) over the scrape rounds only, divided by scrapes
   (resolution 10 ms per round). Floor CPU: \`process.cpuUsage()\` of the bench process over the floor rounds.
   RSS steady: VmRSS after the last round; peak: VmHWM.

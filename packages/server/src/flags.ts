@@ -20,7 +20,7 @@ export const SERVER_FLAGS: readonly FlagDef[] = [
   { name: 'allow-unknown-root', kind: 'bool', help: 'keep running when the root directory does not exist, cannot be read, or disappears later' },
   { name: 'instant-discovery', kind: 'bool', help: 'watch the root directory (inotify) and discover sandboxes as their state files appear or go away, between scrapes; the 20 s loop stays the fallback (default true; --instant-discovery=false turns it off)' },
   { name: 'per-sandbox-timeout', kind: 'value', placeholder: 'duration', help: 'deadline of one sandbox export, e.g. 8s or 2500ms; never more than what is left of the 30s scrape (default 8s)' },
-  { name: 'scrape-concurrency', kind: 'value', placeholder: 'n', help: 'sandboxes queried at once within one scrape (default 256)' },
+  { name: 'scrape-concurrency', kind: 'value', placeholder: 'n', help: 'sandboxes queried at once within one scrape (default 1024)' },
   { name: 'max-response-bytes', kind: 'value', placeholder: 'bytes', help: 'largest urpc reply accepted from one sandbox; bigger ones count as broken (default 16777216 = 16 MiB)' },
   { name: 'openmetrics', kind: 'bool', help: 'negotiate the /metrics format on Accept: a scraper that prefers application/openmetrics-text;version=1.0.0 (Prometheus does) gets OpenMetrics, whose counter series are named <name>_total; off by default so Prometheus keeps ingesting the series names runsc serves' },
   { name: 'max-concurrent-scrapes', kind: 'value', placeholder: 'n', help: 'concurrent /metrics requests served; more get 429 with Retry-After: 1 (default 8)' },

@@ -1,6 +1,6 @@
 // One /metrics scrape (spec §5.6): refresh discovery, query every served sandbox
-// concurrently in a fresh random order with a per-sandbox deadline, all under
-// the scrape deadline, then hand the snapshots (sandboxes + meta + process) to
+// concurrently in a fresh random order under one per-sandbox deadline counted
+// from the start of the scrape, all under the scrape deadline, then hand the snapshots (sandboxes + meta + process) to
 // the writer. A sandbox's failure stays with that sandbox.
 
 import { randomInt } from 'node:crypto';
@@ -116,7 +116,8 @@ export class Scraper {
 
   private async scrapeNow(req: ScrapeRequest, clientSignal: AbortSignal): Promise<ScrapeOutcome> {
     const o = this.opts;
-    const deadlineAt = Date.now() + o.scrapeDeadlineMs;
+    const startedAt = Date.now();
+    const deadlineAt = startedAt + o.scrapeDeadlineMs;
     const whole = deadline(clientSignal, o.scrapeDeadlineMs, `scrape deadline of ${o.scrapeDeadlineMs} ms exceeded`);
     // Every in-flight sandbox query listens on it (one listener each, removed when done).
     setMaxListeners(o.scrapeConcurrency + 10, whole.signal);
@@ -129,12 +130,19 @@ export class Scraper {
       const meta = new MetaSnapshotBuilder(req.capabilityMatcher);
       const metaWhen = wallNow();
       const sandboxSnapshots: SnapshotExport[] = [];
+      // One deadline for every export, counted from the start of the scrape: every sandbox
+      // whose export starts before it shares it (discovery, waiting for a slot or behind
+      // another scrape count), so stalled sandboxes cost one per-sandbox timeout, not one
+      // per wave of slots. A sandbox that only gets a slot later (more sandboxes than
+      // --scrape-concurrency) gets its own timeout from its start, so a healthy one is
+      // still served behind stalled ones.
+      const phaseDeadlineAt = Math.min(startedAt + o.perSandboxTimeoutMs, deadlineAt);
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < targets.length) {
           const t = targets[next++] as ScrapeTarget;
           const started = performance.now();
-          const result = await this.queryOne(t, req, whole.signal, deadlineAt);
+          const result = await this.queryOne(t, req, whole.signal, phaseDeadlineAt, deadlineAt);
           // Synchronous from here: results of concurrent workers never interleave.
           // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
           // because every client left (the sandbox is not to blame).
@@ -182,10 +190,22 @@ export class Scraper {
    * The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects.
    * Per sandbox per scrape: one deadline (controller + timer, disposed here) and the queue's promises.
    */
-  private async queryOne(t: ScrapeTarget, req: ScrapeRequest, scrape: AbortSignal, deadlineAt: number): Promise<Snapshot | Error> {
+  private async queryOne(
+    t: ScrapeTarget,
+    req: ScrapeRequest,
+    scrape: AbortSignal,
+    phaseDeadlineAt: number,
+    deadlineAt: number,
+  ): Promise<Snapshot | Error> {
     if (t.meta === undefined) return NOT_LOADED;
-    const budget = Math.min(this.opts.perSandboxTimeoutMs, deadlineAt - Date.now());
-    const d = deadline(scrape, budget, `no verified answer within the per-sandbox deadline of ${budget} ms`);
+    const now = Date.now();
+    const T = this.opts.perSandboxTimeoutMs;
+    const until = now < phaseDeadlineAt ? phaseDeadlineAt : Math.min(now + T, deadlineAt);
+    if (until <= now) return new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`);
+    const what = until === phaseDeadlineAt
+      ? `no verified answer within the per-sandbox deadline of ${T} ms from the start of the scrape`
+      : `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`;
+    const d = deadline(scrape, until - now, what);
     try {
       return await this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
     } catch (e) {

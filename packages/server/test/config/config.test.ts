@@ -33,7 +33,7 @@ describe('config', () => {
     expect(c).toMatchObject({
       exporterPrefix: 'runsc_',
       perSandboxTimeoutMs: DEFAULTS.perSandboxTimeoutMs,
-      scrapeConcurrency: 256,
+      scrapeConcurrency: 1024,
       maxConcurrentScrapes: 8,
       maxResponseBytes: 16 << 20,
       allowProfiling: false,

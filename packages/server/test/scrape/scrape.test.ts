@@ -98,6 +98,53 @@ describe('fairness and bounds', () => {
     expect(firsts.size).toBeGreaterThan(4);
   });
 
+  it('a sandbox that starts within the export phase shares its one deadline; a late starter still gets its own', async () => {
+    // One slot: whichever of the two goes second waited for it. The stalled one, started
+    // 400 ms in, must be cut at the phase's deadline (500 ms), not 500 ms after its start;
+    // the healthy one, started after that deadline, must still be served.
+    const healthy = new FakeTarget({ id: 'ok', delayMs: 400 });
+    const stalled = new FakeTarget({ id: 'stuck', delayMs: 'never' });
+    const { s } = scraper(new FakeBackend([healthy, stalled]), { perSandboxTimeoutMs: 500, scrapeConcurrency: 1 });
+    let healthyFirst = 0;
+    for (let i = 0; i < 30 && healthyFirst < 2; i++) {
+      const before = healthy.calls + stalled.calls;
+      let first = '';
+      for (const t of [healthy, stalled]) {
+        const orig = FakeTarget.prototype.exportVerified.bind(t);
+        t.exportVerified = (...a) => {
+          if (first === '') first = t.opts.id;
+          return orig(...a);
+        };
+      }
+      const t0 = Date.now();
+      const text = await render(s);
+      const took = Date.now() - t0;
+      expect(healthy.calls + stalled.calls).toBe(before + 2);
+      expect(text).toContain('runsc_fs_opens{sandbox="ok"}');
+      expect(text).toMatch(/^runsc_meta_num_sandboxes_broken_metrics 1 /m);
+      if (first === 'ok') {
+        healthyFirst++;
+        // Per-start deadlines would take 400 + 500 ms.
+        expect(took).toBeLessThan(750);
+      } else {
+        expect(took).toBeGreaterThanOrEqual(890);
+      }
+    }
+    expect(healthyFirst).toBe(2);
+  });
+
+  it('counts a sandbox that gets no slot before the scrape deadline as timed out, without querying it', async () => {
+    const a = new FakeTarget({ id: 'a', delayMs: 'never' });
+    const b = new FakeTarget({ id: 'b', delayMs: 'never' });
+    const { s } = scraper(new FakeBackend([a, b]), { perSandboxTimeoutMs: 10_000, scrapeDeadlineMs: 300, scrapeConcurrency: 1 });
+    const t0 = Date.now();
+    const text = await render(s);
+    expect(Date.now() - t0).toBeLessThan(300 + 1500);
+    expect(a.calls + b.calls).toBe(1);
+    expect(text).toMatch(/^runsc_meta_num_sandboxes_broken_metrics 2 /m);
+    for (const id of ['a', 'b']) expect(text).toContain(`runsc_meta_sandbox_export_timeouts{sandbox="${id}"} 1`);
+  });
+
   it('shuffle is a permutation', () => {
     const a = Array.from({ length: 100 }, (_, i) => i);
     shuffle(a);
