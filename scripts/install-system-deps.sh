@@ -9,7 +9,8 @@ set -euo pipefail
 
 need=()
 command -v runsc >/dev/null 2>&1 || need+=(runsc)
-[ -x /bin/busybox ] && busybox --list >/dev/null 2>&1 && file -L /bin/busybox 2>/dev/null | grep -q static || dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+# The real-runsc bundles copy /bin/busybox into a rootfs, so it must be the static build.
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
