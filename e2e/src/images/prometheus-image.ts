@@ -26,23 +26,33 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-function config(o: PrometheusOptions): string {
-  // JSON is YAML: no YAML library needed to generate it.
+function config(o: PrometheusOptions): unknown {
   const interval = `${o.scrapeIntervalSeconds ?? 1}s`;
-  return JSON.stringify(
-    {
-      global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
-      scrape_configs: [
-        { job_name: o.job ?? 'runsc', metrics_path: o.metricsPath ?? '/metrics', static_configs: [{ targets: o.targets }] },
-        ...(o.extraJobs ?? []).map((j) => ({ job_name: j.job, metrics_path: j.metricsPath, static_configs: [{ targets: j.targets }] })),
-      ],
-    },
-    null,
-    2,
-  );
+  return {
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    scrape_configs: [
+      { job_name: o.job ?? 'runsc', metrics_path: o.metricsPath ?? '/metrics', static_configs: [{ targets: o.targets }] },
+      ...(o.extraJobs ?? []).map((j) => ({ job_name: j.job, metrics_path: j.metricsPath, static_configs: [{ targets: j.targets }] })),
+    ],
+  };
 }
 
-export async function startPrometheus(o: PrometheusOptions): Promise<RunningPrometheus> {
+/** Prometheus with the generated static-target config above. */
+export function startPrometheus(o: PrometheusOptions): Promise<RunningPrometheus> {
+  return startCustomPrometheus({ listenPort: o.listenPort, config: config(o) });
+}
+
+export interface CustomPrometheusOptions {
+  /** Loopback port of Prometheus' own HTTP API (host network). */
+  listenPort: number;
+  /** The whole prometheus.yml, as an object (JSON is YAML: no YAML library needed). */
+  config: unknown;
+  /** Host directories mounted read-only at the same path, e.g. the one holding a CA certificate. */
+  readOnlyMounts?: string[];
+}
+
+/** Prometheus with a caller-written config (https, tls_config, basic_auth jobs) and read-only mounts. */
+export async function startCustomPrometheus(o: CustomPrometheusOptions): Promise<RunningPrometheus> {
   requireTool('docker');
   requireTool('prometheus');
   const listen = `127.0.0.1:${o.listenPort}`;
@@ -54,7 +64,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
   copyBinaryWithLibs(rootfs, '/usr/bin/prometheus');
   mkdirSync(join(rootfs, 'etc', 'prometheus'), { recursive: true });
   mkdirSync(join(rootfs, 'prometheus'), { recursive: true });
-  writeFileSync(join(rootfs, 'etc', 'prometheus', 'prometheus.yml'), config(o));
+  writeFileSync(join(rootfs, 'etc', 'prometheus', 'prometheus.yml'), JSON.stringify(o.config, null, 2));
   // Ryuk is off (its image cannot be pulled), so stop() removes the image and context itself.
   const tag = `metricserver-e2e-prometheus:${process.pid}-${o.listenPort}`;
   let container: StartedTestContainer;
@@ -62,6 +72,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<RunningProm
     const image = await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
     container = await image
       .withNetworkMode('host')
+      .withBindMounts((o.readOnlyMounts ?? []).map((p) => ({ source: p, target: p, mode: 'ro' as const })))
       .withWaitStrategy(Wait.forLogMessage(/Server is ready to receive web requests/))
       .withStartupTimeout(60_000)
       .start();
