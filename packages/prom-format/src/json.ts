@@ -35,7 +35,18 @@ export function needsLosslessParse(text: string): boolean {
  * Throws `DecodeError` (path `$`) for syntax errors, never anything else.
  */
 export function parseJson(text: string): unknown {
-  if (!NEEDS_LOSSLESS.test(text)) {
+  return parseJsonDetected(text, NEEDS_LOSSLESS.test(text));
+}
+
+/**
+ * parseJson for a caller that already knows whether `text` needs the lossless parser
+ * (core's urpc scanner detects it while finding the reply's end, outside strings, which
+ * saves this module's regex pass). `needsLossless` must be true whenever the text holds
+ * a number of 16+ digits or one written with a fraction or exponent; a false positive
+ * only costs speed.
+ */
+export function parseJsonDetected(text: string, needsLossless: boolean): unknown {
+  if (!needsLossless) {
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {

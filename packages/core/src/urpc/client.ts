@@ -4,7 +4,7 @@
 // socket at once (the Go server keeps reading abandoned calls; we do not).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { parseJson } from '@org/metricserver-prom-format';
+import { parseJsonDetected } from '@org/metricserver-prom-format';
 import { JsonObjectScanner, LeadingGarbageError, isJsonWhitespace } from './scanner.js';
 import {
   UrpcClosedError,
@@ -137,7 +137,7 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
           return;
         }
       }
-      finish(decodeEnvelope(method, socketPath, chunks, received - (chunk.length - end)));
+      finish(decodeEnvelope(method, socketPath, chunks, received - (chunk.length - end), scanner.needsLossless));
     });
 
     socket.on('error', (e: NodeJS.ErrnoException) => {
@@ -152,11 +152,11 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
 }
 
 /** Joins the chunks once and checks `{"success":bool,"err":string,"result":...}`. */
-function decodeEnvelope(method: string, socketPath: string, chunks: Buffer[], length: number): UrpcError | { value: unknown } {
+function decodeEnvelope(method: string, socketPath: string, chunks: Buffer[], length: number, needsLossless: boolean): UrpcError | { value: unknown } {
   const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
   let parsed: unknown;
   try {
-    parsed = parseJson(bytes.toString('utf8', 0, length));
+    parsed = parseJsonDetected(bytes.toString('utf8', 0, length), needsLossless);
   } catch (e) {
     return new UrpcProtocolError(method, socketPath, `malformed JSON response: ${errorText(e)}`, { cause: e });
   }

@@ -28,10 +28,23 @@ export class JsonObjectScanner {
   private inString = false;
   private escaped = false;
   private done = false;
+  /** Consecutive digits just seen outside strings (capped at 16). */
+  private digitRun = 0;
+  private lossless = false;
 
   /** True once the closing byte of the top-level object has been seen. */
   get complete(): boolean {
     return this.done;
+  }
+
+  /**
+   * True when the bytes scanned so far hold, outside strings, a number with 16+ digits
+   * in a row (maybe beyond 2^53) or written with a fraction or exponent: the reply
+   * needs prom-format's lossless parser (the same rule as its detection regex, which
+   * this saves, minus the matches inside strings).
+   */
+  get needsLossless(): boolean {
+    return this.lossless;
   }
 
   /**
@@ -57,13 +70,46 @@ export class JsonObjectScanner {
     let depth = this.depth;
     let inString = this.inString;
     let escaped = this.escaped;
+    let digitRun = this.digitRun;
+    let lossless = this.lossless;
+    // Next backslash at or after i (n if none): string bodies are skipped with a
+    // native indexOf for the closing quote, stepping byte by byte only around escapes.
+    let nextBackslash = -1;
     for (; i < n; i++) {
-      const b = chunk[i]!;
       if (inString) {
-        if (escaped) escaped = false;
-        else if (b === BACKSLASH) escaped = true;
-        else if (b === QUOTE) inString = false;
-      } else if (b === QUOTE) {
+        if (escaped) {
+          escaped = false;
+          continue;
+        }
+        if (nextBackslash < i) {
+          nextBackslash = chunk.indexOf(BACKSLASH, i);
+          if (nextBackslash < 0) nextBackslash = n;
+        }
+        const q = chunk.indexOf(QUOTE, i);
+        const stop = q < 0 ? n : q;
+        if (nextBackslash < stop) {
+          i = nextBackslash; // the loop's i++ steps over the escaped byte
+          escaped = true;
+          continue;
+        }
+        if (q < 0) {
+          i = n;
+          break;
+        }
+        i = q;
+        inString = false;
+        continue;
+      }
+      const b = chunk[i]!;
+      if (b >= 0x30 && b <= 0x39) {
+        if (++digitRun >= 16) lossless = true;
+        continue;
+      }
+      if (digitRun > 0) {
+        if (b === 0x2e || b === 0x65 || b === 0x45) lossless = true; // . e E right after a digit
+        digitRun = 0;
+      }
+      if (b === QUOTE) {
         inString = true;
       } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
         depth++;
@@ -73,6 +119,8 @@ export class JsonObjectScanner {
           this.depth = 0;
           this.inString = false;
           this.escaped = false;
+          this.digitRun = 0;
+          this.lossless = lossless;
           this.done = true;
           return i + 1;
         }
@@ -81,6 +129,8 @@ export class JsonObjectScanner {
     this.depth = depth;
     this.inString = inString;
     this.escaped = escaped;
+    this.digitRun = digitRun;
+    this.lossless = lossless;
     return -1;
   }
 }

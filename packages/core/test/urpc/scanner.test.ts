@@ -60,3 +60,48 @@ describe('JsonObjectScanner', () => {
     expect(s.push(Buffer.from('}'))).toBe(1);
   });
 });
+
+describe('JsonObjectScanner.needsLossless', () => {
+  function detect(text: string, size: number): boolean {
+    const bytes = Buffer.from(text, 'utf8');
+    const s = new JsonObjectScanner();
+    for (let i = 0; i < bytes.length && !s.complete; i += size) s.push(bytes.subarray(i, i + size));
+    expect(s.complete).toBe(true);
+    return s.needsLossless;
+  }
+  const cases: [string, boolean][] = [
+    ['{"a":1,"b":[123456789012345,-2],"c":true,"d":false,"e":null}', false],
+    ['{"when":"2026-11-27T22:48:05.333741011Z","help":"1.5e3 ratio: 1.5, 12345678901234567"}', false],
+    ['{"a":1234567890123456}', true],
+    ['{"a":-9223372036854775808}', true],
+    ['{"a":[1.0]}', true],
+    ['{"a":1e3}', true],
+    ['{"a":1E+3}', true],
+    ['{"a":-0.5}', true],
+    ['{"s":"\\"\\\\","a":2.5}', true],
+    ['{"s":"x\\\\","a":2}', false],
+  ];
+  it('flags 16+ digit runs and fraction/exponent numbers outside strings only, at every chunk size', () => {
+    for (const [text, want] of cases) {
+      JSON.parse(text);
+      for (const size of [1, 2, 3, 7, text.length]) expect(detect(text, size), `${text} in pieces of ${size}`).toBe(want);
+    }
+  });
+  it('never misses what the regex of prom-format would flag outside strings (random numbers)', () => {
+    let seed = 7;
+    const rnd = (k: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % k;
+    };
+    for (let t = 0; t < 300; t++) {
+      const digits = Array.from({ length: 1 + rnd(20) }, () => String(rnd(10))).join('').replace(/^0+(?=\d)/, '');
+      const frac = rnd(3) === 0 ? `.${rnd(100)}` : '';
+      const exp = rnd(4) === 0 ? `e${rnd(2) ? '-' : ''}${rnd(30)}` : '';
+      const num = `${rnd(2) ? '-' : ''}${digits}${frac}${exp}`;
+      const text = `{"s":"a\\\\b","v":[${num}]}`;
+      JSON.parse(text);
+      const want = digits.length >= 16 || frac !== '' || exp !== '';
+      expect(detect(text, 1 + rnd(9)), text).toBe(want);
+    }
+  });
+});

@@ -10,6 +10,7 @@ import {
   needsLosslessParse,
   parseJson,
   parseLossless,
+  parseJsonDetected,
 } from '../../src/index.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -138,5 +139,15 @@ describe('64-bit range helpers', () => {
     expect(isUint64(-1)).toBe(false);
     expect(isUint64(-1n)).toBe(false);
     expect(isUint64(0)).toBe(true);
+  });
+});
+
+describe('parseJsonDetected', () => {
+  test('takes the caller\'s detection: lossless when told so, plain JSON.parse otherwise, same errors', () => {
+    expect(parseJsonDetected('{"a":12345678901234567890}', true)).toEqual({ a: 12345678901234567890n });
+    expect(parseJsonDetected('{"a":1.0}', true)).toEqual({ a: new FloatLiteral(1) });
+    expect(parseJsonDetected('{"a":12}', false)).toEqual({ a: 12 });
+    expect(() => parseJsonDetected('{"a":', false)).toThrow(DecodeError);
+    expect(() => parseJsonDetected('{"a":', true)).toThrow(DecodeError);
   });
 });
