@@ -13,7 +13,7 @@ import { freePort } from '../src/free-port.js';
 import { type RunningPrometheus, startCustomPrometheus } from '../src/images/prometheus-image.js';
 import { promQuery, waitFor } from '../src/prometheus-api.js';
 import { expectPromtoolAccepts } from '../src/promtool.js';
-import { type Pki, makePki } from '../src/tls-pki.js';
+import { type Pki, makePki } from '../../test-support/tls-pki.js';
 
 const USER = 'prometheus';
 const PASSWORD = 'e2e scrape secret';

@@ -21,7 +21,7 @@ import { WebConfigError, loadWebConfig } from '../../src/web-config.js';
 import { get } from '../support/http-client.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
-import { makePki } from '../web-config/certs.js';
+import { makePki } from '../../../../test-support/tls-pki.js';
 
 const deploy = fileURLToPath(new URL('../../../../deploy/', import.meta.url));
 const read = (rel: string): string => readFileSync(join(deploy, rel), 'utf8');

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cliBundle } from '../support/cli-bundle.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { startTestServer, tempDir } from '../support/server.js';
-import { makePki } from './certs.js';
+import { makePki } from '../../../../test-support/tls-pki.js';
 
 const pki = makePki(mkdtempSync(join(tmpdir(), 'ms-tls-')));
 afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));

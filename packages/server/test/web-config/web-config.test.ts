@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config.js';
 import { WebConfigError, loadWebConfig, parseWebConfig } from '../../src/web-config.js';
 import { tempDir } from '../support/server.js';
-import { makePki } from './certs.js';
+import { makePki } from '../../../../test-support/tls-pki.js';
 
 // Made at collection time: the it.each table below names these files. One PKI for the whole file.
 const pki = makePki(mkdtempSync(join(tmpdir(), 'ms-webcfg-')));

@@ -1,4 +1,4 @@
-// Self-signed certificates made by the real openssl CLI in a temp dir (node's
+// A throwaway PKI made by the real openssl CLI in a temp dir (node's
 // crypto cannot issue X.509): a CA, a server cert for 127.0.0.1/localhost signed
 // by it, and a client cert signed by it.
 
@@ -48,3 +48,6 @@ export function makePki(dir: string): TestPki {
     otherKey: p('other.key'),
   };
 }
+
+/** The e2e suites' name for it. */
+export type Pki = TestPki;
