@@ -101,16 +101,16 @@ export function timestampFromDate(d: Date): Timestamp {
   return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
 }
 
-// The wall clock read once, then advanced by the monotonic clock: nanosecond
-// resolution that never goes backwards within this process.
-const ANCHOR_WALL_NS = BigInt(Date.now()) * 1_000_000n;
-const ANCHOR_MONO_NS = process.hrtime.bigint();
-
-/** The current time with nanosecond resolution (wall clock anchored at module load). */
+/**
+ * The wall clock, read fresh on every call (millisecond resolution). Sandboxes
+ * stamp snapshots with their wall clock, so a clock anchored once and advanced by
+ * the monotonic clock would drift from theirs after an NTP step and make honest
+ * snapshots look "from the future".
+ */
 export function nowTimestamp(): Timestamp {
-  const ns = ANCHOR_WALL_NS + (process.hrtime.bigint() - ANCHOR_MONO_NS);
-  const seconds = ns / 1_000_000_000n;
-  return { seconds: Number(seconds), nanos: Number(ns - seconds * 1_000_000_000n) };
+  const ms = Date.now();
+  const seconds = Math.floor(ms / 1000);
+  return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
 }
 
 /** Adds a (possibly negative) number of nanoseconds. */

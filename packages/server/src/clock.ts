@@ -1,18 +1,10 @@
-// Wall-clock readings for stamping and verification. Read fresh every time (a
-// clock anchored once at start-up and advanced by the monotonic clock drifts
-// from the wall clock after NTP steps, and sandboxes stamp with the wall clock).
+// Wall-clock readings for stamping and verification, from prom-format's
+// nowTimestamp (read fresh every time: sandboxes stamp with the wall clock).
 
-import type { Timestamp } from '@org/metricserver-prom-format';
-
-function fromMillis(ms: number): Timestamp {
-  const seconds = Math.floor(ms / 1000);
-  return { seconds, nanos: (ms - seconds * 1000) * 1e6 };
-}
+import { type Timestamp, addNanos, nowTimestamp } from '@org/metricserver-prom-format';
 
 /** Now, to the millisecond (exposition timestamps are milliseconds anyway). */
-export function wallNow(): Timestamp {
-  return fromMillis(Date.now());
-}
+export const wallNow: () => Timestamp = nowTimestamp;
 
 /**
  * The clock the Verifier compares snapshot times with: the current millisecond
@@ -20,5 +12,5 @@ export function wallNow(): Timestamp {
  * nanoseconds a few microseconds before this reading is never "from the future".
  */
 export function verifyNow(): Timestamp {
-  return fromMillis(Date.now() + 1);
+  return addNanos(nowTimestamp(), 1_000_000);
 }
