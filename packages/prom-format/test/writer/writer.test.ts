@@ -205,6 +205,13 @@ describe('values', () => {
 });
 
 describe('labels', () => {
+  test('a label key ending exactly at the end of the buffer keeps its `="` (regression)', () => {
+    // OpenMetrics (no header): `# TYPE g gauge\n` + `g{a="` + value + `"` leaves `,bb` to end exactly at 64 KiB.
+    const value = 'x'.repeat(65512);
+    const { text } = render([exp([gauge('g', int(1), { a: value, bb: '2' })])], { format: 'openmetrics' });
+    expect(text).toBe(`# TYPE g gauge\ng{a="${value}",bb="2"} 1 1716229722.123\n# EOF\n`);
+  });
+
   test('sorted byte-wise (uppercase, _, lowercase), le last', () => {
     const { text } = render([exp([gauge('m', int(1), { b: '1', le: '9', a: '2', B: '3', _x: '4' })], { c: '5' })]);
     expect(samples(text)).toEqual([`m{B="3",_x="4",a="2",b="1",c="5",le="9"} 1 ${T0_MS}`]);
