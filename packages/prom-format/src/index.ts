@@ -7,3 +7,4 @@ export * from './escape.js';
 export * from './names.js';
 export * from './decode.js';
 export * from './writer.js';
+export * from './builder.js';

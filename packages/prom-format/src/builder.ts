@@ -1,0 +1,438 @@
+// Incremental exposition: each snapshot is rendered into per-family byte buffers
+// the moment it is added, and its objects can be dropped; finish() only decides the
+// rules that need every snapshot (family order, type conflicts, histogram and
+// OpenMetrics name clashes, duplicates across snapshots) and concatenates.
+//
+// The output is byte-for-byte the one ExpositionWriter gives for the same snapshots
+// in slot order (a property test holds the two together). Every point is reported
+// once, written or skipped, as by the writer; when a point breaks several rules the
+// reason given may differ (local rules are judged at add time, global ones at finish).
+//
+// Hot path (per point, at add): one nested Map lookup, the point rendered straight
+// into its family's buffer, four numbers pushed to the family's columns; no string
+// per point unless a snapshot repeats a family (dedupe keys).
+import {
+  COUNTER,
+  DUPLICATE,
+  HISTOGRAM,
+  HISTOGRAM_SUFFIXES,
+  type HeaderEntry,
+  LineEncoder,
+  MANY,
+  type PointFamily,
+  type SnapInfo,
+  TYPE_NAMES,
+  assignSeparators,
+  openMetricsFamilies,
+  snapInfo,
+} from './line-encoder.js';
+import type { Data, Metric } from './model.js';
+import { isValidMetricName } from './names.js';
+import type { ExpositionFormat, SkippedData, SnapshotExport } from './writer.js';
+
+export interface BuilderOptions {
+  /** `prometheus` (default) or `openmetrics`: decided up front, points are rendered at add. */
+  readonly format?: ExpositionFormat;
+  /** Told about every data point skipped whole; `snapshotIndex` is the point's slot. */
+  readonly onSkip?: (skip: SkippedData) => void;
+}
+
+export interface FinishOptions {
+  /** Written first as `# <line>` per `\n`-separated piece (0.0.4 only). */
+  readonly commentHeader?: string;
+  /** Full names whose HELP/TYPE preamble is already out; updated in place. */
+  readonly metricsWritten?: Set<string>;
+}
+
+/** Builder misuse (a slot filled twice, add after finish). */
+export class BuilderStateError extends Error {
+  override readonly name = 'BuilderStateError';
+}
+
+const FAMILY_INITIAL_BYTES = 256;
+
+/**
+ * Everything added under one full name. Owned by the builder; written only by add()
+ * (appends) and read by finish(). `buf` holds the rendered points back to back, in
+ * add order; a segment is one slot's points (a slot adds all its points in one call).
+ */
+interface FamilyStore extends PointFamily {
+  readonly name: string;
+  /** Why every point of it is refused (invalid full name); reported at add. */
+  readonly invalid: string | undefined;
+  /** Sample name of counter points (OpenMetrics: `<family>_total`). */
+  readonly counterName: string;
+  buf: Buffer;
+  len: number;
+  /** Lowest slot with a point of a known type, and that point's type (OpenMetrics naming). */
+  firstTypeSlot: number;
+  firstType: number;
+  hasHistogram: boolean;
+  // Per segment (a slot's written points).
+  readonly segSlot: number[];
+  readonly segFrom: number[]; // first point index
+  readonly segMetric: Metric[]; // of its first point: the preamble if it opens the family
+  readonly segMixed: boolean[]; // holds points of more than one type (rare)
+  // Per written point.
+  readonly ptStart: number[];
+  readonly ptKeyStart: number[];
+  readonly ptKeyEnd: number[];
+  readonly ptType: number[];
+  /** The slot being added and its dedupe sets per type (made on its second point). */
+  curSlot: number;
+  curSeen: (Set<string> | undefined)[] | undefined;
+}
+
+export class ExpositionBuilder extends LineEncoder {
+  private readonly om: boolean;
+  private readonly onSkip: ((skip: SkippedData) => void) | undefined;
+  /** Per slot: its render pieces and header line once added; undefined while reserved. */
+  private readonly slots: (SnapInfo | undefined)[] = [];
+  private readonly headers: (HeaderEntry | undefined)[] = [];
+  /** (exporter prefix, metric name) -> store, so a point's lookup builds no string. */
+  private readonly byPrefix = new Map<string, Map<string, FamilyStore>>();
+  /** Full name -> store (two prefixes can meet on one full name). */
+  private readonly families = new Map<string, FamilyStore>();
+  private finished = false;
+
+  constructor(options: BuilderOptions = {}) {
+    super();
+    this.om = options.format === 'openmetrics';
+    this.onSkip = options.onSkip;
+  }
+
+  /** A slot for a snapshot added later: slots order the header and each family's points. */
+  reserve(): number {
+    this.slots.push(undefined);
+    this.headers.push(undefined);
+    return this.slots.length - 1;
+  }
+
+  /** Renders `exp` into its families now; the snapshot is not kept. */
+  add(exp: SnapshotExport, slot: number = this.reserve()): void {
+    if (this.finished) throw new BuilderStateError('add() after finish()');
+    if (!(slot >= 0 && slot < this.slots.length) || this.slots[slot] !== undefined) {
+      throw new BuilderStateError(`slot ${slot} is not a reserved, empty slot`);
+    }
+    const { snapshot, exporterPrefix } = exp;
+    const info = snapInfo(exp, this.om);
+    this.slots[slot] = info;
+    this.headers[slot] = { count: snapshot.data.length, when: snapshot.when, extraLabels: exp.extraLabels };
+    let groups = this.byPrefix.get(exporterPrefix);
+    if (groups === undefined) {
+      groups = new Map();
+      this.byPrefix.set(exporterPrefix, groups);
+    }
+    const data = snapshot.data;
+    for (let di = 0; di < data.length; di++) {
+      const d = data[di]!;
+      let store = groups.get(d.metric.name);
+      if (store === undefined) {
+        store = this.storeFor(exporterPrefix + d.metric.name);
+        groups.set(d.metric.name, store);
+      }
+      this.addPoint(store, slot, info, d);
+    }
+  }
+
+  private storeFor(full: string): FamilyStore {
+    let store = this.families.get(full);
+    if (store !== undefined) return store;
+    const invalid = isValidMetricName(full) ? undefined : `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`;
+    const family = this.om && full.endsWith('_total') && full.length > 6 ? full.slice(0, -6) : full;
+    store = {
+      name: full,
+      familyName: full,
+      preambleDue: false, // preambles are written by finish()
+      histNames: undefined,
+      invalid,
+      counterName: this.om ? `${family}_total` : full,
+      buf: Buffer.allocUnsafe(FAMILY_INITIAL_BYTES),
+      len: 0,
+      firstTypeSlot: -1,
+      firstType: 0,
+      hasHistogram: false,
+      segSlot: [],
+      segFrom: [],
+      segMetric: [],
+      segMixed: [],
+      ptStart: [],
+      ptKeyStart: [],
+      ptKeyEnd: [],
+      ptType: [],
+      curSlot: -1,
+      curSeen: undefined,
+    };
+    this.families.set(full, store);
+    return store;
+  }
+
+  private skip(slot: number, metric: string, reason: string): void {
+    this.onSkip?.({ snapshotIndex: slot, metric, reason });
+  }
+
+  /** The writer's per-point rules that need only this snapshot, then the point into its family's buffer. */
+  private addPoint(store: FamilyStore, slot: number, info: SnapInfo, d: Data): void {
+    const name = store.name;
+    if (store.invalid !== undefined) return this.skip(slot, name, store.invalid);
+    const type = d.metric.type;
+    const known = type === 0 || type === 1 || type === 2 || type === 3;
+    if (known && (store.firstTypeSlot === -1 || slot < store.firstTypeSlot)) {
+      store.firstTypeSlot = slot;
+      store.firstType = type;
+    }
+    if (type === HISTOGRAM) store.hasHistogram = true;
+    if (info.invalid !== undefined) return this.skip(slot, name, info.invalid);
+    if (!known) return this.skip(slot, name, `unknown metric type ${String(type)}`);
+
+    // A second point of this slot in the family: duplicates within the snapshot are
+    // possible from here on (compared per type: a point of the losing type is never written).
+    let seen: Set<string> | undefined;
+    const nSeg = store.segSlot.length;
+    const sameSlot = nSeg > 0 && store.segSlot[nSeg - 1] === slot;
+    if (store.curSlot !== slot) {
+      store.curSlot = slot;
+      store.curSeen = undefined;
+    } else if (sameSlot) {
+      store.curSeen ??= [undefined, undefined, undefined, undefined];
+      seen = store.curSeen[type];
+      if (seen === undefined) {
+        seen = new Set();
+        store.curSeen[type] = seen;
+        const from = store.segFrom[nSeg - 1]!;
+        for (let p = from; p < store.ptStart.length; p++) {
+          if (store.ptType[p] === type) seen.add(store.buf.toString('latin1', store.ptKeyStart[p]!, store.ptKeyEnd[p]!));
+        }
+      }
+    }
+
+    // Render straight into the family's buffer (the encoder's buffer is swapped in).
+    this.buf = store.buf;
+    const start = store.len;
+    this.pos = start;
+    let err: string | undefined;
+    if (type === HISTOGRAM) {
+      store.histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
+      err = this.writeHistogram(store, d, info, seen, this.om);
+    } else {
+      // The point's only label, as the writer's grouping pass sees it (no allocation).
+      let single: string | null = null;
+      let singleValue = '';
+      const labels = d.labels;
+      for (const k in labels) {
+        if (single !== null) {
+          single = MANY;
+          singleValue = '';
+          break;
+        }
+        single = k;
+        singleValue = labels[k]!;
+      }
+      const n = d.number;
+      const value = n !== undefined && typeof n.int === 'number' && (n.int !== 0 || n.float === 0) ? n.int : NaN;
+      err = this.writeSample(store, type === COUNTER ? store.counterName : name, d, single, singleValue, value, info, seen, this.om);
+    }
+    store.buf = this.buf;
+    if (err !== undefined) {
+      store.len = start; // nothing partial
+      return this.skip(slot, name, err);
+    }
+    store.len = this.pos;
+    const p = store.ptStart.length;
+    if (!sameSlot) {
+      store.segSlot.push(slot);
+      store.segFrom.push(p);
+      store.segMetric.push(d.metric);
+      store.segMixed.push(false);
+    } else if (store.ptType[p - 1] !== type || store.segMixed[nSeg - 1]) {
+      store.segMixed[nSeg - 1] = store.segMixed[nSeg - 1]! || store.ptType[store.segFrom[nSeg - 1]!] !== type;
+    }
+    store.ptStart.push(start);
+    store.ptKeyStart.push(this.keyStart);
+    store.ptKeyEnd.push(this.keyEnd);
+    store.ptType.push(type);
+  }
+
+  /**
+   * The whole exposition. Applies the rules that need every snapshot, in the writer's
+   * order: family name order, histogram series clashes, OpenMetrics name clashes, the
+   * first written type of a family wins, duplicates across snapshots unless a label
+   * tells them apart. Reserved slots never added are left out.
+   */
+  finish(options: FinishOptions = {}): Buffer {
+    if (this.finished) throw new BuilderStateError('finish() called twice');
+    this.finished = true;
+    const om = this.om;
+    const written = options.metricsWritten ?? new Set<string>();
+    const infos: SnapInfo[] = [];
+    const headers: HeaderEntry[] = [];
+    for (let s = 0; s < this.slots.length; s++) {
+      const info = this.slots[s];
+      if (info === undefined) continue;
+      infos.push(info);
+      headers.push(this.headers[s]!);
+    }
+    const pieces: Buffer[] = [];
+    let total = 0;
+    const push = (b: Buffer): void => {
+      pieces.push(b);
+      total += b.length;
+    };
+    // Adjacent ranges of one family buffer are merged: a family is usually one piece.
+    let runBuf: Buffer | undefined;
+    let runStart = 0;
+    let runEnd = 0;
+    const flushRun = (): void => {
+      if (runBuf !== undefined && runEnd > runStart) push(runBuf.subarray(runStart, runEnd));
+      runBuf = undefined;
+    };
+    const copy = (b: Buffer, start: number, end: number): void => {
+      if (b === runBuf && start === runEnd) {
+        runEnd = end;
+        return;
+      }
+      flushRun();
+      runBuf = b;
+      runStart = start;
+      runEnd = end;
+    };
+    // Small pieces (header, preambles) go through the encoder's own buffer.
+    const scratch = Buffer.allocUnsafe(4096);
+    const render = (draw: () => void): void => {
+      flushRun();
+      this.buf = scratch;
+      this.pos = 0;
+      draw();
+      push(Buffer.from(this.buf.subarray(0, this.pos)));
+    };
+    if (infos.length === 0) {
+      if (om) push(Buffer.from('# EOF\n', 'latin1'));
+      return Buffer.concat(pieces, total);
+    }
+    if (!om) render(() => this.writeHeader(options.commentHeader ?? '', headers));
+
+    const separatorValues = assignSeparators(infos);
+    const stamps = new Int32Array(separatorValues);
+    let stamp = 0;
+    const names: string[] = [];
+    for (const [name, store] of this.families) if (store.invalid === undefined) names.push(name);
+    names.sort(); // valid names are ASCII: UTF-16 order is byte order
+    let histogramSeries: Map<string, string> | undefined;
+    for (const name of names) {
+      if (this.families.get(name)!.hasHistogram) {
+        histogramSeries ??= new Map();
+        for (const suffix of HISTOGRAM_SUFFIXES) histogramSeries.set(name + suffix, name);
+      }
+    }
+    const skipWritten = (store: FamilyStore, reason: string): void => {
+      for (let g = 0; g < store.segSlot.length; g++) {
+        const to = g + 1 < store.segSlot.length ? store.segFrom[g + 1]! : store.ptStart.length;
+        for (let p = store.segFrom[g]!; p < to; p++) this.skip(store.segSlot[g]!, store.name, reason);
+      }
+    };
+    const omFamily = om
+      ? openMetricsFamilies(
+          names,
+          (name) => this.families.get(name)!.firstType,
+          histogramSeries,
+          (name, reason) => skipWritten(this.families.get(name)!, reason),
+        )
+      : undefined;
+
+    for (const name of names) {
+      const store = this.families.get(name)!;
+      const owner = histogramSeries?.get(name);
+      if (owner !== undefined) {
+        skipWritten(store, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
+        continue;
+      }
+      const familyName = omFamily === undefined ? name : omFamily.get(name);
+      if (familyName === undefined) continue; // an OpenMetrics clash, reported above
+      const nSeg = store.segSlot.length;
+      if (nSeg === 0) continue;
+      const order = segmentOrder(store.segSlot);
+      // Separated: every contributing slot has its own value of the separating label, so
+      // no two of them can render the same label set (as the writer decides it).
+      const thisStamp = ++stamp;
+      let separated = true;
+      for (const g of order) {
+        const id = this.slots[store.segSlot[g]!]!.separatorId; // set by assignSeparators
+        if (id < 0 || stamps[id] === thisStamp) {
+          separated = false;
+          break;
+        }
+        stamps[id] = thisStamp;
+      }
+      const familyType = store.ptType[store.segFrom[order[0]!]!]!;
+      // OpenMetrics: a counter's samples were named at add from the name alone; the family
+      // name (decided from the first point of a known type, written or not) can disagree.
+      const rename =
+        om && familyType === COUNTER && `${familyName}_total` !== store.counterName ? Buffer.from(`${familyName}_total`, 'latin1') : undefined;
+      let preambleDue = !written.has(name);
+      const crossSeen = separated ? undefined : new Set<string>();
+      const buf = store.buf;
+      const pointEnd = (p: number): number => (p + 1 < store.ptStart.length ? store.ptStart[p + 1]! : store.len);
+      const preamble = (p: number, metric: Metric): number => {
+        // A histogram point opens with its blank line; the preamble goes after it.
+        let from = store.ptStart[p]!;
+        if (familyType === HISTOGRAM && !om) {
+          copy(buf, from, from + 1);
+          from++;
+        }
+        render(() => this.preamble(familyName, metric, om));
+        written.add(name);
+        preambleDue = false;
+        return from;
+      };
+      for (const g of order) {
+        const slot = store.segSlot[g]!;
+        const from = store.segFrom[g]!;
+        const to = g + 1 < nSeg ? store.segFrom[g + 1]! : store.ptStart.length;
+        if (separated && rename === undefined && !store.segMixed[g] && store.ptType[from] === familyType) {
+          // The common case: the whole segment as rendered.
+          const start = preambleDue ? preamble(from, store.segMetric[g]!) : store.ptStart[from]!;
+          copy(buf, start, pointEnd(to - 1));
+          continue;
+        }
+        for (let p = from; p < to; p++) {
+          const type = store.ptType[p]!;
+          if (type !== familyType) {
+            this.skip(slot, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`);
+            continue;
+          }
+          if (crossSeen !== undefined) {
+            const key = buf.toString('latin1', store.ptKeyStart[p]!, store.ptKeyEnd[p]!);
+            if (crossSeen.has(key)) {
+              this.skip(slot, name, DUPLICATE);
+              continue;
+            }
+            crossSeen.add(key);
+          }
+          // The preamble is only ever due at the first segment's first point (it has the family's type).
+          const start = preambleDue ? preamble(p, store.segMetric[g]!) : store.ptStart[p]!;
+          if (rename === undefined) copy(buf, start, pointEnd(p));
+          else {
+            flushRun();
+            push(rename);
+            copy(buf, start + store.counterName.length, pointEnd(p));
+          }
+        }
+      }
+    }
+    render(() => this.ascii(om ? '# EOF\n' : '\n# End of metric data.\n'));
+    const body = Buffer.concat(pieces, total);
+    // Drop the family buffers now: the body is the only copy callers keep.
+    this.families.clear();
+    this.byPrefix.clear();
+    return body;
+  }
+}
+
+/** Segment indexes in slot order (already so unless slots were added out of order). */
+function segmentOrder(segSlot: readonly number[]): number[] {
+  const order = segSlot.map((_, g) => g);
+  for (let g = 1; g < segSlot.length; g++) {
+    if (segSlot[g]! < segSlot[g - 1]!) return order.sort((a, b) => segSlot[a]! - segSlot[b]!);
+  }
+  return order;
+}
