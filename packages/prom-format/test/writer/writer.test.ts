@@ -208,7 +208,7 @@ describe('labels', () => {
   test('a label key ending exactly at the end of the buffer keeps its `="` (regression)', () => {
     // OpenMetrics (no header): `# TYPE g gauge\n` + `g{a="` + value + `"` leaves `,bb` to end exactly at 64 KiB.
     const value = 'x'.repeat(65512);
-    const { text } = render([exp([gauge('g', int(1), { a: value, bb: '2' })])], { format: 'openmetrics' });
+    const text = new ExpositionWriter().renderToString({ format: 'openmetrics' }, [exp([gauge('g', int(1), { a: value, bb: '2' })])]);
     expect(text).toBe(`# TYPE g gauge\ng{a="${value}",bb="2"} 1 1716229722.123\n# EOF\n`);
   });
 
