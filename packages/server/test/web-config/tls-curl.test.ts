@@ -96,12 +96,12 @@ describe('TLS + basic auth on TCP', () => {
     }
   });
 
-  it('plain HTTP to the TLS port gets no HTTP answer at all', async () => {
+  it("plain HTTP to the TLS port gets Go's 400 telling the client to use HTTPS, and no metrics", async () => {
     const url = await server();
     const r = await curl(['-u', `prometheus:${PASSWORD}`, url.replace('https:', 'http:') + '/metrics']);
-    expect(r.code).not.toBe(0);
-    expect(r.status).toBeUndefined();
-    expect(r.body).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.status).toBe(400);
+    expect(r.body).toBe('Client sent an HTTP request to an HTTPS server.\n');
   });
 
   it('a client that does not trust the CA refuses the certificate (curl exit 60)', async () => {
