@@ -1,6 +1,6 @@
 // Concurrent scrapes with the same filters share one export; different filters
 // do not; a request that leaves does not cut the export the others wait for.
-import { ExpositionWriter } from '@org/metricserver-prom-format';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compileRe2 } from '../../src/filters.js';
 import { memoryLogger } from '../../src/log.js';
@@ -22,8 +22,7 @@ function scraper(backend: FakeBackend): Scraper {
   });
 }
 
-const text = (o: Awaited<ReturnType<Scraper['scrape']>>): string =>
-  new ExpositionWriter().renderToString({ commentHeader: o.commentHeader }, o.snapshots);
+const text = (o: Awaited<ReturnType<Scraper['scrape']>>): string => o.body.toString('utf8');
 
 describe('scrape coalescing', () => {
   it('4 concurrent scrapes with the same filters: one export per sandbox, 4 complete bodies', async () => {
@@ -38,6 +37,11 @@ describe('scrape coalescing', () => {
       expect(body).toMatch(/^runsc_fs_opens\{sandbox="slow"\} 1 /m);
       expect(body).toMatch(/^runsc_fs_opens\{sandbox="fast"\} 1 /m);
     }
+    // One rendered body, compressed once, for all of them.
+    expect(new Set(outs).size).toBe(1);
+    const zipped = outs[0]!.gzip();
+    expect(outs[3]!.gzip()).toBe(zipped);
+    expect(gunzipSync(await zipped).equals(outs[0]!.body)).toBe(true);
     // Settled scrapes are not reused: the next one exports again.
     await s.scrape(NO_FILTER, new AbortController().signal);
     for (const t of targets) expect(t.calls).toBe(2);
@@ -68,6 +72,19 @@ describe('scrape coalescing', () => {
     expect(t.maxInFlight).toBe(1);
     expect(text(outs[2]!)).not.toContain('capability="NET_RAW"');
     expect(text(outs[0]!)).toContain('capability="NET_RAW"');
+  });
+
+  it('the same filters in another format do not share (the body is rendered per format)', async () => {
+    const t = new FakeTarget({ id: 'slow', delayMs: 100 });
+    const s = scraper(new FakeBackend([t]));
+    const [prom, om] = await Promise.all([
+      s.scrape(NO_FILTER, new AbortController().signal),
+      s.scrape({ ...NO_FILTER, format: 'openmetrics' }, new AbortController().signal),
+    ]);
+    expect(t.calls).toBe(2);
+    expect(prom!.format).toBe('prometheus');
+    expect(text(om!)).toMatch(/# EOF\n$/);
+    expect(text(prom!)).toMatch(/# End of metric data\.\n$/);
   });
 
   it('a client leaving does not abort the export others share; when all leave it is aborted', async () => {

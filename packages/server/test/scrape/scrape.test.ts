@@ -1,4 +1,3 @@
-import { ExpositionWriter } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import { compileRe2 } from '../../src/filters.js';
 import { memoryLogger } from '../../src/log.js';
@@ -25,7 +24,7 @@ function scraper(backend: FakeBackend, opts: Partial<ScraperOptions> = {}) {
 
 async function render(s: Scraper, req = NO_FILTER): Promise<string> {
   const out = await s.scrape(req, new AbortController().signal);
-  return new ExpositionWriter().renderToString({ commentHeader: out.commentHeader, metricsWritten: new Set() }, out.snapshots);
+  return out.body.toString('utf8');
 }
 
 describe('fairness and bounds', () => {
