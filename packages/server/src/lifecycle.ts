@@ -87,7 +87,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   let openGate!: () => void;
   const gate = new Promise<void>((r) => (openGate = r));
   let gateOpen = false;
-  const webGate = web === undefined ? undefined : createRequestGate(web).gate;
+  const webGate = web === undefined ? undefined : createRequestGate(web, { log }).gate;
   const handle = createRequestListener({ log, route: buildRouter(app), inFlight, ...(webGate ? { gate: webGate } : {}) });
   const server = createHttpServer(
     (req, res) => {
