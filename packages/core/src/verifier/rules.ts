@@ -41,6 +41,12 @@ export interface MetricRule {
   readonly fields: readonly FieldRule[];
   /** Histograms only: expected upper bound of each bucket, exact (int/float parts matter). */
   readonly bucketBounds: readonly WireNumber[];
+  /**
+   * Duplicate-series scratch of the verify() call running now (any sandbox): the call's
+   * stamp and the series keys it saw. The only mutable part of a rule; safe to share
+   * because verify() is synchronous, so calls never interleave.
+   */
+  readonly seen: { stamp: number; keys: Set<string> | null };
 }
 
 /** Accepted registrations' tables; an entry lives as long as its registration object. */
@@ -135,5 +141,5 @@ function buildRule(m: MetricMetadata, name: string, index: number): MetricRule {
     kind = 'gauge';
     type = 1;
   }
-  return { index, name, type, help: m.description ?? '', kind, fields, bucketBounds };
+  return { index, name, type, help: m.description ?? '', kind, fields, bucketBounds, seen: { stamp: 0, keys: null } };
 }

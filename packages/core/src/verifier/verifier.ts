@@ -10,6 +10,7 @@ import {
   sameType,
   type Data,
   type Histogram,
+  type Int64,
   type MetricRegistration,
   type Snapshot,
   type Timestamp,
@@ -20,18 +21,33 @@ import { formatNumber, isModelUint64, isTimestamp, numberProblem, numericValue }
 import { rulesFor, type MetricRule } from './rules.js';
 
 /**
- * One sandbox's mutable state for one metric, made on the metric's first point
- * (most registered metrics never appear) and its maps on first use.
+ * The last accepted value of one counter series, compact: a JS number when the value
+ * is int-typed and safe (nearly always), else the wire Number itself.
  */
-interface RuleState {
-  // Duplicate-series detection within one verify() call, reset lazily by epoch
-  // (owned by Verifier.verify, which is synchronous).
-  seenEpoch: number;
-  seenKeys: Set<string> | null;
-  // Last accepted values per series key, written only by Verifier's commit step.
-  lastCounter: Map<string, WireNumber> | null;
-  lastHistogram: Map<string, Histogram> | null;
+type CounterMemo = number | WireNumber;
+
+/**
+ * The last accepted state of one histogram series: only what the monotonicity rules
+ * read, so the decoded snapshot is not kept. Updated in place on every accept.
+ */
+interface HistogramMemo {
+  min: WireNumber;
+  max: WireNumber;
+  ssd: number;
+  /** 0, 1 or 2: total samples, capped (only >= 1 and >= 2 matter). */
+  atLeast: number;
+  readonly samples: Int64[];
 }
+
+/** Per rule index: the memo itself when the metric has no fields, else a map by series key. */
+type Memo = CounterMemo | HistogramMemo | Map<string, CounterMemo | HistogramMemo>;
+
+// Per-point scratch of the verify() call running now, shared by every Verifier (verify()
+// is synchronous): the hot path allocates nothing per point and no sandbox keeps it.
+const pointRules: MetricRule[] = [];
+const pointKeys: string[] = [];
+/** Stamp of the verify() call running now, for the rules' duplicate-series scratch. */
+let callStamp = 0;
 
 /** Maximum age of an accepted snapshot relative to `now` (exactly this old is still accepted). */
 export const MAX_SNAPSHOT_AGE_SECONDS = 10;
@@ -41,15 +57,13 @@ const OK: VerifyResult = Object.freeze({ ok: true as const });
 export class Verifier {
   /** Shared with every Verifier of the same registration object: read only. */
   private readonly rules: ReadonlyMap<string, MetricRule>;
-  /** This sandbox's state per rule index (sparse until a metric's first point). */
-  private readonly states: (RuleState | undefined)[] = [];
+  /**
+   * This sandbox's last accepted counter and histogram values by rule index (undefined
+   * until the metric's first accepted point). Written only by verify()'s accept step.
+   */
+  private readonly memos: (Memo | undefined)[] = [];
   /** `When` of the last accepted snapshot; undefined until one is accepted. */
   private lastWhen: Timestamp | undefined;
-  private epoch = 0;
-  // Per-point scratch of the current verify() call, reused across calls so
-  // the hot path allocates nothing per point (index = position in snapshot.data).
-  private readonly pointRules: MetricRule[] = [];
-  private readonly pointKeys: string[] = [];
 
   /** Throws RegistrationError when the registration is not acceptable (§5.1). */
   constructor(registration: MetricRegistration) {
@@ -85,13 +99,13 @@ export class Verifier {
     const data: readonly Data[] | null | undefined = snapshot.data;
     if (data != null && !Array.isArray(data)) return reject('malformed-snapshot', 'snapshot data is not a list');
     const n = data == null ? 0 : data.length;
-    const epoch = ++this.epoch;
-    this.pointRules.length = 0;
-    this.pointKeys.length = 0;
+    const stamp = ++callStamp;
+    pointRules.length = 0;
+    pointKeys.length = 0;
 
     // 3: every point against its registration.
     for (let i = 0; i < n; i++) {
-      const r = this.checkPoint(data![i]!, i, epoch);
+      const r = this.checkPoint(data![i]!, i, stamp);
       if (r !== null) return { ok: false, reason: r };
     }
 
@@ -102,28 +116,47 @@ export class Verifier {
 
     // 5: monotonicity against the remembered values.
     for (let i = 0; i < n; i++) {
-      const rule = this.pointRules[i]!;
+      const rule = pointRules[i]!;
       if (rule.kind === 'gauge') continue;
-      const st = this.states[rule.index]!;
+      const memo = this.memoOf(rule, pointKeys[i]!);
       const r = rule.kind === 'counter'
-        ? checkCounter(rule, st, this.pointKeys[i]!, data![i]!.number!)
-        : checkHistogram(rule, st, this.pointKeys[i]!, data![i]!.histogramValue!);
+        ? checkCounter(rule, memo as CounterMemo | undefined, data![i]!.number!)
+        : checkHistogram(rule, memo as HistogramMemo | undefined, data![i]!.histogramValue!);
       if (r !== null) return { ok: false, reason: r };
     }
 
     // Accept: only now is any state written.
     this.lastWhen = when;
     for (let i = 0; i < n; i++) {
-      const rule = this.pointRules[i]!;
-      const st = this.states[rule.index]!;
-      if (rule.kind === 'counter') (st.lastCounter ??= new Map()).set(this.pointKeys[i]!, data![i]!.number!);
-      else if (rule.kind === 'histogram') (st.lastHistogram ??= new Map()).set(this.pointKeys[i]!, data![i]!.histogramValue!);
+      const rule = pointRules[i]!;
+      if (rule.kind === 'gauge') continue;
+      const key = pointKeys[i]!;
+      const d = data![i]!;
+      const old = this.memoOf(rule, key);
+      const next = rule.kind === 'counter' ? counterMemo(d.number!) : histogramMemo(d.histogramValue!, old as HistogramMemo | undefined);
+      if (next === old) continue; // a histogram memo updated in place
+      if (rule.fields.length === 0) this.memos[rule.index] = next;
+      else {
+        let byKey = this.memos[rule.index] as Map<string, CounterMemo | HistogramMemo> | undefined;
+        if (byKey === undefined) {
+          byKey = new Map();
+          this.memos[rule.index] = byKey;
+        }
+        byKey.set(key, next);
+      }
     }
+    pointKeys.length = 0; // drop the label strings of this snapshot
     return OK;
   }
 
+  private memoOf(rule: MetricRule, key: string): CounterMemo | HistogramMemo | undefined {
+    const m = this.memos[rule.index];
+    if (rule.fields.length === 0 || m === undefined) return m as CounterMemo | HistogramMemo | undefined;
+    return (m as Map<string, CounterMemo | HistogramMemo>).get(key);
+  }
+
   /** Step 3 for one point; records its rule and series key in the scratch arrays. */
-  private checkPoint(d: Data, i: number, epoch: number): VerifyRejection | null {
+  private checkPoint(d: Data, i: number, stamp: number): VerifyRejection | null {
     if (typeof d !== 'object' || d === null) return new VerifyRejection('malformed-snapshot', `data point ${i} is null`);
     const metric = d.metric;
     if (typeof metric !== 'object' || metric === null) {
@@ -156,15 +189,15 @@ export class Verifier {
       if (fields.length === 1) key = value;
       else key = f === 0 ? String(index) : `${key},${index}`;
     }
-    const st = (this.states[rule.index] ??= { seenEpoch: 0, seenKeys: null, lastCounter: null, lastHistogram: null });
-    if (st.seenEpoch !== epoch) {
-      st.seenEpoch = epoch;
-      st.seenKeys?.clear();
-    } else if (fields.length === 0 || st.seenKeys?.has(key) === true) {
+    const seen = rule.seen;
+    if (seen.stamp !== stamp) {
+      seen.stamp = stamp;
+      seen.keys?.clear();
+    } else if (fields.length === 0 || seen.keys?.has(key) === true) {
       const shown = fields.map((f) => labels[f.name]).join(',');
       return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(shown)} was already seen`);
     }
-    if (fields.length > 0) (st.seenKeys ??= new Set()).add(key);
+    if (fields.length > 0) (seen.keys ??= new Set()).add(key);
 
     // Value: exactly one of number / histogram, well-formed, of the registered kind.
     const num = d.number ?? undefined;
@@ -196,8 +229,8 @@ export class Verifier {
         }
       }
     }
-    this.pointRules.push(rule);
-    this.pointKeys.push(key);
+    pointRules.push(rule);
+    pointKeys.push(key);
     return null;
   }
 }
@@ -239,21 +272,34 @@ function histogramProblem(h: Histogram): string | null {
   return null;
 }
 
-const ZERO: WireNumber = Object.freeze({ int: 0, float: 0 });
 
 /** Counters never switch int/float and never decrease (numerically, unlike Go which misses integral floats). */
-function checkCounter(rule: MetricRule, st: RuleState, key: string, value: WireNumber): VerifyRejection | null {
-  const last = st.lastCounter?.get(key) ?? ZERO;
-  if (!sameType(last, value)) {
-    return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber(last)} vs ${formatNumber(value)}`);
+function checkCounter(rule: MetricRule, memo: CounterMemo | undefined, value: WireNumber): VerifyRejection | null {
+  if (typeof memo === 'number' || memo === undefined) {
+    // An int-typed last value (float part 0): the same type unless `value` is a float with another int part.
+    const last = memo ?? 0;
+    if (!(value.float === 0 || int64Equal(last, value.int))) {
+      return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber({ int: last, float: 0 })} vs ${formatNumber(value)}`);
+    }
+    if (last > numericValue(value)) {
+      return pointFailure(rule, 'counter-decreased', `counter value decreased from ${formatNumber({ int: last, float: 0 })} to ${formatNumber(value)}`);
+    }
+    return null;
   }
-  if (numericValue(last) > numericValue(value)) {
-    return pointFailure(rule, 'counter-decreased', `counter value decreased from ${formatNumber(last)} to ${formatNumber(value)}`);
+  if (!sameType(memo, value)) {
+    return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber(memo)} vs ${formatNumber(value)}`);
+  }
+  if (numericValue(memo) > numericValue(value)) {
+    return pointFailure(rule, 'counter-decreased', `counter value decreased from ${formatNumber(memo)} to ${formatNumber(value)}`);
   }
   return null;
 }
 
-/** 0, 1 or 2: the previous point's total sample count, capped (only >= 1 and >= 2 matter). */
+function counterMemo(n: WireNumber): CounterMemo {
+  return n.float === 0 && typeof n.int === 'number' ? n.int : n;
+}
+
+/** 0, 1 or 2: the total sample count, capped (only >= 1 and >= 2 matter). */
 function samplesAtLeast(h: Histogram): number {
   let c = 0;
   for (const b of h.buckets) {
@@ -265,10 +311,23 @@ function samplesAtLeast(h: Histogram): number {
   return c;
 }
 
-function checkHistogram(rule: MetricRule, st: RuleState, key: string, h: Histogram): VerifyRejection | null {
-  const last = st.lastHistogram?.get(key);
+/** The memo of an accepted histogram: `old` updated in place when there is one (the bucket count is fixed). */
+function histogramMemo(h: Histogram, old: HistogramMemo | undefined): HistogramMemo {
+  const atLeast = samplesAtLeast(h);
+  if (old !== undefined && old.samples.length === h.buckets.length) {
+    old.min = h.min;
+    old.max = h.max;
+    old.ssd = h.sumOfSquaredDeviations.float;
+    old.atLeast = atLeast;
+    for (let b = 0; b < h.buckets.length; b++) old.samples[b] = h.buckets[b]!.samples;
+    return old;
+  }
+  return { min: h.min, max: h.max, ssd: h.sumOfSquaredDeviations.float, atLeast, samples: h.buckets.map((b) => b.samples) };
+}
+
+function checkHistogram(rule: MetricRule, last: HistogramMemo | undefined, h: Histogram): VerifyRejection | null {
   if (last === undefined) return null; // initial state: all counts zero, nothing to compare
-  const lastCount = samplesAtLeast(last);
+  const lastCount = last.atLeast;
   if (lastCount >= 1) {
     if (!sameType(last.min, h.min)) return pointFailure(rule, 'histogram-min-type-changed', `minimum value type changed: ${formatNumber(last.min)} vs ${formatNumber(h.min)}`);
     if (numericValue(h.min) > numericValue(last.min)) {
@@ -279,11 +338,11 @@ function checkHistogram(rule: MetricRule, st: RuleState, key: string, h: Histogr
       return pointFailure(rule, 'histogram-max-decreased', `maximum value strictly decreased from ${formatNumber(last.max)} to ${formatNumber(h.max)}`);
     }
   }
-  if (lastCount >= 2 && h.sumOfSquaredDeviations.float < last.sumOfSquaredDeviations.float) {
-    return pointFailure(rule, 'histogram-ssd-decreased', `sum of squared deviations decreased from ${formatNumber(last.sumOfSquaredDeviations)} to ${formatNumber(h.sumOfSquaredDeviations)}`);
+  if (lastCount >= 2 && h.sumOfSquaredDeviations.float < last.ssd) {
+    return pointFailure(rule, 'histogram-ssd-decreased', `sum of squared deviations decreased from ${formatNumber({ int: 0, float: last.ssd })} to ${formatNumber(h.sumOfSquaredDeviations)}`);
   }
   for (let b = 0; b < h.buckets.length; b++) {
-    const was = last.buckets[b]!.samples;
+    const was = last.samples[b]!;
     const now = h.buckets[b]!.samples;
     if (was > now) return pointFailure(rule, 'histogram-bucket-decreased', `number of samples in bucket ${b} (0-based) decreased from ${String(was)} to ${String(now)}`);
   }
