@@ -97,6 +97,13 @@ export interface HeaderEntry {
   readonly extraLabels: Labels;
 }
 
+/** What separator assignment reads and writes of a snapshot. */
+export interface SeparatorInfo {
+  readonly extraKeys: readonly string[];
+  readonly extraLabels: Labels;
+  separatorId: number;
+}
+
 export interface PointFamily {
   /** Name in HELP/TYPE (OpenMetrics: a counter's without `_total`). */
   readonly familyName: string;
@@ -500,7 +507,7 @@ export function openMetricsFamilies(
  * server's `sandbox`) and numbers its values; snapshots sharing a value share an id.
  * Returns the number of ids. Once per call, O(extra labels).
  */
-export function assignSeparators(infos: SnapInfo[]): number {
+export function assignSeparators(infos: readonly SeparatorInfo[]): number {
   const valuesByKey = new Map<string, Set<string>>();
   for (const info of infos) {
     for (const k of info.extraKeys) {
