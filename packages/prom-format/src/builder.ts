@@ -44,6 +44,13 @@ export interface FinishOptions {
   readonly metricsWritten?: Set<string>;
 }
 
+/** A rendered exposition as pieces to send in order. */
+export interface RenderedPieces {
+  readonly pieces: readonly Buffer[];
+  /** Total length of the pieces. */
+  readonly bytes: number;
+}
+
 /** Builder misuse (a slot filled twice, add after finish). */
 export class BuilderStateError extends Error {
   override readonly name = 'BuilderStateError';
@@ -281,6 +288,16 @@ export class ExpositionBuilder extends LineEncoder {
    * tells them apart. Reserved slots never added are left out.
    */
   finish(options: FinishOptions = {}): Buffer {
+    const { pieces, bytes } = this.finishPieces(options);
+    return Buffer.concat(pieces, bytes);
+  }
+
+  /**
+   * As finish(), but the body as the pieces to send in order, without the copy into one
+   * buffer: mostly views of the family buffers (which they keep alive), a family usually
+   * being one piece. The pieces are immutable; share them freely.
+   */
+  finishPieces(options: FinishOptions = {}): RenderedPieces {
     if (this.finished) throw new BuilderStateError('finish() called twice');
     this.finished = true;
     const om = this.om;
@@ -322,7 +339,7 @@ export class ExpositionBuilder extends LineEncoder {
     };
     if (infos.length === 0) {
       if (om) push(Buffer.from('# EOF\n', 'latin1'));
-      return Buffer.concat(pieces, total);
+      return { pieces, bytes: total };
     }
     if (!om) render(() => this.writeHeader(options.commentHeader ?? '', infos));
 
@@ -441,11 +458,10 @@ export class ExpositionBuilder extends LineEncoder {
       }
     }
     render(() => this.ascii(om ? '# EOF\n' : '\n# End of metric data.\n'));
-    const body = Buffer.concat(pieces, total);
-    // Drop the family buffers now: the body is the only copy callers keep.
+    // The builder lets go of everything: the pieces are what callers keep.
     this.families.clear();
     this.byPrefix.clear();
-    return body;
+    return { pieces, bytes: total };
   }
 }
 

@@ -5,8 +5,7 @@
 
 import { randomInt } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { promisify } from 'node:util';
-import { constants as zlibConstants, gzip } from 'node:zlib';
+import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { wallNow } from './clock.js';
 import { ExpositionBuilder, type ExpositionFormat, type Snapshot } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
@@ -27,32 +26,45 @@ export interface ScrapeRequest {
   readonly format?: ExpositionFormat;
 }
 
-const gzipAsync = promisify(gzip);
-
 /**
  * One rendered scrape, shared read-only by every request that joined it: the body is
- * rendered once (meta, process, then sandboxes in completion order) and compressed at
- * most once.
+ * rendered once (meta, process, then sandboxes in completion order), kept as the
+ * builder's pieces (no copy into one buffer), and compressed at most once.
  */
 export class ScrapeOutcome {
   /** Set by the first gzip() call; later callers share it. */
-  private gzipped: Promise<Buffer> | undefined;
+  private gzipped: Promise<readonly Buffer[]> | undefined;
 
   constructor(
     readonly format: ExpositionFormat,
-    readonly body: Buffer,
+    /** The body, in order; `bytes` long in total. */
+    readonly pieces: readonly Buffer[],
+    readonly bytes: number,
     /** Data points the writer refused, and the first of them (`metric: reason`). */
     readonly skipped: number,
     readonly firstSkip: string,
   ) {}
 
+  /** The body as one string (tests, small outputs). */
+  text(): string {
+    return Buffer.concat(this.pieces, this.bytes).toString('utf8');
+  }
+
   /**
-   * The body gzip-compressed (zlib's thread pool, not the event loop). Level 1: measured on
-   * fake-fleet bodies, 10x smaller for ~1/4 of the CPU of zlib's default level 6 (which only
-   * reaches 12x); CPU, not bandwidth, is what a scrape of a big fleet costs us.
+   * The body gzip-compressed, as chunks (zlib's thread pool, not the event loop). Level 1:
+   * measured on fake-fleet bodies, 10x smaller for ~1/4 of the CPU of zlib's default level
+   * 6 (which only reaches 12x); CPU, not bandwidth, is what a scrape of a big fleet costs us.
    */
-  gzip(): Promise<Buffer> {
-    this.gzipped ??= gzipAsync(this.body, { level: zlibConstants.Z_BEST_SPEED });
+  gzip(): Promise<readonly Buffer[]> {
+    this.gzipped ??= new Promise<readonly Buffer[]>((resolve, reject) => {
+      const z = createGzip({ level: zlibConstants.Z_BEST_SPEED });
+      const out: Buffer[] = [];
+      z.on('data', (c: Buffer) => out.push(c));
+      z.once('end', () => resolve(out));
+      z.once('error', reject);
+      for (const p of this.pieces) z.write(p);
+      z.end();
+    });
     return this.gzipped;
   }
 }
@@ -217,9 +229,9 @@ export class Scraper {
       body.add({ snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} }, processSlot);
       let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
-      const rendered = body.finish({ commentHeader: header, metricsWritten: new Set() });
+      const rendered = body.finishPieces({ commentHeader: header, metricsWritten: new Set() });
       if (skipped > 0) o.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
-      return new ScrapeOutcome(req.format ?? 'prometheus', rendered, skipped, firstSkip);
+      return new ScrapeOutcome(req.format ?? 'prometheus', rendered.pieces, rendered.bytes, skipped, firstSkip);
     } finally {
       whole.dispose();
     }

@@ -49,18 +49,23 @@ export function metricsHandler(app: AppState): Handler {
       if (info.signal.aborted) return; // the client is gone: nothing to send to
       const gzip = acceptsGzip(req.headers['accept-encoding']);
       // The body is shared with every request that joined this scrape (and so is its gzip form).
-      const body = gzip ? await outcome.gzip() : outcome.body;
+      const pieces = gzip ? await outcome.gzip() : outcome.pieces;
       if (info.signal.aborted) return;
+      let length = 0;
+      for (const p of pieces) length += p.length;
       res.writeHead(200, {
         'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : METRICS_CONTENT_TYPE,
         Vary: 'Accept, Accept-Encoding',
-        'Content-Length': body.length,
+        'Content-Length': length,
         ...(gzip ? { 'Content-Encoding': 'gzip' } : {}),
       });
+      // The body is already in memory: queue every piece at once (one writev), then wait for the end.
       await new Promise<void>((resolve) => {
-        res.end(body, () => resolve());
         // A client leaving mid-body: 'close' without the end callback; nothing more to do.
         res.once('close', () => resolve());
+        res.cork();
+        for (const p of pieces) res.write(p);
+        res.end(() => resolve());
       });
     } finally {
       active--;

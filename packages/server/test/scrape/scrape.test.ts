@@ -24,7 +24,7 @@ function scraper(backend: FakeBackend, opts: Partial<ScraperOptions> = {}) {
 
 async function render(s: Scraper, req = NO_FILTER): Promise<string> {
   const out = await s.scrape(req, new AbortController().signal);
-  return out.body.toString('utf8');
+  return out.text();
 }
 
 describe('fairness and bounds', () => {
