@@ -194,6 +194,22 @@ function decodeLabels(v: unknown, p: PathStack, key: string): Labels {
 function decodeMetric(v: unknown, p: PathStack): Metric {
   if (v === null || v === undefined) p.fail('missing metric (Go would crash on this data point)', 'metric');
   const o = expectObject(v, p, 'a Metric', 'metric');
+  // Fast path (per point): the parser's object already has the model's exact shape, so it is
+  // the Metric itself (one object less per data point). Anything else takes the checked copy.
+  let keys = 0;
+  for (const k in o) {
+    if (k !== 'name' && k !== 'type' && k !== 'help') {
+      keys = -1;
+      break;
+    }
+    keys++;
+  }
+  if (keys === 3) {
+    const t = o['type'];
+    if (typeof o['name'] === 'string' && typeof o['help'] === 'string' && typeof t === 'number' && Number.isSafeInteger(t) && !Object.is(t, -0)) {
+      return o as unknown as Metric;
+    }
+  }
   let name = '';
   let type: Int64 = 0;
   let help = '';

@@ -305,3 +305,39 @@ describe('registration', () => {
     expect(err.message).toMatch(message);
   });
 });
+
+describe('Metric objects', () => {
+  const metricOf = (metricJson: string): { raw: unknown; decoded: unknown } => {
+    const raw = parseJson(`{"snapshot":{${W},"data":[{"metric":${metricJson},"val":{}}]}}`) as {
+      snapshot: { data: { metric: unknown }[] };
+    };
+    const decoded = decodeExportResult(raw).snapshot.data[0]!.metric;
+    return { raw: raw.snapshot.data[0]!.metric, decoded };
+  };
+
+  test("the parser's object is the Metric when it has exactly the model's shape", () => {
+    const { raw, decoded } = metricOf('{"name":"a","type":2,"help":"h"}');
+    expect(decoded).toBe(raw);
+    expect(decoded).toEqual({ name: 'a', type: 2, help: 'h' });
+  });
+
+  test('any other shape is copied into the model form (defaults filled, Go key folding, -0)', () => {
+    for (const [json, want] of [
+      ['{"name":"a","type":2}', { name: 'a', type: 2, help: '' }],
+      ['{"name":"a","type":2,"help":null}', { name: 'a', type: 2, help: '' }],
+      ['{"Name":"a","type":2,"help":"h"}', { name: 'a', type: 2, help: 'h' }],
+      ['{"name":"a","type":-0,"help":"h"}', { name: 'a', type: 0, help: 'h' }],
+      ['{"name":"a","type":2,"help":"h","extra":1}', { name: 'a', type: 2, help: 'h' }],
+    ] as const) {
+      const { raw, decoded } = metricOf(json);
+      expect(decoded, json).not.toBe(raw);
+      expect(decoded, json).toEqual(want);
+      expect(Object.is((decoded as { type: number }).type, -0), json).toBe(false);
+    }
+  });
+
+  test('a wrongly typed field in the exact shape is still a DecodeError', () => {
+    expect(decodeError(() => decodeText(withPoint('{"metric":{"name":"a","type":"2","help":""},"val":{}}'))).message).toMatch(/type/);
+    expect(decodeError(() => decodeText(withPoint('{"metric":{"name":"a","type":2.5,"help":""},"val":{}}'))).message).toMatch(/type/);
+  });
+});
