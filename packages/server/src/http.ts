@@ -201,12 +201,19 @@ export function createHttpServer(listener: http.RequestListener, overrides: Part
     connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     maxHeaderSize: 16 * 1024,
   };
-  const server: http.Server = tls ? https.createServer({ ...options, ...tls }, listener) : http.createServer(options, listener);
+  // A TLS handshake gets the header timeout too (node's default is 120 s): a client that starts one and stalls must
+  // not hold a connection longer than one that never sends its headers.
+  const server: http.Server = tls
+    ? https.createServer({ ...options, handshakeTimeout: limits.headersTimeoutMs, ...tls }, listener)
+    : http.createServer(options, listener);
   server.timeout = limits.socketTimeoutMs;
   server.maxConnections = limits.maxConnections;
   // A malformed, oversized or too slow request never reaches a handler: answer and close.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') {
+    // A TLS-layer failure (handshake timeout, bad handshake) has no channel to answer on: an HTTP reply
+    // written into an unfinished TLS socket is never sent, and the socket would stay open.
+    const tlsFailure = err.code?.startsWith('ERR_TLS') === true || err.code?.startsWith('ERR_SSL') === true || 'library' in err;
+    if (!socket.writable || err.code === 'ECONNRESET' || tlsFailure) {
       socket.destroy();
       return;
     }

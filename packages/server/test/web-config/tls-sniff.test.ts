@@ -181,6 +181,14 @@ describe('idle connections', () => {
     expect(r.closedAfterMs).toBeLessThan(5000);
   });
 
+  it('a client that started a TLS handshake and stalled is closed after the header timeout, not after the 120 s TLS default', async () => {
+    const s = await startTestServer({ webConfigFile: tlsConfigFile(), httpLimits: { headersTimeoutMs: 500 } });
+    // A TLS record header (handshake, TLS 1.0 version) announcing a body that never comes.
+    const r = await rawExchange({ port: s.handle.port as number }, ['\x16\x03\x01\x00\x40']);
+    expect(r.closedAfterMs).toBeGreaterThanOrEqual(400);
+    expect(r.closedAfterMs).toBeLessThan(5000);
+  });
+
   it('shutdown does not wait for a connection still being sniffed', async () => {
     const s = await startTestServer({ webConfigFile: tlsConfigFile(), httpLimits: { headersTimeoutMs: 30_000 } });
     const idle = rawExchange({ port: s.handle.port as number }, []);
