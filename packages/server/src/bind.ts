@@ -11,9 +11,7 @@ import { promises as fsp, unlinkSync, statSync } from 'node:fs';
 // pnpm-symlinked koffi then fails to find its native module (flock unavailable).
 import net from 'node:net';
 import type { Server } from 'node:http';
-import tls from 'node:tls';
 import type { Logger } from './log.js';
-import { guardPlaintextOnTls } from './tls-sniff.js';
 
 export class BindError extends Error {
   constructor(message: string) {
@@ -36,10 +34,6 @@ export interface Bound {
 const MAX_UNIX_PATH_BYTES = 107;
 
 export async function bindServer(server: Server, address: string, log: Logger): Promise<Bound> {
-  // Every accepted connection passes this first (TCP and unix alike): plain HTTP to a
-  // TLS listener gets Go's 400 instead of a dropped connection. The first bytes must
-  // come within the header timeout, as the whole header block must.
-  if (server instanceof tls.Server) guardPlaintextOnTls(server, { timeoutMs: server.headersTimeout });
   return address.startsWith('/') ? bindUnix(server, address, log) : bindTcp(server, address, log);
 }
 

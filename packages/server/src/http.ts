@@ -5,6 +5,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Logger } from './log.js';
+import { guardPlaintextOnTls } from './tls-sniff.js';
 import { UrlEscapeError, cleanPath, escapePath, splitTarget, unescape } from './url.js';
 
 export interface RequestInfo {
@@ -203,9 +204,14 @@ export function createHttpServer(listener: http.RequestListener, overrides: Part
   };
   // A TLS handshake gets the header timeout too (node's default is 120 s): a client that starts one and stalls must
   // not hold a connection longer than one that never sends its headers.
-  const server: http.Server = tls
-    ? https.createServer({ ...options, handshakeTimeout: limits.headersTimeoutMs, ...tls }, listener)
-    : http.createServer(options, listener);
+  let server: http.Server;
+  if (tls) {
+    const secure = https.createServer({ ...options, handshakeTimeout: limits.headersTimeoutMs, ...tls }, listener);
+    // Every accepted connection (TCP and unix alike) is sniffed first: plain HTTP gets Go's 400 instead of a
+    // dropped connection. Its first bytes must come within the header timeout, as the whole header block must.
+    guardPlaintextOnTls(secure, { timeoutMs: limits.headersTimeoutMs });
+    server = secure;
+  } else server = http.createServer(options, listener);
   server.timeout = limits.socketTimeoutMs;
   server.maxConnections = limits.maxConnections;
   // A malformed, oversized or too slow request never reaches a handler: answer and close.
