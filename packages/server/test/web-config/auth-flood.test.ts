@@ -54,6 +54,7 @@ describe('basic auth under a flood of wrong passwords', () => {
     const overflowed = () => s.log.lines.some((l) => l.includes('refusing new ones unchecked'));
     const waitStart = Date.now();
     while (!overflowed() && Date.now() - waitStart < 20_000) await new Promise((r) => setTimeout(r, 10));
+    expect(overflowed(), 'the flood never filled the comparison queue within 20 s').toBe(true);
     const scrape = await request(s.target, 'GET', '/runsc-metrics/pid', { headers: basic('prometheus', PASSWORD) });
     expect([scrape.status, scrape.body]).toEqual([200, String(process.pid)]);
 
