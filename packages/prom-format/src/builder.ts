@@ -23,7 +23,9 @@ import {
   type SnapInfo,
   TYPE_NAMES,
   assignSeparators,
+  fastIntValue,
   openMetricsFamilies,
+  singleLabelKey,
   snapInfo,
 } from './line-encoder.js';
 import type { Data, Metric } from './model.js';
@@ -103,8 +105,7 @@ interface FamilyStore extends PointFamily {
   /** Lowest slot with a segment, and its first point's metric: the preamble (nothing else of a snapshot is kept). */
   firstSegSlot: number;
   firstSegMetric: Metric | undefined;
-  /** The slot being added and its dedupe sets per type (made on its second point). */
-  curSlot: number;
+  /** The last segment's dedupe sets per type (made on its second point). */
   curSeen: (Set<string> | undefined)[] | undefined;
 }
 
@@ -185,7 +186,6 @@ export class ExpositionBuilder extends LineEncoder {
       mixed: undefined,
       firstSegSlot: -1,
       firstSegMetric: undefined,
-      curSlot: -1,
       curSeen: undefined,
     };
     this.families.set(full, store);
@@ -217,10 +217,7 @@ export class ExpositionBuilder extends LineEncoder {
     const pts = store.points;
     const nSeg = segs.length / SEG;
     const sameSlot = nSeg > 0 && segs.data[(nSeg - 1) * SEG] === slot;
-    if (store.curSlot !== slot) {
-      store.curSlot = slot;
-      store.curSeen = undefined;
-    } else if (sameSlot) {
+    if (sameSlot) {
       store.curSeen ??= [undefined, undefined, undefined, undefined];
       seen = store.curSeen[type];
       if (seen === undefined) {
@@ -241,22 +238,10 @@ export class ExpositionBuilder extends LineEncoder {
       store.histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
       err = this.writeHistogram(store, d, info, seen, this.om);
     } else {
-      // The point's only label, as the writer's grouping pass sees it (no allocation).
-      let single: string | null = null;
-      let singleValue = '';
-      const labels = d.labels;
-      for (const k in labels) {
-        if (single !== null) {
-          single = MANY;
-          singleValue = '';
-          break;
-        }
-        single = k;
-        singleValue = labels[k]!;
-      }
-      const n = d.number;
-      const value = n !== undefined && typeof n.int === 'number' && (n.int !== 0 || n.float === 0) ? n.int : NaN;
-      err = this.writeSample(store, type === COUNTER ? store.counterName : name, d, single, singleValue, value, info, seen, this.om);
+      const single = singleLabelKey(d.labels);
+      const singleValue = single === null || single === MANY ? '' : d.labels[single]!;
+      const sampleName = type === COUNTER ? store.counterName : name;
+      err = this.writeSample(store, sampleName, d, single, singleValue, fastIntValue(d.number), info, seen, this.om);
     }
     store.buf = this.buf;
     if (err !== undefined) {
@@ -268,6 +253,7 @@ export class ExpositionBuilder extends LineEncoder {
     if (!sameSlot) {
       segs.push(slot);
       segs.push(p);
+      store.curSeen = undefined; // the dedupe sets belong to the last segment
       if (store.firstSegSlot === -1 || slot < store.firstSegSlot) {
         store.firstSegSlot = slot;
         store.firstSegMetric = d.metric;

@@ -7,7 +7,7 @@
 // a value needs it; per-snapshot pieces (timestamp suffix, encoded extra labels) are
 // built once per snapshot; a histogram's labels are rendered once and copied per line.
 import { escapeComment, escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape.js';
-import type { Data, Int64, Labels, Metric, Timestamp } from './model.js';
+import type { Data, Int64, Labels, Metric, Timestamp, WireNumber } from './model.js';
 import { isValidLabelName } from './names.js';
 import { numberToFloat, renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
@@ -90,6 +90,24 @@ export function timestampSecondsText(ts: Timestamp): string {
 }
 
 /** What rendering a point needs to know of its family. */
+/**
+ * The point's only label key as writeSample takes it: null for none, MANY for several
+ * (the label object is then read). Per point, no allocation.
+ */
+export function singleLabelKey(labels: Labels): string | null {
+  let key: string | null = null;
+  for (const k in labels) {
+    if (key !== null) return MANY;
+    key = k;
+  }
+  return key;
+}
+
+/** writeSample's fast value: a safe-integer int part (zero included), NaN when the slow path must render it. */
+export function fastIntValue(n: WireNumber | undefined): number {
+  return n !== undefined && typeof n.int === 'number' && (n.int !== 0 || n.float === 0) ? n.int : NaN;
+}
+
 /** One snapshot's line in the header comment. */
 export interface HeaderEntry {
   readonly count: number;

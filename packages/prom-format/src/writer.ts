@@ -17,7 +17,9 @@ import {
   MANY,
   NL,
   assignSeparators,
+  fastIntValue,
   openMetricsFamilies,
+  singleLabelKey,
   type PointFamily,
   type SnapInfo,
   TYPE_NAMES,
@@ -120,24 +122,13 @@ function newFamily(): Family {
 }
 
 function pushPoint(fam: Family, si: number, d: Data): void {
-  const n = d.number;
   fam.snaps.push(si);
   fam.datas.push(d);
   fam.types.push(d.metric.type);
-  const labels = d.labels;
-  let key: string | null = null;
-  let value = '';
-  for (const k in labels) {
-    if (key !== null) {
-      key = MANY;
-      break;
-    }
-    key = k;
-    value = labels[k]!;
-  }
+  const key = singleLabelKey(d.labels);
   fam.labelKey.push(key);
-  fam.labelValue.push(key === MANY ? '' : value);
-  fam.values.push(n !== undefined && typeof n.int === 'number' && (n.int !== 0 || n.float === 0) ? n.int : NaN);
+  fam.labelValue.push(key === null || key === MANY ? '' : d.labels[key]!);
+  fam.values.push(fastIntValue(d.number));
 }
 
 function copyPoint(to: Family, from: Family, i: number): void {
