@@ -46,6 +46,8 @@ type Memo = CounterMemo | HistogramMemo | Map<string, CounterMemo | HistogramMem
 // is synchronous): the hot path allocates nothing per point and no sandbox keeps it.
 const pointRules: MetricRule[] = [];
 const pointKeys: string[] = [];
+/** Per point: the memo step 5 looked up, reused by the accept step (one lookup per point). */
+const pointMemos: (CounterMemo | HistogramMemo | undefined)[] = [];
 /** Stamp of the verify() call running now, for the rules' duplicate-series scratch. */
 let callStamp = 0;
 
@@ -115,10 +117,12 @@ export class Verifier {
     }
 
     // 5: monotonicity against the remembered values.
+    pointMemos.length = n;
     for (let i = 0; i < n; i++) {
       const rule = pointRules[i]!;
       if (rule.kind === 'gauge') continue;
       const memo = this.memoOf(rule, pointKeys[i]!);
+      pointMemos[i] = memo;
       const r = rule.kind === 'counter'
         ? checkCounter(rule, memo as CounterMemo | undefined, data![i]!.number!)
         : checkHistogram(rule, memo as HistogramMemo | undefined, data![i]!.histogramValue!);
@@ -132,7 +136,7 @@ export class Verifier {
       if (rule.kind === 'gauge') continue;
       const key = pointKeys[i]!;
       const d = data![i]!;
-      const old = this.memoOf(rule, key);
+      const old = pointMemos[i];
       const next = rule.kind === 'counter' ? counterMemo(d.number!) : histogramMemo(d.histogramValue!, old as HistogramMemo | undefined);
       if (next === old) continue; // a histogram memo updated in place
       if (rule.fields.length === 0) this.memos[rule.index] = next;
@@ -145,7 +149,8 @@ export class Verifier {
         byKey.set(key, next);
       }
     }
-    pointKeys.length = 0; // drop the label strings of this snapshot
+    pointKeys.length = 0; // drop the label strings and memos of this snapshot
+    pointMemos.length = 0;
     return OK;
   }
 
