@@ -167,6 +167,7 @@ export class Scraper {
       });
       const targets = this.backend.targets();
       shuffle(targets);
+      const format = req.format ?? 'prometheus';
       const meta = new MetaSnapshotBuilder(req.capabilityMatcher);
       const metaWhen = wallNow();
       // Each verified snapshot is rendered as it arrives and then dropped: what a scrape
@@ -175,7 +176,7 @@ export class Scraper {
       let skipped = 0;
       let firstSkip = '';
       const body = new ExpositionBuilder({
-        format: req.format ?? 'prometheus',
+        format,
         onSkip: (sk) => {
           if (skipped++ === 0) firstSkip = `${sk.metric}: ${sk.reason}`;
         },
@@ -231,7 +232,7 @@ export class Scraper {
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
       const rendered = body.finishPieces({ commentHeader: header, metricsWritten: new Set() });
       if (skipped > 0) o.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
-      return new ScrapeOutcome(req.format ?? 'prometheus', rendered.pieces, rendered.bytes, skipped, firstSkip);
+      return new ScrapeOutcome(format, rendered.pieces, rendered.bytes, skipped, firstSkip);
     } finally {
       whole.dispose();
     }

@@ -3,24 +3,12 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compileRe2 } from '../../src/filters.js';
-import { memoryLogger } from '../../src/log.js';
-import { type ScrapeRequest, Scraper } from '../../src/scrape.js';
+import type { ScrapeRequest, Scraper } from '../../src/scrape.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
+import { NO_FILTER, newScraper } from '../support/scraper.js';
 
-const NO_FILTER: ScrapeRequest = { metricsFilter: '', metricsMatcher: undefined, capabilityMatcher: undefined };
-
-function scraper(backend: FakeBackend): Scraper {
-  return new Scraper(backend, {
-    root: '/run/runsc',
-    exporterPrefix: 'runsc_',
-    perSandboxTimeoutMs: 8000,
-    scrapeConcurrency: 256,
-    scrapeDeadlineMs: 30_000,
-    startTimeSeconds: 1716228000.5,
-    log: memoryLogger(),
-  });
-}
+const scraper = (backend: FakeBackend) => newScraper(backend).s;
 
 const text = (o: Awaited<ReturnType<Scraper['scrape']>>): string => o.text();
 

@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileRe2 } from '../../src/filters.js';
-import { memoryLogger } from '../../src/log.js';
-import { type ScrapeRequest, Scraper, type ScraperOptions, shuffle } from '../../src/scrape.js';
+import { type ScrapeRequest, type Scraper, shuffle } from '../../src/scrape.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
+import { NO_FILTER, newScraper } from '../support/scraper.js';
 
-const NO_FILTER: ScrapeRequest = { metricsFilter: '', metricsMatcher: undefined, capabilityMatcher: undefined };
-
-function scraper(backend: FakeBackend, opts: Partial<ScraperOptions> = {}) {
-  const log = memoryLogger();
-  const s = new Scraper(backend, {
-    root: '/run/runsc',
-    exporterPrefix: 'runsc_',
-    perSandboxTimeoutMs: 8000,
-    scrapeConcurrency: 256,
-    scrapeDeadlineMs: 30_000,
-    startTimeSeconds: 1716228000.5,
-    log,
-    ...opts,
-  });
-  return { s, log };
-}
+const scraper = newScraper;
 
 async function render(s: Scraper, req = NO_FILTER): Promise<string> {
   const out = await s.scrape(req, new AbortController().signal);
