@@ -24,6 +24,7 @@ import {
   TYPE_NAMES,
   assignSeparators,
   fastIntValue,
+  histogramSeriesOf,
   openMetricsFamilies,
   singleLabelKey,
   snapInfo,
@@ -335,13 +336,7 @@ export class ExpositionBuilder extends LineEncoder {
     const names: string[] = [];
     for (const [name, store] of this.families) if (store.invalid === undefined) names.push(name);
     names.sort(); // valid names are ASCII: UTF-16 order is byte order
-    let histogramSeries: Map<string, string> | undefined;
-    for (const name of names) {
-      if (this.families.get(name)!.hasHistogram) {
-        histogramSeries ??= new Map();
-        for (const suffix of HISTOGRAM_SUFFIXES) histogramSeries.set(name + suffix, name);
-      }
-    }
+    const histogramSeries = histogramSeriesOf(names, (name) => this.families.get(name)!.hasHistogram);
     const skipWritten = (store: FamilyStore, reason: string): void => {
       const segs = store.segments.data;
       const nSeg = store.segments.length / SEG;

@@ -491,6 +491,21 @@ export class LineEncoder {
 }
 
 /**
+ * Series name -> histogram family for every family `isHistogram` says has a histogram point;
+ * a family named like one of these would split that histogram in the text (promtool
+ * rejects it), so it is skipped whole. Undefined when there is no histogram.
+ */
+export function histogramSeriesOf(names: readonly string[], isHistogram: (name: string) => boolean): Map<string, string> | undefined {
+  let series: Map<string, string> | undefined;
+  for (const name of names) {
+    if (!isHistogram(name)) continue;
+    series ??= new Map();
+    for (const suffix of HISTOGRAM_SUFFIXES) series.set(name + suffix, name);
+  }
+  return series;
+}
+
+/**
  * OpenMetrics family names (a counter's without its `_total`), in name order; a family
  * whose family name or sample names are already owned by an earlier one is skipped
  * whole (OpenMetrics forbids a name in two families). Once per call, O(families).

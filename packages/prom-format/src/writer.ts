@@ -18,6 +18,7 @@ import {
   NL,
   assignSeparators,
   fastIntValue,
+  histogramSeriesOf,
   openMetricsFamilies,
   singleLabelKey,
   type PointFamily,
@@ -285,15 +286,7 @@ export class ExpositionWriter extends LineEncoder {
     // Valid names are ASCII, so UTF-16 order is byte order.
     const names = [...families.keys()].sort();
 
-    // Series names a histogram family emits; a family with one of these names would
-    // split that family in the text (promtool rejects it), so it is skipped.
-    let histogramSeries: Map<string, string> | undefined;
-    for (const name of names) {
-      if (families.get(name)!.types.includes(HISTOGRAM)) {
-        histogramSeries ??= new Map();
-        for (const suffix of HISTOGRAM_SUFFIXES) histogramSeries.set(name + suffix, name);
-      }
-    }
+    const histogramSeries = histogramSeriesOf(names, (name) => families.get(name)!.types.includes(HISTOGRAM));
     return {
       om,
       omFamily: om
