@@ -8,3 +8,4 @@ export * from './names.js';
 export * from './decode.js';
 export * from './writer.js';
 export * from './builder.js';
+export * from './canonical.js';

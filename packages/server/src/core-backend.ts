@@ -8,8 +8,9 @@ import {
   Verifier,
   exportMetrics,
   isProcessAlive,
+  snapshotDecoderFor,
 } from '@org/metricserver-core';
-import type { Labels, Snapshot } from '@org/metricserver-prom-format';
+import type { CanonicalSnapshotDecoder, Labels, Snapshot } from '@org/metricserver-prom-format';
 import { verifyNow } from './clock.js';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
@@ -27,6 +28,8 @@ class CoreTarget implements ScrapeTarget {
   constructor(
     public view: SandboxView,
     private readonly verifier: Verifier,
+    /** Shared by every sandbox of the registration (immutable). */
+    private readonly decoder: CanonicalSnapshotDecoder,
     private readonly maxResponseBytes: number,
   ) {
     this.meta = metaOf(view);
@@ -50,6 +53,7 @@ class CoreTarget implements ScrapeTarget {
     const snapshot = await exportMetrics(this.view.controlSocketPath, filter, {
       signal,
       maxResponseBytes: this.maxResponseBytes,
+      decoder: this.decoder,
       ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
     });
     const verdict = this.verifier.verify(snapshot, verifyNow());
@@ -89,7 +93,7 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     serverAddress: config.address,
     log: coreLogger(log),
     // A registration the Verifier refuses is a load error: the sandbox is not served.
-    prepare: (view) => new CoreTarget(view, new Verifier(view.registration), config.maxResponseBytes),
+    prepare: (view) => new CoreTarget(view, new Verifier(view.registration), snapshotDecoderFor(view.registration), config.maxResponseBytes),
   });
   // Set by stop() (shutdown): /metrics keeps answering from the known sandboxes, as runsc does.
   let stopped = false;

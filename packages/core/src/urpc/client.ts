@@ -45,13 +45,33 @@ export function encodeUrpcRequest(method: string, arg: unknown): Buffer {
  * response (parsed losslessly: integers beyond 2^53 are bigint). Rejects only
  * with a UrpcError subclass.
  */
-export function callUrpc(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<unknown> {
+export async function callUrpc(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<unknown> {
+  const reply = await callUrpcReply(socketPath, method, arg, opts);
+  const outcome = decodeEnvelope(method, socketPath, reply);
+  if (outcome instanceof UrpcError) throw outcome;
+  return outcome.value;
+}
+
+/** One response object exactly as it arrived: `bytes[0, length)`, its trailing whitespace left out. */
+export interface UrpcReply {
+  readonly bytes: Buffer;
+  readonly length: number;
+  /** The scanner's verdict: the text holds numbers JSON.parse would not keep exactly. */
+  readonly needsLossless: boolean;
+}
+
+/**
+ * Performs one call and resolves with the response's bytes, not yet parsed (for a
+ * caller with a faster decoder for the replies it expects; `decodeEnvelope` is the
+ * general one). Rejects only with a UrpcError subclass.
+ */
+export function callUrpcReply(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<UrpcReply> {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_URPC_TIMEOUT_MS;
   const signal = opts.signal;
   const request = encodeUrpcRequest(method, arg);
 
-  return new Promise<unknown>((resolve, reject) => {
+  return new Promise<UrpcReply>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new UrpcTimeout(method, socketPath, `aborted before connecting: ${abortText(signal)}`));
       return;
@@ -93,7 +113,7 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
     const onAbort = (): void => {
       finish(new UrpcTimeout(method, socketPath, `call aborted after ${received} response bytes: ${abortText(signal!)}`));
     };
-    const finish = (outcome: UrpcError | { value: unknown }): void => {
+    const finish = (outcome: UrpcError | UrpcReply): void => {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
@@ -101,7 +121,7 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
       closePathFd();
       socket.destroy();
       if (outcome instanceof UrpcError) reject(outcome);
-      else resolve(outcome.value);
+      else resolve(outcome);
     };
 
     timer = setTimeout(() => {
@@ -137,7 +157,8 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
           return;
         }
       }
-      finish(decodeEnvelope(method, socketPath, chunks, received - (chunk.length - end), scanner.needsLossless));
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      finish({ bytes, length: received - (chunk.length - end), needsLossless: scanner.needsLossless });
     });
 
     socket.on('error', (e: NodeJS.ErrnoException) => {
@@ -151,12 +172,11 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
   });
 }
 
-/** Joins the chunks once and checks `{"success":bool,"err":string,"result":...}`. */
-function decodeEnvelope(method: string, socketPath: string, chunks: Buffer[], length: number, needsLossless: boolean): UrpcError | { value: unknown } {
-  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+/** Parses a reply and checks `{"success":bool,"err":string,"result":...}`: the general path for any reply. */
+export function decodeEnvelope(method: string, socketPath: string, reply: UrpcReply): UrpcError | { value: unknown } {
   let parsed: unknown;
   try {
-    parsed = parseJsonDetected(bytes.toString('utf8', 0, length), needsLossless);
+    parsed = parseJsonDetected(reply.bytes.toString('utf8', 0, reply.length), reply.needsLossless);
   } catch (e) {
     return new UrpcProtocolError(method, socketPath, `malformed JSON response: ${errorText(e)}`, { cause: e });
   }

@@ -1,9 +1,12 @@
 export {
   callUrpc,
+  callUrpcReply,
+  decodeEnvelope,
   encodeUrpcRequest,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_URPC_TIMEOUT_MS,
   type UrpcCallOptions,
+  type UrpcReply,
 } from './client.js';
 export {
   UrpcError,

@@ -1,9 +1,10 @@
 // The two control-socket methods the metric side uses, with their results
 // decoded strictly (runsc-interfaces.md §6). The sandbox is untrusted: a
 // result that does not have the documented shape is a protocol error.
-import { callUrpc, type UrpcCallOptions } from './client.js';
-import { UrpcProtocolError, errorText } from './errors.js';
+import { callUrpc, callUrpcReply, decodeEnvelope, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
+  type CanonicalSnapshotDecoder,
   DecodeError,
   decodeExportResult,
   decodeRegistration,
@@ -20,17 +21,18 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
    * metric name must match it: the sandbox could ignore the filter.
    */
   readonly matchesFilter?: (metricName: string) => boolean;
+  /**
+   * The fast path for canonical replies of the sandbox's registration (core's
+   * `snapshotDecoderFor`); any reply it does not take goes the general way, so the
+   * result and every error are the same with or without it.
+   */
+  readonly decoder?: CanonicalSnapshotDecoder;
 }
 
 /** `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the decoded snapshot. */
 export async function exportMetrics(socketPath: string, filter: string, opts: ExportMetricsOptions = {}): Promise<Snapshot> {
-  const result = await callUrpc(socketPath, METHOD_EXPORT, { only_metrics: filter }, opts);
-  let snapshot: Snapshot;
-  try {
-    snapshot = decodeExportResult(result, '$.result').snapshot;
-  } catch (e) {
-    throw decodeFailure(METHOD_EXPORT, socketPath, e);
-  }
+  const reply = await callUrpcReply(socketPath, METHOD_EXPORT, { only_metrics: filter }, opts);
+  const snapshot = opts.decoder?.decodeReply(reply.bytes, reply.length) ?? decodeGeneral(socketPath, reply);
   const matches = opts.matchesFilter;
   if (matches !== undefined && filter !== '') {
     for (const d of snapshot.data) {
@@ -40,6 +42,16 @@ export async function exportMetrics(socketPath: string, filter: string, opts: Ex
     }
   }
   return snapshot;
+}
+
+function decodeGeneral(socketPath: string, reply: UrpcReply): Snapshot {
+  const outcome = decodeEnvelope(METHOD_EXPORT, socketPath, reply);
+  if (outcome instanceof UrpcError) throw outcome;
+  try {
+    return decodeExportResult(outcome.value, '$.result').snapshot;
+  } catch (e) {
+    throw decodeFailure(METHOD_EXPORT, socketPath, e);
+  }
 }
 
 /**

@@ -1,0 +1,81 @@
+// The fast-path decoder built from a registration's rules: it takes the real
+// runsc replies (so scrapes skip the JSON tree), it is shared per registration, and
+// anything a lying sandbox could send goes the general way to the verifier.
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeExportResult, decodeRegistration, parseJson, type Snapshot } from '@org/metricserver-prom-format';
+import { Verifier, snapshotDecoderFor } from '../../src/verifier/index.js';
+import { exportMetrics, UrpcProtocolError } from '../../src/urpc/index.js';
+import { startFakeServer, type FakeServer } from '../urpc/fake-server.js';
+
+const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const registration = decodeRegistration((parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result.RegisteredMetrics);
+const general = (reply: string): Snapshot => decodeExportResult((parseJson(reply) as { result: unknown }).result).snapshot;
+const fast = (reply: string): Snapshot | undefined => {
+  const b = Buffer.from(reply.trimEnd(), 'utf8');
+  return snapshotDecoderFor(registration).decodeReply(b, b.length);
+};
+const REPLIES = ['urpc-export-metrics.wire.json', 'urpc-export-metrics-filtered.wire.json', 'urpc-export-metrics-created-sandbox.wire.json'];
+
+describe('snapshotDecoderFor', () => {
+  it.each(REPLIES)('takes the real reply %s and decodes it as the general path does', (name) => {
+    const got = fast(text(name));
+    expect(got).toBeDefined();
+    expect(got).toStrictEqual(general(text(name)));
+  });
+
+  it('is built once per registration object', () => {
+    expect(snapshotDecoderFor(registration)).toBe(snapshotDecoderFor(registration));
+  });
+
+  it('leaves replies the verifier must refuse to the general path', () => {
+    const base = text('urpc-export-metrics.wire.json');
+    const lies = [
+      base.replace('"name":"fs_opens","type":2', '"name":"fs_opens","type":1'), // wrong type
+      base.replace('"sysno":"334"', '"sysno":"99999"'), // value not allowed
+      base.replace('"name":"fs_opens"', '"name":"made_up_metric"'), // unregistered
+    ];
+    const v = new Verifier(registration);
+    for (const lie of lies) {
+      expect(lie).not.toBe(base);
+      expect(fast(lie)).toBeUndefined();
+      const verdict = v.verify(general(lie), general(lie).when);
+      expect(verdict.ok).toBe(false);
+    }
+  });
+});
+
+describe('exportMetrics with the decoder', () => {
+  const servers: FakeServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  const replay = async (response: string): Promise<FakeServer> => {
+    const s = await startFakeServer(({ socket }) => void socket.write(response));
+    servers.push(s);
+    return s;
+  };
+
+  it('resolves with the same snapshot as without it', async () => {
+    for (const name of REPLIES) {
+      const server = await replay(text(name));
+      const withIt = await exportMetrics(server.path, '', { decoder: snapshotDecoderFor(registration) });
+      const without = await exportMetrics(server.path, '');
+      expect(withIt).toStrictEqual(without);
+    }
+  });
+
+  it('still re-checks the filter on replies it decoded', async () => {
+    const server = await replay(text('urpc-export-metrics.wire.json'));
+    const e = await exportMetrics(server.path, '^fs_', { decoder: snapshotDecoderFor(registration), matchesFilter: (n) => n.startsWith('fs_') }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(UrpcProtocolError);
+    expect((e as Error).message).toMatch(/violated the filter/);
+  });
+
+  it('gives the general path\'s error for a reply it does not take', async () => {
+    const server = await replay('{"success":true,"err":"","result":{"snapshot":{"when":"not a time","data":[]}}}');
+    const e = await exportMetrics(server.path, '', { decoder: snapshotDecoderFor(registration) }).catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(UrpcProtocolError);
+    expect((e as Error).message).toMatch(/result does not have the expected shape at \$\.result\.snapshot\.when/);
+  });
+});

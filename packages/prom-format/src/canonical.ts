@@ -1,0 +1,292 @@
+// A fast path for the one encoding real sandboxes send: the `Metrics.Export`
+// reply exactly as Go's encoding/json writes it (compact, fixed key order,
+// omitempty), for metrics a dictionary knows. It reads the reply's bytes once and
+// builds only what the model needs: one Data and one WireNumber per point, with
+// the Metric and Labels objects shared from the dictionary (no JSON tree, no
+// per-point strings).
+//
+// It accepts a strict subset of JSON and answers `undefined` for anything else
+// (whitespace, other key order, escapes it does not expect, floats, histograms,
+// unknown metrics or label values, malformed bytes...). The caller then takes the
+// general path (parseJson + decodeExportResult), which is the single source of
+// truth for what a reply means and for every error message. For every input the
+// fast path accepts, its result deep-equals the general path's (a property test
+// holds the two together).
+//
+// It works on the reply's bytes and allocates nothing but the point's Data and
+// WireNumber: a latin1 string of each reply plus slices for `===` compares was as
+// fast, but made ~6x the garbage (measured: ~44 MB against ~7 MB per 1000 replies),
+// and garbage is what a scrape's GC time and RSS follow. Long compares use the
+// native Buffer.compare; short literals a byte loop.
+import type { Data, Labels, Metric, Snapshot, Timestamp, WireNumber } from './model.js';
+import { ZERO } from './number.js';
+import { parseRfc3339, TimestampError } from './time.js';
+
+/** A metric the fast path may meet: its exact definition and, when it has one, its only field. */
+export interface KnownMetric {
+  readonly metric: Metric;
+  /** The metric's only field and its allowed values; absent for a metric without fields. */
+  readonly field?: { readonly name: string; readonly allowedValues: readonly string[] };
+}
+
+interface MetricEntry {
+  /** The canonical bytes of `{"name":…,"type":…,"help":…}`. */
+  readonly encoded: Buffer;
+  /** Bytes of the name between its quotes. */
+  readonly nameLength: number;
+  /** Shared by every point of this metric (callers only read it). */
+  readonly metric: Metric;
+  /** `,"labels":{"<field>":"` for a metric with one field; null for one without. */
+  readonly labelsHead: Buffer | null;
+  /** Allowed values by their bytes between the quotes; null for a metric without fields. */
+  readonly values: ByteTable<LabelValue> | null;
+}
+
+const EMPTY_LABELS: Labels = Object.freeze({});
+const EMPTY_DATA: readonly Data[] = Object.freeze([]);
+
+const QUOTE = 0x22;
+const MINUS = 0x2d;
+const ZERO_DIGIT = 0x30;
+const NINE_DIGIT = 0x39;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+/** Digits of the longest integer taken here: 15 digits are always below 2^53. */
+const MAX_INT_DIGITS = 15;
+
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+/** The success envelope exactly as runsc's urpc server writes it, up to the result. */
+const SUCCESS_HEAD = ascii('{"success":true,"err":"","result":');
+const SNAPSHOT_HEAD = ascii('{"snapshot":{"when":"');
+const DATA_HEAD = ascii(',"data":');
+const DATA_NULL = ascii('null}}');
+const POINT_HEAD = ascii('{"metric":{"name":"');
+/** Where the name starts in a metric's encoded text. */
+const NAME_AT = '{"name":"'.length;
+const VAL_HEAD = ascii(',"val":{');
+const INT_HEAD = ascii('"int":');
+
+/** Go's encoding/json string form: JSON.stringify plus its HTML-safe escapes of <, >, & and U+2028/U+2029. */
+export function goJsonString(s: string): string {
+  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a over bytes[start, end). */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, FNV_PRIME);
+  return h >>> 0;
+}
+
+/** Candidates by the hash of a key's bytes; the caller confirms one with a compare. */
+class ByteTable<T> {
+  private readonly byHash = new Map<number, T[]>();
+
+  add(key: Uint8Array, value: T): void {
+    const h = hashBytes(key, 0, key.length);
+    const bucket = this.byHash.get(h);
+    if (bucket === undefined) this.byHash.set(h, [value]);
+    else bucket.push(value);
+  }
+
+  candidates(bytes: Uint8Array, start: number, end: number): readonly T[] | undefined {
+    return this.byHash.get(hashBytes(bytes, start, end));
+  }
+}
+
+interface LabelValue {
+  readonly bytes: Buffer;
+  readonly labels: Labels;
+}
+
+/** True when bytes[at, at + lit.length) is `lit` and ends at or before `end`. */
+function matchAt(bytes: Uint8Array, at: number, end: number, lit: Uint8Array): boolean {
+  const n = lit.length;
+  if (at + n > end) return false;
+  for (let i = 0; i < n; i++) if (bytes[at + i] !== lit[i]) return false;
+  return true;
+}
+
+/**
+ * Decodes canonical `Metrics.Export` results (`{"snapshot":{"when":…,"data":[…]}}`)
+ * of the metrics it was built with. Immutable after construction, so one decoder
+ * serves every sandbox of a registration.
+ */
+export class CanonicalSnapshotDecoder {
+  /** By the bytes of the metric's name between its quotes. */
+  private readonly metrics = new ByteTable<MetricEntry>();
+
+  constructor(known: Iterable<KnownMetric>) {
+    for (const k of known) {
+      const m = k.metric;
+      const name = goJsonString(m.name);
+      const text = `{"name":${name},"type":${String(m.type)},"help":${goJsonString(m.help)}}`;
+      // Non-ASCII text is left to the general path: only for ASCII are latin1 bytes the UTF-8 ones.
+      if (!isAscii(text)) continue;
+      let labelsHead: Buffer | null = null;
+      let values: ByteTable<LabelValue> | null = null;
+      if (k.field !== undefined) {
+        const fieldKey = goJsonString(k.field.name);
+        if (!isAscii(fieldKey)) continue;
+        labelsHead = ascii(`,"labels":{${fieldKey}:"`);
+        values = new ByteTable<LabelValue>();
+        for (const v of k.field.allowedValues) {
+          const quoted = goJsonString(v);
+          if (!isAscii(quoted)) continue;
+          const bytes = ascii(quoted.slice(1, -1));
+          values.add(bytes, { bytes, labels: Object.freeze({ [k.field.name]: v }) });
+        }
+      }
+      const encoded = ascii(text);
+      const nameLength = name.length - 2;
+      const metric: Metric = Object.freeze({ name: m.name, type: m.type, help: m.help });
+      this.metrics.add(encoded.subarray(NAME_AT, NAME_AT + nameLength), { encoded, nameLength, metric, labelsHead, values });
+    }
+  }
+
+  /**
+   * The snapshot of a whole successful urpc reply, bytes[0, length) (its trailing
+   * whitespace left out), when it is exactly `{"success":true,"err":"","result":R}`
+   * with R a canonical result; `undefined` otherwise (never throws).
+   */
+  decodeReply(bytes: Buffer, length: number): Snapshot | undefined {
+    const head = SUCCESS_HEAD.length;
+    if (length <= head || length > bytes.length || bytes[length - 1] !== CLOSE_BRACE) return undefined;
+    if (bytes.compare(SUCCESS_HEAD, 0, head, 0, head) !== 0) return undefined;
+    return this.decodeResult(bytes, head, length - 1);
+  }
+
+  /**
+   * The snapshot in bytes[start, end) when those bytes are exactly a canonical
+   * result of known metrics; `undefined` otherwise (never throws).
+   */
+  decodeResult(bytes: Buffer, start: number, end: number): Snapshot | undefined {
+    if (end > bytes.length || !matchAt(bytes, start, end, SNAPSHOT_HEAD)) return undefined;
+    let i = start + SNAPSHOT_HEAD.length;
+    const whenEnd = bytes.indexOf(QUOTE, i);
+    if (whenEnd < 0 || whenEnd >= end) return undefined;
+    const when = readTimestamp(bytes, i, whenEnd);
+    if (when === undefined) return undefined;
+    i = whenEnd + 1;
+    // runsc leaves `data` out when the snapshot has no points.
+    if (i + 2 === end && bytes[i] === CLOSE_BRACE && bytes[i + 1] === CLOSE_BRACE) return { when, data: EMPTY_DATA };
+    if (!matchAt(bytes, i, end, DATA_HEAD)) return undefined;
+    i += DATA_HEAD.length;
+    if (i + DATA_NULL.length === end && matchAt(bytes, i, end, DATA_NULL)) return { when, data: EMPTY_DATA };
+    if (bytes[i] !== OPEN_BRACKET) return undefined;
+    i++;
+    const data: Data[] = [];
+    if (bytes[i] === CLOSE_BRACKET) {
+      i++;
+    } else {
+      for (;;) {
+        i = this.point(bytes, i, end, data);
+        if (i < 0 || i >= end) return undefined;
+        const c = bytes[i];
+        i++;
+        if (c === COMMA) continue;
+        if (c === CLOSE_BRACKET) break;
+        return undefined;
+      }
+    }
+    // `]` is followed by the snapshot's and the result's closing braces, and nothing else.
+    if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
+    return { when, data: data.length === 0 ? EMPTY_DATA : data };
+  }
+
+  /** One `{"metric":…[,"labels":…],"val":{…}}` at `at`; pushes it and returns the offset after it, or -1. */
+  private point(bytes: Buffer, at: number, end: number, out: Data[]): number {
+    if (!matchAt(bytes, at, end, POINT_HEAD)) return -1;
+    const metricAt = at + POINT_HEAD.length - NAME_AT;
+    const nameAt = metricAt + NAME_AT;
+    const nameEnd = bytes.indexOf(QUOTE, nameAt);
+    if (nameEnd < 0 || nameEnd >= end) return -1;
+    const candidates = this.metrics.candidates(bytes, nameAt, nameEnd);
+    if (candidates === undefined) return -1;
+    // The whole definition, name included, byte for byte (an escaped quote in the name only misses).
+    let entry: MetricEntry | undefined;
+    for (const c of candidates) {
+      const encEnd = metricAt + c.encoded.length;
+      if (c.nameLength === nameEnd - nameAt && encEnd <= end && bytes.compare(c.encoded, 0, c.encoded.length, metricAt, encEnd) === 0) {
+        entry = c;
+        break;
+      }
+    }
+    if (entry === undefined) return -1;
+    let i = metricAt + entry.encoded.length;
+
+    let labels = EMPTY_LABELS;
+    const labelsHead = entry.labelsHead;
+    if (labelsHead !== null) {
+      if (!matchAt(bytes, i, end, labelsHead)) return -1;
+      i += labelsHead.length;
+      const valueEnd = bytes.indexOf(QUOTE, i);
+      if (valueEnd < 0 || valueEnd + 1 >= end || bytes[valueEnd + 1] !== CLOSE_BRACE) return -1;
+      const found = entry.values!.candidates(bytes, i, valueEnd);
+      if (found === undefined) return -1;
+      let value: LabelValue | undefined;
+      for (const v of found) {
+        if (v.bytes.length === valueEnd - i && bytes.compare(v.bytes, 0, v.bytes.length, i, valueEnd) === 0) {
+          value = v;
+          break;
+        }
+      }
+      if (value === undefined) return -1;
+      labels = value.labels;
+      i = valueEnd + 2;
+    }
+
+    if (!matchAt(bytes, i, end, VAL_HEAD)) return -1;
+    i += VAL_HEAD.length;
+    let number: WireNumber;
+    if (bytes[i] === CLOSE_BRACE) {
+      number = ZERO;
+      i++;
+    } else {
+      if (!matchAt(bytes, i, end, INT_HEAD)) return -1;
+      i += INT_HEAD.length;
+      const negative = bytes[i] === MINUS;
+      if (negative) i++;
+      const first = bytes[i];
+      // Go omits a zero int, so `0`, leading zeros and long literals are left to the general path.
+      if (first === undefined || first <= ZERO_DIGIT || first > NINE_DIGIT) return -1;
+      const digitsAt = i;
+      let v = 0;
+      for (; i < end; i++) {
+        const d = bytes[i]!;
+        if (d < ZERO_DIGIT || d > NINE_DIGIT) break;
+        v = v * 10 + (d - ZERO_DIGIT);
+      }
+      if (i - digitsAt > MAX_INT_DIGITS || i >= end || bytes[i] !== CLOSE_BRACE) return -1;
+      i++;
+      number = { int: negative ? -v : v, float: 0 };
+    }
+    if (i >= end || bytes[i] !== CLOSE_BRACE) return -1;
+    out.push({ metric: entry.metric, labels, number });
+    return i + 1;
+  }
+}
+
+/** The `when` string's bytes (no escapes, ASCII) as a Timestamp; undefined to leave it to the general path. */
+function readTimestamp(bytes: Buffer, start: number, end: number): Timestamp | undefined {
+  for (let i = start; i < end; i++) {
+    const c = bytes[i]!;
+    if (c === 0x5c || c >= 0x80 || c < 0x20) return undefined;
+  }
+  try {
+    return parseRfc3339(bytes.toString('latin1', start, end));
+  } catch (e) {
+    if (e instanceof TimestampError) return undefined;
+    throw e;
+  }
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
