@@ -10,7 +10,7 @@ import { describeMachine } from './proc.js';
 import { profileOurs, type ProfileResult } from './profile.js';
 import { chartSeries, profileSection, type RunResults, scenarioTable, verdicts } from './report.js';
 import { bootFleet, type GroupContext, runGroup, type ScenarioResult } from './runner.js';
-import { ours, type ServerKind, theirs } from './servers.js';
+import { ours, type ServerKind, shippedNodeFlags, theirs } from './servers.js';
 import { soak, type SoakResult } from './soak.js';
 import { latencyChart } from './svg.js';
 
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     // Soak and profile share one N = 1000 fleet.
     const fleet = await bootFleet(ctx, 'soak-n1000-tcp', 1000, 0, 'tcp');
     try {
-      const budgetMs = quick ? 25_000 : 240_000;
+      const budgetMs = quick ? 25_000 : 480_000;
       const requested = quick ? 20 : SOAK_SCRAPES;
       for (const kind of profileOnly ? [] : servers) {
         progress(`soak ${kind.name}: up to ${requested} scrapes at N = 1000 (budget ${budgetMs / 1000} s)`);
@@ -100,6 +100,7 @@ async function main(argv: string[]): Promise<void> {
     servers: servers.map((s) => s.name),
     ...(theirsBinary ? { theirsBinary } : {}),
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
+    oursNodeFlags: [...shippedNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')],
     floorConcurrency: FLOOR_CONCURRENCY,
     durationSeconds: (performance.now() - t0) / 1000,
     scenarios,
@@ -150,7 +151,8 @@ The prom-format writer micro-benchmark is \`pnpm bench:writer\`.
 - Fleet: \`fake-sandbox fleet --hosts 4\` (the real registration, seeded realistic snapshots of ~30 to ~170 samples,
   all sandboxes served by one fleet process); stalled sandboxes use behaviour \`no-answer\` (they accept and never reply).
 - Ours runs with \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the stalled matrix take
-  minutes) and its default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
+  minutes) and its default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.${r.oursNodeFlags && r.oursNodeFlags.length > 0 ? `
+  Node flags: \`${r.oursNodeFlags.join(' ')}\`, as the server image (deploy/Dockerfile) sets them.` : ''}
 - CPU per scrape: utime+stime of the server process (/proc/<pid>/stat) over the scrape rounds only, divided by scrapes
   (resolution 10 ms per round). Floor CPU: \`process.cpuUsage()\` of the bench process over the floor rounds.
   RSS steady: VmRSS after the last round; peak: VmHWM.

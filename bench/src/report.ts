@@ -12,6 +12,8 @@ export interface RunResults {
   readonly servers: readonly string[];
   readonly theirsBinary?: string;
   readonly perSandboxTimeoutMs: number;
+  /** Node flags ours ran with (those deploy/Dockerfile sets, plus BENCH_NODE_FLAGS); absent in older results. */
+  readonly oursNodeFlags?: readonly string[];
   readonly floorConcurrency: number;
   readonly durationSeconds: number;
   readonly scenarios: readonly ScenarioResult[];

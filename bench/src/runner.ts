@@ -7,7 +7,7 @@ import { type Child, freePort, startFleet, startServer } from './children.js';
 import { floorPass, floorTargets, type FloorTarget } from './floor.js';
 import type { FleetGroup, Scenario } from './matrix.js';
 import { cpuSeconds, memory } from './proc.js';
-import { Scraper } from './scrape-client.js';
+import { Scraper, sandboxLabels } from './scrape-client.js';
 import type { ServerKind } from './servers.js';
 import { type Summary, summarise } from './stats.js';
 
@@ -152,9 +152,9 @@ async function runScenario(
         lat.push(x.ms);
         bytes += x.bytes;
         if (x.status !== 200) failed++;
-        if (x.sandboxes) {
+        if (x.body) {
           checked++;
-          const seen = x.sandboxes;
+          const seen = sandboxLabels(x.body.toString('utf8'));
           if (fleet.healthy.some((id) => !seen.has(id))) missing++;
         }
       }

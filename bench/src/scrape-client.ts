@@ -7,8 +7,12 @@ export interface ScrapeResult {
   readonly ms: number;
   readonly bytes: number;
   readonly status: number;
-  /** Distinct `sandbox="…"` label values, when asked for (the body is kept only then). */
-  readonly sandboxes?: ReadonlySet<string>;
+  /**
+   * The body, when asked for. Counting its sandboxes is left to the caller, after every
+   * concurrent scrape has ended: done here, one scraper's count (a regex over ~5 MB)
+   * would hold up the others' 'end' events and inflate their latency.
+   */
+  readonly body?: Buffer;
 }
 
 export class Scraper {
@@ -32,8 +36,7 @@ export class Scraper {
           const ms = performance.now() - t0;
           const out: ScrapeResult = { ms, bytes, status: res.statusCode ?? 0 };
           if (!collectSandboxes) return resolve(out);
-          // Counted after the clock stopped, so it does not inflate the latency.
-          resolve({ ...out, sandboxes: sandboxLabels(Buffer.concat(chunks).toString('utf8')) });
+          resolve({ ...out, body: Buffer.concat(chunks) });
         });
         res.on('error', reject);
       });

@@ -1,7 +1,9 @@
 // The metric servers under test: ours (the built runsc-metric-server bin, run
 // by this node so --cpu-prof works) and, with RUNSC_METRIC_SERVER, theirs (a
 // binary taking runsc's flags, e.g. runsc itself).
-import type { ServerSpec } from './children.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, type ServerSpec } from './children.js';
 import { PER_SANDBOX_TIMEOUT_MS } from './matrix.js';
 
 export interface ServerKind {
@@ -18,6 +20,7 @@ export function ours(bin: string): ServerKind {
     spec: (root, address, logFile, cpuProfDir) => ({
       command: process.execPath,
       args: [
+        ...shippedNodeFlags(),
         ...nodeFlags(),
         ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
         bin,
@@ -44,6 +47,16 @@ export function theirs(binary: string): ServerKind {
       logFile,
     }),
   };
+}
+
+/**
+ * The node flags the server image sets (`ENV NODE_OPTIONS=` in deploy/Dockerfile), so the
+ * bench measures ours as shipped; read from there so the two cannot drift apart.
+ */
+export function shippedNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'deploy', 'Dockerfile'), 'utf8');
+  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  return m ? m[1]!.split(/\s+/).filter((f) => f !== '') : [];
 }
 
 /** BENCH_NODE_FLAGS="--max-semi-space-size=16 ...": extra node flags for our server (experiments). */
