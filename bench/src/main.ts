@@ -180,7 +180,7 @@ ${r.soak
       `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
       `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
       `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB` +
-      (s.bodyFirstBytes !== undefined ? `; meanwhile the exposition grew from ${mb(s.bodyFirstBytes)} to ${mb(s.bodyLastBytes)} MB per scrape (the fake sandboxes' counters keep turning non-zero).` : '.'),
+      (s.bodyFirstBytes !== undefined ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so their values take more digits).` : '.'),
   )
   .join('\n')}
 
