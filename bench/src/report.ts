@@ -120,7 +120,8 @@ export function verdicts(r: RunResults): Verdict[] {
     const grew = soak.rssLastBytes - soak.rssFirstBytes;
     out.push({
       target: `no RSS growth across consecutive scrapes at N = ${soak.sandboxes}`,
-      met: grew < 5 * MB && soak.rssSlopePer100Bytes < MB,
+      // Too few scrapes (quick mode) judge nothing: never report that as met.
+      met: soak.scrapes >= 100 && grew < 5 * MB && soak.rssSlopePer100Bytes < MB,
       detail:
         `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
         `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB` +
