@@ -4,12 +4,11 @@
 // the exposition builder as they arrive. A sandbox's failure stays with that sandbox.
 
 import { randomInt } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { wallNow } from './clock.js';
 import { ExpositionBuilder, type ExpositionFormat, type Snapshot } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
-import { DeadlineError, asError, deadline, raceAbort } from './deadline.js';
+import { DeadlineError, DeadlineGroup, asError, deadline, raceAbort } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
 import { type ExportFailureKind, HealthBook, VerificationError, failureReason } from './health.js';
@@ -159,8 +158,8 @@ export class Scraper {
     const startedAt = Date.now();
     const deadlineAt = startedAt + o.scrapeDeadlineMs;
     const whole = deadline(clientSignal, o.scrapeDeadlineMs, `scrape deadline of ${o.scrapeDeadlineMs} ms exceeded`);
-    // Every in-flight sandbox query listens on it (one listener each, removed when done).
-    setMaxListeners(o.scrapeConcurrency + 10, whole.signal);
+    // Every in-flight sandbox query gets its deadline from here (one listener on `whole`).
+    const perSandbox = new DeadlineGroup(whole.signal);
     try {
       await raceAbort(this.backend.refresh(), whole.signal).catch((e: unknown) => {
         o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
@@ -195,7 +194,7 @@ export class Scraper {
         while (next < targets.length) {
           const t = targets[next++] as ScrapeTarget;
           const started = performance.now();
-          const result = await this.queryOne(t, req, whole.signal, phaseDeadlineAt, deadlineAt);
+          const result = await this.queryOne(t, req, perSandbox, phaseDeadlineAt, deadlineAt);
           // Synchronous from here: results of concurrent workers never interleave.
           // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
           // because every client left (the sandbox is not to blame).
@@ -234,6 +233,7 @@ export class Scraper {
       if (skipped > 0) o.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
       return new ScrapeOutcome(format, rendered.pieces, rendered.bytes, skipped, firstSkip);
     } finally {
+      perSandbox.dispose();
       whole.dispose();
     }
   }
@@ -245,7 +245,7 @@ export class Scraper {
   private async queryOne(
     t: ScrapeTarget,
     req: ScrapeRequest,
-    scrape: AbortSignal,
+    deadlines: DeadlineGroup,
     phaseDeadlineAt: number,
     deadlineAt: number,
   ): Promise<Snapshot | Error> {
@@ -257,7 +257,7 @@ export class Scraper {
     const what = until === phaseDeadlineAt
       ? `no verified answer within the per-sandbox deadline of ${T} ms from the start of the scrape`
       : `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`;
-    const d = deadline(scrape, until - now, what);
+    const d = deadlines.deadline(until - now, what);
     try {
       return await this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
     } catch (e) {
