@@ -29,11 +29,8 @@ export interface KnownMetric {
   readonly field?: { readonly name: string; readonly allowedValues: readonly string[] };
 }
 
-interface MetricEntry {
-  /** The canonical bytes of `{"name":…,"type":…,"help":…}`. */
-  readonly encoded: Buffer;
-  /** Bytes of the name between its quotes. */
-  readonly nameLength: number;
+interface MetricEntry extends ByteEntry {
+  /** `bytes`: the canonical `{"name":…,"type":…,"help":…}`; its key is the name between its quotes. */
   /** Shared by every point of this metric (callers only read it). */
   readonly metric: Metric;
   /** `,"labels":{"<field>":"` for a metric with one field; null for one without. */
@@ -83,24 +80,40 @@ function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
-/** Candidates by the hash of a key's bytes; the caller confirms one with a compare. */
-class ByteTable<T> {
+/** An entry of a ByteTable: the bytes that must stand at the match position, and how many of them are the key. */
+interface ByteEntry {
+  readonly bytes: Buffer;
+  readonly keyLength: number;
+}
+
+/** Entries by the hash of their key's bytes; a lookup confirms one with one native compare. */
+class ByteTable<T extends ByteEntry> {
   private readonly byHash = new Map<number, T[]>();
 
-  add(key: Uint8Array, value: T): void {
-    const h = hashBytes(key, 0, key.length);
+  /** `entry.bytes[keyAt, keyAt + entry.keyLength)` is its key. */
+  add(entry: T, keyAt: number): void {
+    const h = hashBytes(entry.bytes, keyAt, keyAt + entry.keyLength);
     const bucket = this.byHash.get(h);
-    if (bucket === undefined) this.byHash.set(h, [value]);
-    else bucket.push(value);
+    if (bucket === undefined) this.byHash.set(h, [entry]);
+    else bucket.push(entry);
   }
 
-  candidates(bytes: Uint8Array, start: number, end: number): readonly T[] | undefined {
-    return this.byHash.get(hashBytes(bytes, start, end));
+  /**
+   * The entry whose key is bytes[keyStart, keyEnd) and whose whole `bytes` stand at `at`
+   * (ending at or before `end`); undefined when none does.
+   */
+  find(bytes: Buffer, keyStart: number, keyEnd: number, at: number, end: number): T | undefined {
+    const bucket = this.byHash.get(hashBytes(bytes, keyStart, keyEnd));
+    if (bucket === undefined) return undefined;
+    for (const e of bucket) {
+      const n = e.bytes.length;
+      if (e.keyLength === keyEnd - keyStart && at + n <= end && bytes.compare(e.bytes, 0, n, at, at + n) === 0) return e;
+    }
+    return undefined;
   }
 }
 
-interface LabelValue {
-  readonly bytes: Buffer;
+interface LabelValue extends ByteEntry {
   readonly labels: Labels;
 }
 
@@ -139,13 +152,11 @@ export class CanonicalSnapshotDecoder {
           const quoted = goJsonString(v);
           if (!isAscii(quoted)) continue;
           const bytes = ascii(quoted.slice(1, -1));
-          values.add(bytes, { bytes, labels: Object.freeze({ [k.field.name]: v }) });
+          values.add({ bytes, keyLength: bytes.length, labels: Object.freeze({ [k.field.name]: v }) }, 0);
         }
       }
-      const encoded = ascii(text);
-      const nameLength = name.length - 2;
       const metric: Metric = Object.freeze({ name: m.name, type: m.type, help: m.help });
-      this.metrics.add(encoded.subarray(NAME_AT, NAME_AT + nameLength), { encoded, nameLength, metric, labelsHead, values });
+      this.metrics.add({ bytes: ascii(text), keyLength: name.length - 2, metric, labelsHead, values }, NAME_AT);
     }
   }
 
@@ -156,8 +167,7 @@ export class CanonicalSnapshotDecoder {
    */
   decodeReply(bytes: Buffer, length: number): Snapshot | undefined {
     const head = SUCCESS_HEAD.length;
-    if (length <= head || length > bytes.length || bytes[length - 1] !== CLOSE_BRACE) return undefined;
-    if (bytes.compare(SUCCESS_HEAD, 0, head, 0, head) !== 0) return undefined;
+    if (length <= head || length > bytes.length || bytes[length - 1] !== CLOSE_BRACE || !matchAt(bytes, 0, length, SUCCESS_HEAD)) return undefined;
     return this.decodeResult(bytes, head, length - 1);
   }
 
@@ -206,19 +216,10 @@ export class CanonicalSnapshotDecoder {
     const nameAt = metricAt + NAME_AT;
     const nameEnd = bytes.indexOf(QUOTE, nameAt);
     if (nameEnd < 0 || nameEnd >= end) return -1;
-    const candidates = this.metrics.candidates(bytes, nameAt, nameEnd);
-    if (candidates === undefined) return -1;
     // The whole definition, name included, byte for byte (an escaped quote in the name only misses).
-    let entry: MetricEntry | undefined;
-    for (const c of candidates) {
-      const encEnd = metricAt + c.encoded.length;
-      if (c.nameLength === nameEnd - nameAt && encEnd <= end && bytes.compare(c.encoded, 0, c.encoded.length, metricAt, encEnd) === 0) {
-        entry = c;
-        break;
-      }
-    }
+    const entry = this.metrics.find(bytes, nameAt, nameEnd, metricAt, end);
     if (entry === undefined) return -1;
-    let i = metricAt + entry.encoded.length;
+    let i = metricAt + entry.bytes.length;
 
     let labels = EMPTY_LABELS;
     const labelsHead = entry.labelsHead;
@@ -227,15 +228,7 @@ export class CanonicalSnapshotDecoder {
       i += labelsHead.length;
       const valueEnd = bytes.indexOf(QUOTE, i);
       if (valueEnd < 0 || valueEnd + 1 >= end || bytes[valueEnd + 1] !== CLOSE_BRACE) return -1;
-      const found = entry.values!.candidates(bytes, i, valueEnd);
-      if (found === undefined) return -1;
-      let value: LabelValue | undefined;
-      for (const v of found) {
-        if (v.bytes.length === valueEnd - i && bytes.compare(v.bytes, 0, v.bytes.length, i, valueEnd) === 0) {
-          value = v;
-          break;
-        }
-      }
+      const value = entry.values!.find(bytes, i, valueEnd, i, valueEnd);
       if (value === undefined) return -1;
       labels = value.labels;
       i = valueEnd + 2;
@@ -272,12 +265,12 @@ export class CanonicalSnapshotDecoder {
   }
 }
 
-/** The `when` string's bytes (no escapes, ASCII) as a Timestamp; undefined to leave it to the general path. */
+/**
+ * The `when` string's bytes as a Timestamp; undefined to leave it to the general path.
+ * RFC 3339 text is ASCII without escapes, so bytes with an escape or non-ASCII in them
+ * simply fail the parse.
+ */
 function readTimestamp(bytes: Buffer, start: number, end: number): Timestamp | undefined {
-  for (let i = start; i < end; i++) {
-    const c = bytes[i]!;
-    if (c === 0x5c || c >= 0x80 || c < 0x20) return undefined;
-  }
   try {
     return parseRfc3339(bytes.toString('latin1', start, end));
   } catch (e) {
