@@ -17,18 +17,7 @@ import {
 } from '../../src/index.js';
 import { T0, counter, exp, flt, gauge, histogram, int } from '../support/build.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
-
-/** mulberry32: a small seeded PRNG so a failing case can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../support/rng.js';
 
 // Small alphabets so collisions (same family across prefixes, histogram series names,
 // OpenMetrics `_total` clashes, duplicate label sets, type conflicts) happen often.

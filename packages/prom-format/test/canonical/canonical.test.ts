@@ -9,6 +9,7 @@ import { CanonicalSnapshotDecoder, goJsonString, type KnownMetric } from '../../
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
 import type { Snapshot } from '../../src/model.js';
+import { rng } from '../support/rng.js';
 
 const ENVELOPE_HEAD = '{"success":true,"err":"","result":';
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trimEnd();
@@ -109,18 +110,6 @@ describe('CanonicalSnapshotDecoder leaves everything else to the general path', 
 
 // ---- property: random canonical replies and random corruptions of them ----
 
-/** Deterministic PRNG (mulberry32) so a failure names a reproducible seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const HELP_CHARS = ['a', 'b', ' ', '.', ',', '<', '>', '&', '"', '\\', '\n', '\t', '\u0001', 'é', '\u2028', '€', '/', '0'];
 
 function randomText(r: () => number, max: number, chars: readonly string[]): string {
@@ -203,7 +192,7 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
     let taken = 0;
     let canonicalTotal = 0;
     for (let seed = 1; seed <= 400; seed++) {
-      const r = prng(seed);
+      const r = rng(seed);
       const reg = randomRegistration(r);
       const decoder = new CanonicalSnapshotDecoder(reg.map((s) => s.known));
       for (let k = 0; k < 10; k++) {
@@ -228,7 +217,7 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
 
   it('never throws on random bytes', () => {
     const decoder = new CanonicalSnapshotDecoder([{ metric: { name: 'a', type: 2, help: 'h' } }]);
-    const r = prng(99);
+    const r = rng(99);
     for (let i = 0; i < 2000; i++) {
       const b = Buffer.alloc(Math.floor(r() * 80), 0);
       for (let j = 0; j < b.length; j++) b[j] = Math.floor(r() * 256);
