@@ -15,19 +15,13 @@ export interface Deadline {
 
 /** A signal aborted after `ms` (reason: DeadlineError(what)) or when `parent` aborts (its reason). */
 export function deadline(parent: AbortSignal, ms: number, what: string): Deadline {
-  const c = new AbortController();
-  if (parent.aborted) {
-    c.abort(parent.reason);
-    return { signal: c.signal, dispose: () => {} };
-  }
-  const onParent = (): void => c.abort(parent.reason);
-  parent.addEventListener('abort', onParent, { once: true });
-  const timer = setTimeout(() => c.abort(new DeadlineError(what)), Math.max(0, ms));
+  const group = new DeadlineGroup(parent);
+  const d = group.deadline(ms, what);
   return {
-    signal: c.signal,
+    signal: d.signal,
     dispose: () => {
-      clearTimeout(timer);
-      parent.removeEventListener('abort', onParent);
+      d.dispose();
+      group.dispose();
     },
   };
 }

@@ -39,9 +39,6 @@ export class ScrapeOutcome {
     /** The body, in order; `bytes` long in total. */
     readonly pieces: readonly Buffer[],
     readonly bytes: number,
-    /** Data points the writer refused, and the first of them (`metric: reason`). */
-    readonly skipped: number,
-    readonly firstSkip: string,
   ) {}
 
   /** The body as one string (tests, small outputs). */
@@ -231,7 +228,7 @@ export class Scraper {
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
       const rendered = body.finishPieces({ commentHeader: header, metricsWritten: new Set() });
       if (skipped > 0) o.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
-      return new ScrapeOutcome(format, rendered.pieces, rendered.bytes, skipped, firstSkip);
+      return new ScrapeOutcome(format, rendered.pieces, rendered.bytes);
     } finally {
       perSandbox.dispose();
       whole.dispose();
