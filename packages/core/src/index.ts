@@ -1,4 +1,5 @@
 // Public API of @org/metricserver-core: everything that touches the runsc side.
+export * from './errors/index.js';
 export * from './fs/index.js';
 export * from './discovery/index.js';
 export * from './lock/index.js';

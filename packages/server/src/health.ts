@@ -3,7 +3,7 @@
 // by the status page and the per-sandbox health meta-metrics. Shared record:
 // extend it with fields, keep writes inside Scraper's synchronous result handling.
 
-import { UrpcError } from '@org/metricserver-core';
+import { ExpectedError, UrpcError } from '@org/metricserver-core';
 
 /** Why an export produced no served snapshot. */
 export type ExportFailureKind =
@@ -46,7 +46,7 @@ export interface SandboxHealth {
  * A snapshot refused by the sandbox's Verifier. Thrown by the backend so the
  * scrape layer can tell a lying sandbox from a broken one.
  */
-export class VerificationError extends Error {
+export class VerificationError extends ExpectedError {
   constructor(
     message: string,
     /** The rejection code (e.g. `counter-decreased`), for grouping by reason. */

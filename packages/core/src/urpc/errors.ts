@@ -1,9 +1,11 @@
 // Typed failures of one urpc call. Every error names the method and the
 // socket so an operator can tell which sandbox misbehaved and how.
 
+import { ExpectedError } from '../errors/index.js';
+
 export type UrpcErrorKind = 'timeout' | 'too-large' | 'remote' | 'protocol' | 'connect' | 'closed';
 
-export abstract class UrpcError extends Error {
+export abstract class UrpcError extends ExpectedError {
   abstract readonly kind: UrpcErrorKind;
   constructor(
     readonly method: string,

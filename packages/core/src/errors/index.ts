@@ -1,0 +1,1 @@
+export { ExpectedError } from './expected-error.js';
