@@ -1,7 +1,9 @@
 // Deadlines as AbortSignals with explicit disposal (no timers or listeners left
 // behind per sandbox per scrape), and racing a promise against one.
 
-export class DeadlineError extends Error {
+import { ExpectedError } from '@org/metricserver-core';
+
+export class DeadlineError extends ExpectedError {
   constructor(message: string) {
     super(message);
     this.name = 'DeadlineError';
@@ -15,8 +17,8 @@ export interface Deadline {
 
 /** A signal aborted after `ms` (reason: DeadlineError(what)) or when `parent` aborts (its reason). */
 export function deadline(parent: AbortSignal, ms: number, what: string): Deadline {
-  const group = new DeadlineGroup(parent);
-  const d = group.deadline(ms, what);
+  const group = new DeadlineGroup(parent, ms, what);
+  const d = group.child();
   return {
     signal: d.signal,
     dispose: () => {
@@ -27,28 +29,62 @@ export function deadline(parent: AbortSignal, ms: number, what: string): Deadlin
 }
 
 /**
- * The per-sandbox deadlines of one scrape, all cut (with the parent's reason) when the
- * scrape's signal aborts. One listener on the parent fans out to the children: node's
- * EventTarget walks its whole listener list on every add and remove, so 1000 deadlines
- * listening on the parent themselves cost O(n^2) (~6 ms per scrape at 1000). Owned by the
- * scrape that made it; `children` changes only in deadline(), dispose() and the fan-out.
+ * The per-sandbox deadlines of one scrape, all cut when the scrape's signal aborts (with
+ * its reason) or, when the group has a timer of its own, when that fires (with one shared
+ * DeadlineError). One listener on the parent and at most one timer fan out to the
+ * children: node's EventTarget walks its whole listener list on every add and remove, so
+ * 1000 deadlines listening on the parent themselves cost O(n^2) (~6 ms per scrape at 1000),
+ * and 500 stalled sandboxes sharing one deadline need one timer and one error, not 500.
+ * Owned by the scrape that made it; `children` and `reason` change only in child(),
+ * deadline(), dispose() and cut().
  */
 export class DeadlineGroup {
   private readonly children = new Set<AbortController>();
-  private readonly onParent = (): void => {
-    for (const c of this.children) c.abort(this.parent.reason);
-    this.children.clear();
-  };
+  /** Why the group was cut; set once, then every new child starts aborted with it. */
+  private reason: unknown;
+  private cutDone = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onParent = (): void => this.cut(this.parent.reason);
 
-  constructor(private readonly parent: AbortSignal) {
+  /** With `ms`, the group's own deadline: after `ms` every child is cut with DeadlineError(what). */
+  constructor(
+    private readonly parent: AbortSignal,
+    ms?: number,
+    what = 'deadline exceeded',
+  ) {
+    if (parent.aborted) {
+      this.cut(parent.reason);
+      return;
+    }
     parent.addEventListener('abort', this.onParent, { once: true });
+    if (ms !== undefined) this.timer = setTimeout(() => this.cut(new DeadlineError(what)), Math.max(0, ms));
   }
 
-  /** Like `deadline(parent, ms, what)`. */
+  private cut(reason: unknown): void {
+    if (this.cutDone) return;
+    this.cutDone = true;
+    this.reason = reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    for (const c of this.children) c.abort(reason);
+    this.children.clear();
+  }
+
+  /** A signal cut with the group (its timer or its parent), and no deadline of its own. */
+  child(): Deadline {
+    const c = new AbortController();
+    if (this.cutDone) {
+      c.abort(this.reason);
+      return { signal: c.signal, dispose: () => {} };
+    }
+    this.children.add(c);
+    return { signal: c.signal, dispose: () => this.children.delete(c) };
+  }
+
+  /** A child that is also cut after `ms` with DeadlineError(what). */
   deadline(ms: number, what: string): Deadline {
     const c = new AbortController();
-    if (this.parent.aborted) {
-      c.abort(this.parent.reason);
+    if (this.cutDone) {
+      c.abort(this.reason);
       return { signal: c.signal, dispose: () => {} };
     }
     this.children.add(c);
@@ -62,8 +98,9 @@ export class DeadlineGroup {
     };
   }
 
-  /** Stops listening on the parent (deadlines still running keep their own timers). */
+  /** Stops listening on the parent and stops the group's timer (children still running keep their own timers). */
   dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.parent.removeEventListener('abort', this.onParent);
   }
 }

@@ -8,7 +8,7 @@ import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { wallNow } from './clock.js';
 import { ExpositionBuilder, type ExpositionFormat, type Snapshot } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
-import { DeadlineError, DeadlineGroup, asError, deadline, raceAbort } from './deadline.js';
+import { type Deadline, DeadlineError, DeadlineGroup, asError, deadline, raceAbort } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
 import { type ExportFailureKind, HealthBook, VerificationError, failureReason } from './health.js';
@@ -155,8 +155,20 @@ export class Scraper {
     const startedAt = Date.now();
     const deadlineAt = startedAt + o.scrapeDeadlineMs;
     const whole = deadline(clientSignal, o.scrapeDeadlineMs, `scrape deadline of ${o.scrapeDeadlineMs} ms exceeded`);
-    // Every in-flight sandbox query gets its deadline from here (one listener on `whole`).
-    const perSandbox = new DeadlineGroup(whole.signal);
+    // One deadline for every export, counted from the start of the scrape: every sandbox
+    // whose export starts before it shares it (discovery, waiting for a slot or behind
+    // another scrape count), so stalled sandboxes cost one per-sandbox timeout, not one
+    // per wave of slots. It is one group (one timer, one listener on `whole`). A sandbox
+    // that only gets a slot later (more sandboxes than --scrape-concurrency) gets its own
+    // timeout from its start (in `late`), so a healthy one is still served behind stalled ones.
+    const T = o.perSandboxTimeoutMs;
+    const phaseDeadlineAt = Math.min(startedAt + T, deadlineAt);
+    const phase = new DeadlineGroup(
+      whole.signal,
+      phaseDeadlineAt - startedAt,
+      `no verified answer within the per-sandbox deadline of ${T} ms from the start of the scrape`,
+    );
+    const late = new DeadlineGroup(whole.signal);
     try {
       await raceAbort(this.backend.refresh(), whole.signal).catch((e: unknown) => {
         o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
@@ -179,19 +191,12 @@ export class Scraper {
       });
       const metaSlot = body.reserve();
       const processSlot = body.reserve();
-      // One deadline for every export, counted from the start of the scrape: every sandbox
-      // whose export starts before it shares it (discovery, waiting for a slot or behind
-      // another scrape count), so stalled sandboxes cost one per-sandbox timeout, not one
-      // per wave of slots. A sandbox that only gets a slot later (more sandboxes than
-      // --scrape-concurrency) gets its own timeout from its start, so a healthy one is
-      // still served behind stalled ones.
-      const phaseDeadlineAt = Math.min(startedAt + o.perSandboxTimeoutMs, deadlineAt);
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < targets.length) {
           const t = targets[next++] as ScrapeTarget;
           const started = performance.now();
-          const result = await this.queryOne(t, req, perSandbox, phaseDeadlineAt, deadlineAt);
+          const result = await this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt);
           // Synchronous from here: results of concurrent workers never interleave.
           // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
           // because every client left (the sandbox is not to blame).
@@ -230,31 +235,34 @@ export class Scraper {
       if (skipped > 0) o.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
       return new ScrapeOutcome(format, rendered.pieces, rendered.bytes);
     } finally {
-      perSandbox.dispose();
+      phase.dispose();
+      late.dispose();
       whole.dispose();
     }
   }
 
   /**
    * The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects.
-   * Per sandbox per scrape: one deadline (controller + timer, disposed here) and the queue's promises.
+   * Per sandbox per scrape: one AbortController (a child of `phase`, or of `late` with its
+   * own timer; disposed here) and the queue's promises.
    */
   private async queryOne(
     t: ScrapeTarget,
     req: ScrapeRequest,
-    deadlines: DeadlineGroup,
+    phase: DeadlineGroup,
+    late: DeadlineGroup,
     phaseDeadlineAt: number,
     deadlineAt: number,
   ): Promise<Snapshot | Error> {
     if (t.meta === undefined) return NOT_LOADED;
     const now = Date.now();
-    const T = this.opts.perSandboxTimeoutMs;
-    const until = now < phaseDeadlineAt ? phaseDeadlineAt : Math.min(now + T, deadlineAt);
-    if (until <= now) return new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`);
-    const what = until === phaseDeadlineAt
-      ? `no verified answer within the per-sandbox deadline of ${T} ms from the start of the scrape`
-      : `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`;
-    const d = deadlines.deadline(until - now, what);
+    let d: Deadline;
+    if (now < phaseDeadlineAt) d = phase.child();
+    else {
+      const until = Math.min(now + this.opts.perSandboxTimeoutMs, deadlineAt);
+      if (until <= now) return new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`);
+      d = late.deadline(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
+    }
     try {
       return await this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
     } catch (e) {

@@ -49,4 +49,65 @@ describe('DeadlineGroup', () => {
     expect(late.signal.reason).toBe(reason);
     group.dispose();
   });
+
+  it("with a timer of its own, cuts every live child at once with one shared DeadlineError, and no disposed one", async () => {
+    const parent = new AbortController();
+    const group = new DeadlineGroup(parent.signal, 20, 'no answer within the shared 20 ms');
+    const live = Array.from({ length: 50 }, () => group.child());
+    const gone = group.child();
+    gone.dispose();
+    expect(live[0]!.signal.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    const reason = live[0]!.signal.reason as Error;
+    expect(reason).toBeInstanceOf(DeadlineError);
+    expect(reason.message).toBe('no answer within the shared 20 ms');
+    for (const d of live) {
+      expect(d.signal.aborted).toBe(true);
+      expect(d.signal.reason).toBe(reason);
+    }
+    expect(gone.signal.aborted).toBe(false);
+    // A child made after the cut starts aborted with the same reason; the parent aborting later changes nothing.
+    const after = group.child();
+    expect(after.signal.reason).toBe(reason);
+    parent.abort(new Error('late parent abort'));
+    expect(live[1]!.signal.reason).toBe(reason);
+    group.dispose();
+  });
+
+  it('the parent aborting before the group timer cuts the children with its reason, and the timer never fires', async () => {
+    const parent = new AbortController();
+    const group = new DeadlineGroup(parent.signal, 20, 'x');
+    const d = group.child();
+    const reason = new Error('client went away');
+    parent.abort(reason);
+    expect(d.signal.reason).toBe(reason);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(d.signal.reason).toBe(reason);
+    group.dispose();
+  });
+
+  it('dispose stops the group timer: children outliving it are not cut', async () => {
+    const group = new DeadlineGroup(new AbortController().signal, 20, 'x');
+    const d = group.child();
+    group.dispose();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(d.signal.aborted).toBe(false);
+  });
+
+  it('a group made under an aborted parent starts cut with its reason', () => {
+    const parent = new AbortController();
+    const reason = new Error('gone');
+    parent.abort(reason);
+    const group = new DeadlineGroup(parent.signal, 60_000, 'x');
+    expect(group.child().signal.reason).toBe(reason);
+    expect(group.deadline(60_000, 'y').signal.reason).toBe(reason);
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
+    group.dispose();
+  });
+
+  it('its errors carry no stack: they are expected failures reported by message', () => {
+    const e = new DeadlineError('no answer');
+    expect(e.message).toBe('no answer');
+    expect(e.stack).toBe('DeadlineError: no answer');
+  });
 });
