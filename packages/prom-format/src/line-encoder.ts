@@ -49,6 +49,15 @@ function checkLabelName(k: string, histogram: boolean): string | undefined {
 /** Column marker: the point has several labels (or one named like this marker), read the object. */
 export const MANY = '\u0000several labels';
 
+/**
+ * A frozen Labels object's rendered pairs (no braces, no extra labels), as a latin1
+ * string of their UTF-8 bytes (so it is both what to write and the dedupe key), or why
+ * the point is skipped. Used for snapshots without extra labels (the server's meta
+ * snapshot: the same frozen identity label objects every scrape); entries go with their
+ * objects. A frozen object cannot change, so its pairs cannot either.
+ */
+const frozenSections = new WeakMap<Labels, { readonly text: string; readonly error: string | undefined }>();
+
 function addCount(a: Int64, b: Int64): Int64 {
   if (typeof a === 'number' && typeof b === 'number') {
     const s = a + b;
@@ -137,6 +146,8 @@ export class LineEncoder {
   /** Byte range of the last rendered point's label set (its dedupe key), set by writeSample/writeHistogram. */
   protected keyStart = 0;
   protected keyEnd = 0;
+  /** The last label section's bytes as a latin1 string when a cache had it (writeLabelSection), else undefined. */
+  protected keyText: string | undefined;
 
   // ---- buffer primitives ----
 
@@ -372,6 +383,26 @@ export class LineEncoder {
   protected writeLabelSection(d: Data, single: string | null, singleValue: string, info: SnapInfo): number | string {
     this.byte(0x7b);
     const cs = this.pos;
+    this.keyText = undefined;
+    if (single === MANY && info.extraKeys.length === 0 && Object.isFrozen(d.labels)) {
+      let section = frozenSections.get(d.labels);
+      if (section === undefined) {
+        // Rendered once the ordinary way, then read back: the cache cannot disagree with it.
+        const error = this.writeLabelPairs(d.labels, MANY, '', info, false);
+        section = { text: error === undefined ? this.buf.toString('latin1', cs, this.pos) : '', error };
+        frozenSections.set(d.labels, section);
+        this.pos = cs;
+      }
+      if (section.error !== undefined) return section.error;
+      if (section.text === '') {
+        this.pos--; // no labels: no braces
+        return cs;
+      }
+      this.ascii(section.text);
+      this.keyText = section.text;
+      this.byte(0x7d);
+      return cs;
+    }
     // `d.labels` is read only when the point has several labels (MANY).
     const err = this.writeLabelPairs(single === MANY ? d.labels : EMPTY_LABELS, single, singleValue, info, false);
     if (err !== undefined) return err;
@@ -380,9 +411,9 @@ export class LineEncoder {
     return cs;
   }
 
-  protected isDuplicate(seen: Set<string> | undefined, cs: number, ce: number): boolean {
+  protected isDuplicate(seen: Set<string> | undefined, cs: number, ce: number, known?: string): boolean {
     if (seen === undefined) return false;
-    const key = this.buf.toString('latin1', cs, ce); // latin1 maps bytes 1:1, so equal keys = equal bytes
+    const key = known ?? this.buf.toString('latin1', cs, ce); // latin1 maps bytes 1:1, so equal keys = equal bytes
     if (seen.has(key)) return true;
     seen.add(key);
     return false;
@@ -409,7 +440,7 @@ export class LineEncoder {
     const ce = cs < this.pos ? this.pos - 1 : cs;
     this.keyStart = cs;
     this.keyEnd = ce;
-    if (seen !== undefined && this.isDuplicate(seen, cs, ce)) return DUPLICATE;
+    if (seen !== undefined && this.isDuplicate(seen, cs, ce, this.keyText)) return DUPLICATE;
     this.byte(0x20);
     if (slow === undefined) this.integer(value);
     else this.ascii(renderNumber(slow));

@@ -44,11 +44,57 @@ const EMPTY: Labels = Object.freeze({});
 /**
  * Merges a point's own labels with the sandbox's identity labels (runsc's
  * "external labels"). Identity labels win on a clash: runsc would emit a
- * duplicate label there, which Prometheus rejects.
+ * duplicate label there, which Prometheus rejects. Frozen, like every label object
+ * of the meta snapshot, so the writer renders each one's pairs once (see `mergedFor`).
  */
 function withIdentity(point: Labels, identity: Labels): Labels {
-  for (const _ in point) return { ...point, ...identity };
+  for (const _ in point) return Object.freeze({ ...point, ...identity });
   return identity;
+}
+
+/** A sandbox's merged meta label objects, made once per identity and meta (not per scrape). */
+interface MergedLabels {
+  readonly meta: SandboxMeta;
+  readonly metadata: Labels;
+  readonly spec: Labels;
+  readonly capabilities: readonly Labels[]; // parallel to meta.capabilities
+  readonly reasons: Map<string, Labels>;
+}
+
+/**
+ * Keyed by the identity object: a sandbox iteration's is stable across scrapes (the
+ * registry's view), and so is its SandboxMeta until the view changes. Entries go with
+ * their identity objects.
+ */
+const merged = new WeakMap<Labels, MergedLabels>();
+
+function mergedFor(identity: Labels, meta: SandboxMeta): MergedLabels {
+  let m = merged.get(identity);
+  if (m === undefined || m.meta !== meta) {
+    m = {
+      meta,
+      metadata: withIdentity(meta.metricMetadata, identity),
+      spec: withIdentity(meta.specMetadata, identity),
+      capabilities: meta.capabilities.map((capability) => withIdentity({ capability }, identity)),
+      reasons: new Map(),
+    };
+    merged.set(identity, m);
+  }
+  return m;
+}
+
+function reasonLabels(identity: Labels, reason: string): Labels {
+  let m = merged.get(identity);
+  if (m === undefined) {
+    // A health record for a sandbox the scrape did not add (its meta is unknown here).
+    return withIdentity({ reason }, identity);
+  }
+  let l = m.reasons.get(reason);
+  if (l === undefined) {
+    l = withIdentity({ reason }, identity);
+    m.reasons.set(reason, l);
+  }
+  return l;
 }
 
 /** Collects the meta snapshot of one scrape; owned by that scrape (results are added in completion order). */
@@ -71,12 +117,14 @@ export class MetaSnapshotBuilder {
       if (running && meta !== undefined) this.broken++;
       return;
     }
-    d.push({ metric: META.sandboxMetadata, labels: withIdentity(meta.metricMetadata, identity), number: ONE });
-    for (const cap of meta.capabilities) {
-      if (this.capabilityFilter && !capabilityMatches(this.capabilityFilter, cap)) continue;
-      d.push({ metric: META.sandboxCapabilities, labels: withIdentity({ capability: cap }, identity), number: ONE });
+    const m = mergedFor(identity, meta);
+    d.push({ metric: META.sandboxMetadata, labels: m.metadata, number: ONE });
+    const caps = meta.capabilities;
+    for (let i = 0; i < caps.length; i++) {
+      if (this.capabilityFilter && !capabilityMatches(this.capabilityFilter, caps[i]!)) continue;
+      d.push({ metric: META.sandboxCapabilities, labels: m.capabilities[i]!, number: ONE });
     }
-    d.push({ metric: META.specMetadata, labels: withIdentity(meta.specMetadata, identity), number: ONE });
+    d.push({ metric: META.specMetadata, labels: m.spec, number: ONE });
     d.push({ metric: META.sandboxCreationTime, labels: identity, number: float(meta.creationTimeSeconds) });
   }
 
@@ -86,7 +134,7 @@ export class MetaSnapshotBuilder {
     d.push({ metric: META.lastExportDuration, labels: identity, number: float((h.last?.durationMs ?? 0) / 1000) });
     d.push({ metric: META.exportTimeouts, labels: identity, number: int(h.timeouts) });
     for (const [reason, count] of h.failuresByReason) {
-      d.push({ metric: META.exportFailures, labels: withIdentity({ reason }, identity), number: int(count) });
+      d.push({ metric: META.exportFailures, labels: reasonLabels(identity, reason), number: int(count) });
     }
   }
 

@@ -3,7 +3,10 @@ import type { Labels } from '@org/metricserver-prom-format';
 import type { ContainerState, SandboxState } from '../discovery/index.js';
 import { iterationId } from './iteration.js';
 
-/** `sandbox`, `iteration`, `pod_name`, `namespace_name` from the ROOT container; empty values omitted. */
+/**
+ * `sandbox`, `iteration`, `pod_name`, `namespace_name` from the ROOT container; empty values
+ * omitted. Frozen: the exposition writer caches the rendered pairs of frozen label objects.
+ */
 export function sandboxLabels(root: Pick<ContainerState, 'createdAt'> & { readonly sandbox: SandboxState }): Labels {
   const sb = root.sandbox;
   const out: Record<string, string> = {};
@@ -13,7 +16,7 @@ export function sandboxLabels(root: Pick<ContainerState, 'createdAt'> & { readon
   }
   if (sb.podName !== '') out.pod_name = sb.podName;
   if (sb.namespace !== '') out.namespace_name = sb.namespace;
-  return out;
+  return Object.freeze(out);
 }
 
 const NVPROXY = 'dev.gvisor.internal.nvproxy';

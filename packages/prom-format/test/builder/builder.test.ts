@@ -129,6 +129,50 @@ describe('same bytes as the writer', () => {
     });
   }
 
+  // Frozen label objects take the cached-section path (for snapshots without extra
+  // labels): the same bytes and skips as fresh unfrozen copies, with objects shared
+  // across points, snapshots and renders so the cache is hit, duplicates included.
+  test('frozen label objects (cached sections): same bytes and skips as unfrozen copies, 3000 random sets', () => {
+    const pool = new Map<string, Labels>();
+    const frozen = (l: Labels): Labels => {
+      const key = JSON.stringify(Object.entries(l));
+      let f = pool.get(key);
+      if (f === undefined) {
+        f = Object.freeze({ ...l });
+        pool.set(key, f);
+      }
+      return f;
+    };
+    let cachedDuplicates = 0;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const r = rng(seed);
+      const format = r() < 0.5 ? 'prometheus' : 'openmetrics';
+      // Half the snapshots without extra labels (where the cache applies), each point twice
+      // now and then (a duplicate series to be skipped).
+      const plain = randomExports(r).map((e) => {
+        const data = r() < 0.3 ? e.snapshot.data.flatMap((d) => (r() < 0.5 ? [d, d] : [d])) : e.snapshot.data;
+        return { ...e, snapshot: { ...e.snapshot, data }, extraLabels: r() < 0.5 ? {} : e.extraLabels };
+      });
+      const withFrozen = plain.map((e) => ({ ...e, snapshot: { ...e.snapshot, data: e.snapshot.data.map((d) => ({ ...d, labels: frozen(d.labels) })) } }));
+      const order = shuffled(r, plain.length);
+      const want = viaWriter(plain, format, new Set());
+      const pairs = [
+        [viaWriter(withFrozen, format, new Set()), want],
+        [viaBuilder(withFrozen, format, new Set(), order), viaBuilder(plain, format, new Set(), order)],
+      ] as const;
+      for (const [got, same] of pairs) {
+        if (got.text !== want.text) expect({ seed, text: got.text }).toEqual({ seed, text: want.text });
+        // Each renderer reports the same skips, reasons and order included, with or without the cache.
+        const line = (k: SkippedData): string => `${k.snapshotIndex} ${k.metric} ${k.reason}`;
+        if (got.skips.map(line).join('|') !== same.skips.map(line).join('|')) expect({ seed, skips: got.skips }).toEqual({ seed, skips: same.skips });
+      }
+      if (want.skips.some((s) => s.reason.startsWith('duplicate')) && plain.some((e) => Object.keys(e.extraLabels).length === 0)) cachedDuplicates++;
+    }
+    // The generator reaches duplicates in snapshots the cache applies to.
+    expect(cachedDuplicates).toBeGreaterThan(100);
+    expect(pool.size).toBeGreaterThan(20);
+  });
+
   test('a fleet of the real capture, added in completion order, meta slots reserved first', () => {
     const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as { result: unknown };
     const { snapshot } = decodeExportResult(raw.result);
