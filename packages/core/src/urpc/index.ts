@@ -1,6 +1,7 @@
 export {
   callUrpc,
   callUrpcReply,
+  TIMED_OUT_LINGER_MS,
   decodeEnvelope,
   encodeUrpcRequest,
   DEFAULT_MAX_RESPONSE_BYTES,
