@@ -72,11 +72,18 @@ export function encodeUrpcRequest(method: string, arg: unknown): Buffer {
  * response (parsed losslessly: integers beyond 2^53 are bigint). Rejects only
  * with a UrpcError subclass.
  */
-export async function callUrpc(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<unknown> {
-  const reply = await callUrpcReply(socketPath, method, arg, opts);
-  const outcome = decodeEnvelope(method, socketPath, reply);
-  if (outcome instanceof UrpcError) throw outcome;
-  return outcome.value;
+export function callUrpc(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<unknown> {
+  return callUrpcWith(
+    socketPath,
+    method,
+    arg,
+    (reply) => {
+      const outcome = decodeEnvelope(method, socketPath, reply);
+      if (outcome instanceof UrpcError) throw outcome;
+      return outcome.value;
+    },
+    opts,
+  );
 }
 
 /** One response object exactly as it arrived: `bytes[0, length)`, its trailing whitespace left out. */
@@ -88,17 +95,40 @@ export interface UrpcReply {
 }
 
 /**
- * Performs one call and resolves with the response's bytes, not yet parsed (for a
- * caller with a faster decoder for the replies it expects; `decodeEnvelope` is the
- * general one). Rejects only with a UrpcError subclass.
+ * Performs one call and resolves with the response's bytes (a copy), not yet parsed.
+ * Rejects only with a UrpcError subclass. `callUrpcWith` decodes without the copy.
  */
 export function callUrpcReply(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<UrpcReply> {
+  return callUrpcWith(socketPath, method, arg, (r) => ({ bytes: Buffer.from(r.bytes.subarray(0, r.length)), length: r.length, needsLossless: r.needsLossless }), opts);
+}
+
+/**
+ * Every call's reads land in this one buffer (net's `onread`): a reply that arrives in
+ * one read (the common case, up to 64 KiB) is decoded straight from it, with no
+ * allocation per read. Safe because reads are handled one at a time on this thread and
+ * nothing keeps a view of it past the synchronous `take` (see callUrpcWith).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Performs one call and resolves with `take(reply)`, run synchronously as soon as the
+ * reply is complete. `reply.bytes` may be a view of a read buffer that is reused by the
+ * next read: `take` must copy whatever it keeps (decoders build their own objects). A
+ * throw from `take` rejects the call with it; otherwise rejects only with a UrpcError.
+ */
+export function callUrpcWith<T>(
+  socketPath: string,
+  method: string,
+  arg: unknown,
+  take: (reply: UrpcReply) => T,
+  opts: UrpcCallOptions = {},
+): Promise<T> {
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_URPC_TIMEOUT_MS;
   const signal = opts.signal;
   const request = encodeUrpcRequest(method, arg);
 
-  return new Promise<UrpcReply>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) {
       reject(new UrpcTimeout(method, socketPath, `aborted before connecting: ${abortText(signal)}`));
       return;
@@ -117,15 +147,13 @@ export function callUrpcReply(socketPath: string, method: string, arg: unknown, 
     }
 
     // All mutable state below is owned by this promise's executor and the
-    // socket's event handlers; `settled` guards against late events.
-    const chunks: Buffer[] = [];
+    // socket's callbacks; `settled` guards against late events.
+    const chunks: Buffer[] = []; // copies of the reads before the last one (they share READ_BUFFER)
     const scanner = new JsonObjectScanner();
     let received = 0;
     let connected = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-
-    const socket = net.createConnection({ path: connectPath });
 
     const closePathFd = (): void => {
       if (pathFd >= 0) {
@@ -138,22 +166,67 @@ export function callUrpcReply(socketPath: string, method: string, arg: unknown, 
       }
     };
     const onAbort = (): void => {
-      finish(new UrpcTimeout(method, socketPath, `call aborted after ${received} response bytes: ${abortText(signal!)}`));
+      fail(new UrpcTimeout(method, socketPath, `call aborted after ${received} response bytes: ${abortText(signal!)}`));
     };
-    const finish = (outcome: UrpcError | UrpcReply): void => {
-      if (settled) return;
+    /** Ends the call: no more reads, no more events (`settled`). */
+    const end = (error: Error | undefined): void => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       closePathFd();
-      if (outcome instanceof UrpcTimeout) lingerClose(socket);
+      if (error instanceof UrpcTimeout) lingerClose(socket);
       else socket.destroy();
-      if (outcome instanceof UrpcError) reject(outcome);
-      else resolve(outcome);
+    };
+    const fail = (error: Error): void => {
+      if (settled) return;
+      end(error);
+      reject(error);
     };
 
+    /** One read of `nread` bytes in READ_BUFFER; false pauses the socket. */
+    const onRead = (nread: number, buf: Buffer): boolean => {
+      if (settled) return false;
+      received += nread;
+      if (received > maxBytes) {
+        fail(new UrpcTooLarge(method, socketPath, maxBytes));
+        return false;
+      }
+      const chunk = buf.subarray(0, nread);
+      let stop: number;
+      try {
+        stop = scanner.push(chunk);
+      } catch (e) {
+        fail(new UrpcProtocolError(method, socketPath, errorText(e), { cause: e }));
+        return false;
+      }
+      if (stop < 0) {
+        chunks.push(Buffer.from(chunk)); // the next read reuses READ_BUFFER
+        return true;
+      }
+      for (let i = stop; i < nread; i++) {
+        if (!isJsonWhitespace(chunk[i]!)) {
+          fail(new UrpcProtocolError(method, socketPath, 'unexpected data after the response object (one call per connection)'));
+          return false;
+        }
+      }
+      const length = received - (nread - stop);
+      const bytes = chunks.length === 0 ? chunk : Buffer.concat([...chunks, chunk.subarray(0, stop)], length);
+      let value: T;
+      try {
+        value = take({ bytes, length, needsLossless: scanner.needsLossless });
+      } catch (e) {
+        fail(e instanceof Error ? e : new Error(String(e)));
+        return false;
+      }
+      end(undefined);
+      resolve(value);
+      return false;
+    };
+
+    const socket = net.createConnection({ path: connectPath, onread: { buffer: READ_BUFFER, callback: onRead } });
+
     timer = setTimeout(() => {
-      finish(new UrpcTimeout(method, socketPath, `no complete response within ${timeoutMs} ms (${received} bytes received); connection closed`));
+      fail(new UrpcTimeout(method, socketPath, `no complete response within ${timeoutMs} ms (${received} bytes received); connection closed`));
     }, timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -164,39 +237,13 @@ export function callUrpcReply(socketPath: string, method: string, arg: unknown, 
       socket.write(request);
     });
 
-    socket.on('data', (chunk: Buffer) => {
-      if (settled) return;
-      received += chunk.length;
-      if (received > maxBytes) {
-        finish(new UrpcTooLarge(method, socketPath, maxBytes));
-        return;
-      }
-      let end: number;
-      try {
-        end = scanner.push(chunk);
-      } catch (e) {
-        finish(new UrpcProtocolError(method, socketPath, errorText(e), { cause: e }));
-        return;
-      }
-      chunks.push(chunk);
-      if (end < 0) return;
-      for (let i = end; i < chunk.length; i++) {
-        if (!isJsonWhitespace(chunk[i]!)) {
-          finish(new UrpcProtocolError(method, socketPath, 'unexpected data after the response object (one call per connection)'));
-          return;
-        }
-      }
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      finish({ bytes, length: received - (chunk.length - end), needsLossless: scanner.needsLossless });
-    });
-
     socket.on('error', (e: NodeJS.ErrnoException) => {
-      if (!connected) finish(new UrpcConnectError(method, socketPath, e.code, e));
-      else finish(new UrpcClosedError(method, socketPath, `connection failed after ${received} response bytes without a complete response: ${e.message}`, { cause: e }));
+      if (!connected) fail(new UrpcConnectError(method, socketPath, e.code, e));
+      else fail(new UrpcClosedError(method, socketPath, `connection failed after ${received} response bytes without a complete response: ${e.message}`, { cause: e }));
     });
     socket.on('close', () => {
-      if (!connected) finish(new UrpcConnectError(method, socketPath, undefined, new Error('connection closed while connecting')));
-      else finish(new UrpcClosedError(method, socketPath, `sandbox closed the connection after ${received} response bytes without a complete response`));
+      if (!connected) fail(new UrpcConnectError(method, socketPath, undefined, new Error('connection closed while connecting')));
+      else fail(new UrpcClosedError(method, socketPath, `sandbox closed the connection after ${received} response bytes without a complete response`));
     });
   });
 }

@@ -1,6 +1,7 @@
 export {
   callUrpc,
   callUrpcReply,
+  callUrpcWith,
   TIMED_OUT_LINGER_MS,
   decodeEnvelope,
   encodeUrpcRequest,

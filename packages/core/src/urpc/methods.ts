@@ -1,7 +1,7 @@
 // The two control-socket methods the metric side uses, with their results
 // decoded strictly (runsc-interfaces.md §6). The sandbox is untrusted: a
 // result that does not have the documented shape is a protocol error.
-import { callUrpc, callUrpcReply, decodeEnvelope, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { callUrpc, callUrpcWith, decodeEnvelope, type UrpcCallOptions, type UrpcReply } from './client.js';
 import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
   type CanonicalSnapshotDecoder,
@@ -31,8 +31,15 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
 
 /** `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the decoded snapshot. */
 export async function exportMetrics(socketPath: string, filter: string, opts: ExportMetricsOptions = {}): Promise<Snapshot> {
-  const reply = await callUrpcReply(socketPath, METHOD_EXPORT, { only_metrics: filter }, opts);
-  const snapshot = opts.decoder?.decodeReply(reply.bytes, reply.length) ?? decodeGeneral(socketPath, reply);
+  // Decoded inside the read (the reply's bytes may be the shared read buffer): no copy of the reply.
+  const decoder = opts.decoder;
+  const snapshot = await callUrpcWith(
+    socketPath,
+    METHOD_EXPORT,
+    { only_metrics: filter },
+    (reply) => decoder?.decodeReply(reply.bytes, reply.length) ?? decodeGeneral(socketPath, reply),
+    opts,
+  );
   const matches = opts.matchesFilter;
   if (matches !== undefined && filter !== '') {
     for (const d of snapshot.data) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   callUrpc,
+  callUrpcWith,
   encodeUrpcRequest,
   UrpcClosedError,
   UrpcConnectError,
@@ -51,6 +52,34 @@ describe('encodeUrpcRequest', () => {
 });
 
 describe('callUrpc', () => {
+  // Every call reads into one shared buffer: replies read in many pieces, interleaved
+  // across concurrent calls, must each come back whole and unmixed.
+  it('keeps 40 concurrent replies apart, read in interleaved pieces, big and small', async () => {
+    const calls = Array.from({ length: 40 }, (_, i) => {
+      const filler = String.fromCharCode(97 + (i % 26)).repeat(i % 3 === 0 ? 150_000 + i : 50 + i);
+      const wire = Buffer.from(JSON.stringify({ success: true, err: '', result: { id: i, filler } }));
+      return { i, wire, filler };
+    });
+    const results = await Promise.all(
+      calls.map(async ({ i, wire }) => {
+        const server = await serve(({ socket }) => writeInPieces(socket, wire, 7_000 + i * 13, i % 4));
+        return callUrpc(server.path, 'M.N', null);
+      }),
+    );
+    results.forEach((r, i) => expect(r).toEqual({ id: i, filler: calls[i]!.filler }));
+  });
+
+  it('callUrpcWith hands take the exact reply bytes, and rejects with what take throws', async () => {
+    const wire = '{"success":true,"err":"","result":[1,2,3]}';
+    const server = await serve(({ socket }) => void socket.write(`${wire}\n`));
+    const seen = await callUrpcWith(server.path, 'M.N', null, (r) => r.bytes.toString('utf8', 0, r.length));
+    expect(seen).toBe(wire);
+    const boom = new Error('cannot take it');
+    const server2 = await serve(({ socket }) => void socket.write(wire));
+    await expect(callUrpcWith(server2.path, 'M.N', null, () => { throw boom; })).rejects.toBe(boom);
+    await server2.connections[0]!.closed;
+  });
+
   it('replays the real captured response and returns its result', async () => {
     const wire = fixture('urpc-export-metrics-filtered.wire.json');
     const server = await serve(({ socket }) => void socket.write(wire));
