@@ -38,6 +38,14 @@ export interface BuilderOptions {
   readonly format?: ExpositionFormat;
   /** Told about every data point skipped whole; `snapshotIndex` is the point's slot. */
   readonly onSkip?: (skip: SkippedData) => void;
+  /**
+   * Bytes each family (full name) took last time, kept by the caller from one build to
+   * the next of the same format: a family's buffer starts at that size (plus slack)
+   * instead of growing by doubling, which copied every family ~log2(size/256) times.
+   * finish() rewrites it with this build's families. Shared by concurrent builds freely:
+   * it only ever holds hints.
+   */
+  readonly sizeHints?: Map<string, number>;
 }
 
 export interface FinishOptions {
@@ -60,6 +68,11 @@ export class BuilderStateError extends Error {
 }
 
 const FAMILY_INITIAL_BYTES = 256;
+
+/** A family buffer's first size: its last size plus 1/8 (counters grow digits), else 256 bytes. */
+function familyBytes(hint: number | undefined): number {
+  return hint === undefined || !(hint > 0) ? FAMILY_INITIAL_BYTES : Math.min(hint + (hint >>> 3) + 64, 1 << 30);
+}
 
 /**
  * A growable column of unsigned 32-bit integers outside the JS heap: the GC neither
@@ -119,6 +132,7 @@ interface SlotInfo extends HeaderEntry {
 export class ExpositionBuilder extends LineEncoder {
   private readonly om: boolean;
   private readonly onSkip: ((skip: SkippedData) => void) | undefined;
+  private readonly sizeHints: Map<string, number> | undefined;
   /** Per slot: what finish() needs once added; undefined while reserved. */
   private readonly slots: (SlotInfo | undefined)[] = [];
   /** (exporter prefix, metric name) -> store, so a point's lookup builds no string. */
@@ -131,6 +145,7 @@ export class ExpositionBuilder extends LineEncoder {
     super();
     this.om = options.format === 'openmetrics';
     this.onSkip = options.onSkip;
+    this.sizeHints = options.sizeHints;
   }
 
   /** A slot for a snapshot added later: slots order the header and each family's points. */
@@ -177,7 +192,7 @@ export class ExpositionBuilder extends LineEncoder {
       histNames: undefined,
       invalid,
       counterName: this.om ? `${family}_total` : full,
-      buf: Buffer.allocUnsafe(FAMILY_INITIAL_BYTES),
+      buf: Buffer.allocUnsafe(familyBytes(this.sizeHints?.get(full))),
       len: 0,
       firstTypeSlot: -1,
       firstType: 0,
@@ -439,6 +454,11 @@ export class ExpositionBuilder extends LineEncoder {
       }
     }
     render(() => this.ascii(om ? '# EOF\n' : '\n# End of metric data.\n'));
+    const hints = this.sizeHints;
+    if (hints !== undefined) {
+      hints.clear();
+      for (const [name, store] of this.families) hints.set(name, store.len);
+    }
     // The builder lets go of everything: the pieces are what callers keep.
     this.families.clear();
     this.byPrefix.clear();

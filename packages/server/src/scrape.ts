@@ -103,6 +103,12 @@ export class Scraper {
    * added by scrape() and removed when its outcome settles.
    */
   private readonly inFlight = new Map<string, SharedScrape>();
+  /**
+   * Per format, each family's rendered size in the last scrape: the next one's family
+   * buffers start there (see BuilderOptions.sizeHints). Hints only: concurrent scrapes
+   * may overwrite each other's. Holds the last scrape's family names, nothing more.
+   */
+  private readonly sizeHints = new Map<ExpositionFormat, Map<string, number>>();
 
   constructor(
     private readonly backend: ScrapeBackend,
@@ -183,8 +189,11 @@ export class Scraper {
       // this call; the workers add to it synchronously after their await.
       let skipped = 0;
       let firstSkip = '';
+      let sizeHints = this.sizeHints.get(format);
+      if (sizeHints === undefined) this.sizeHints.set(format, (sizeHints = new Map()));
       const body = new ExpositionBuilder({
         format,
+        sizeHints,
         onSkip: (sk) => {
           if (skipped++ === 0) firstSkip = `${sk.metric}: ${sk.reason}`;
         },

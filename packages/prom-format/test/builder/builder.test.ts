@@ -82,6 +82,8 @@ function viaWriter(exports: SnapshotExport[], format: ExpositionFormat, written:
   return { text, skips };
 }
 
+const SIZE_HINTS = new Map<string, number>();
+
 function viaBuilder(
   exports: SnapshotExport[],
   format: ExpositionFormat,
@@ -89,7 +91,8 @@ function viaBuilder(
   order: number[],
 ): { text: string; skips: SkippedData[] } {
   const skips: SkippedData[] = [];
-  const b = new ExpositionBuilder({ format, onSkip: (s) => skips.push(s) });
+  // One hint map across every call: families start at sizes other random sets left there.
+  const b = new ExpositionBuilder({ format, onSkip: (s) => skips.push(s), sizeHints: SIZE_HINTS });
   const slots = exports.map(() => b.reserve());
   for (const i of order) b.add(exports[i]!, slots[i]!);
   const text = b.finish({ commentHeader: 'hdr\nsecond', metricsWritten: written }).toString('utf8');
@@ -190,6 +193,26 @@ describe('same bytes as the writer', () => {
     const text = b.finish({ commentHeader: 'hdr\nsecond' }).toString('utf8');
     expect(text).toBe(w.text);
     expectPromtoolAccepts(text);
+  });
+});
+
+describe('size hints', () => {
+  test("finish() leaves each family's size; the next build starts there and renders the same bytes", () => {
+    const hints = new Map<string, number>([['gone_family', 5]]);
+    const snapshot = { when: T0, data: Array.from({ length: 300 }, (_, i) => gauge('g', int(i), { k: `v${i}` })) };
+    const render = (): string => {
+      const b = new ExpositionBuilder({ sizeHints: hints });
+      b.add({ snapshot, exporterPrefix: 'p_', extraLabels: { sandbox: 's' } });
+      return b.finish().toString('utf8');
+    };
+    const first = render();
+    expect([...hints.keys()]).toEqual(['p_g']); // only this build's families
+    const size = hints.get('p_g')!;
+    expect(size).toBeGreaterThan(300 * 10);
+    expect(render()).toBe(first);
+    hints.set('p_g', 1); // a stale, too small hint: the buffer still grows
+    expect(render()).toBe(first);
+    expect(hints.get('p_g')).toBe(size);
   });
 });
 
