@@ -28,6 +28,16 @@ describe('snapshotDecoderFor', () => {
     expect(snapshotDecoderFor(registration)).toBe(snapshotDecoderFor(registration));
   });
 
+  it('is shared by registrations listing the same metrics in another order, not by different ones', () => {
+    const reversed = { ...registration, metrics: [...(registration.metrics ?? [])].reverse() };
+    expect(reversed.metrics[0]).not.toBe(registration.metrics?.[0]);
+    expect(snapshotDecoderFor(reversed)).toBe(snapshotDecoderFor(registration));
+    const fewer = { ...registration, metrics: (registration.metrics ?? []).slice(1) };
+    expect(snapshotDecoderFor(fewer)).not.toBe(snapshotDecoderFor(registration));
+    const b = Buffer.from(text('urpc-export-metrics.wire.json').trimEnd(), 'utf8');
+    expect(snapshotDecoderFor(reversed).decodeReply(b, b.length)).toStrictEqual(general(text('urpc-export-metrics.wire.json')));
+  });
+
   it('leaves replies the verifier must refuse to the general path', () => {
     const base = text('urpc-export-metrics.wire.json');
     const lies = [
