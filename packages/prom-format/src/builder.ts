@@ -24,6 +24,7 @@ import {
   TYPE_NAMES,
   assignSeparators,
   fastIntValue,
+  headerLine,
   histogramSeriesOf,
   openMetricsFamilies,
   singleLabelKey,
@@ -116,6 +117,12 @@ interface FamilyStore extends PointFamily {
   readonly segments: Column; // SEG per segment
   /** Segments holding points of more than one type (rare: hostile input). */
   mixed: Set<number> | undefined;
+  /** A segment was added for a lower slot than the one before it (slots added out of order). */
+  unsorted: boolean;
+  /** A segment's first point has another type than the first segment's first point. */
+  typeChange: boolean;
+  /** Segments of snapshots with no extra labels (they cannot be told apart by a label). */
+  bareSegments: number;
   /** Lowest slot with a segment, and its first point's metric: the preamble (nothing else of a snapshot is kept). */
   firstSegSlot: number;
   firstSegMetric: Metric | undefined;
@@ -162,7 +169,8 @@ export class ExpositionBuilder extends LineEncoder {
     }
     const { snapshot, exporterPrefix } = exp;
     const info = snapInfo(exp, this.om);
-    this.slots[slot] = { count: snapshot.data.length, when: snapshot.when, extraLabels: exp.extraLabels, extraKeys: info.extraKeys, separatorId: -1 };
+    const entry = { count: snapshot.data.length, when: snapshot.when, extraLabels: exp.extraLabels };
+    this.slots[slot] = { ...entry, line: headerLine(entry), extraKeys: info.extraKeys, separatorId: -1 };
     let groups = this.byPrefix.get(exporterPrefix);
     if (groups === undefined) {
       groups = new Map();
@@ -200,6 +208,9 @@ export class ExpositionBuilder extends LineEncoder {
       points: new Column(),
       segments: new Column(),
       mixed: undefined,
+      unsorted: false,
+      typeChange: false,
+      bareSegments: 0,
       firstSegSlot: -1,
       firstSegMetric: undefined,
       curSeen: undefined,
@@ -267,6 +278,11 @@ export class ExpositionBuilder extends LineEncoder {
     store.len = this.pos;
     const p = pts.length / PT;
     if (!sameSlot) {
+      if (nSeg > 0) {
+        if (slot < segs.data[(nSeg - 1) * SEG]!) store.unsorted = true;
+        if (type !== pts.data[3]) store.typeChange = true; // the first segment's first point
+      }
+      if (info.extraKeys.length === 0) store.bareSegments++;
       segs.push(slot);
       segs.push(p);
       store.curSeen = undefined; // the dedupe sets belong to the last segment
@@ -306,67 +322,42 @@ export class ExpositionBuilder extends LineEncoder {
     const written = options.metricsWritten ?? new Set<string>();
     const infos: SlotInfo[] = [];
     for (const info of this.slots) if (info !== undefined) infos.push(info);
-    const pieces: Buffer[] = [];
-    let total = 0;
-    const push = (b: Buffer): void => {
-      pieces.push(b);
-      total += b.length;
-    };
-    // Adjacent ranges of one family buffer are merged: a family is usually one piece.
-    let runBuf: Buffer | undefined;
-    let runStart = 0;
-    let runEnd = 0;
-    const flushRun = (): void => {
-      if (runBuf !== undefined && runEnd > runStart) push(runBuf.subarray(runStart, runEnd));
-      runBuf = undefined;
-    };
-    const copy = (b: Buffer, start: number, end: number): void => {
-      if (b === runBuf && start === runEnd) {
-        runEnd = end;
-        return;
-      }
-      flushRun();
-      runBuf = b;
-      runStart = start;
-      runEnd = end;
-    };
-    // Small pieces (header, preambles) go through the encoder's own buffer.
-    const scratch = Buffer.allocUnsafe(4096);
-    const render = (draw: () => void): void => {
-      flushRun();
-      this.buf = scratch;
-      this.pos = 0;
-      draw();
-      push(Buffer.from(this.buf.subarray(0, this.pos)));
-    };
+    const out = new PieceList();
     if (infos.length === 0) {
-      if (om) push(Buffer.from('# EOF\n', 'latin1'));
-      return { pieces, bytes: total };
+      if (om) out.add(Buffer.from('# EOF\n', 'latin1'));
+      return out.done();
     }
-    if (!om) render(() => this.writeHeader(options.commentHeader ?? '', infos));
+    if (!om) {
+      this.startSmall(out);
+      this.writeHeader(options.commentHeader ?? '', infos);
+      this.endSmall(out);
+    }
 
     const separatorValues = assignSeparators(infos);
-    const stamps = new Int32Array(separatorValues);
-    let stamp = 0;
+    // Every snapshot with extra labels has its own value of the separating label (the
+    // server's `sandbox`): then a family without bare segments is separated at a glance.
+    let allKeyed = true;
+    const taken = new Uint8Array(separatorValues);
+    for (const info of infos) {
+      if (info.extraKeys.length === 0) continue;
+      const id = info.separatorId;
+      if (id < 0 || taken[id] === 1) {
+        allKeyed = false;
+        break;
+      }
+      taken[id] = 1;
+    }
+    const pass: FamilyPass = { out, written, stamps: new Int32Array(separatorValues), stamp: 0, allKeyed };
     const names: string[] = [];
     for (const [name, store] of this.families) if (store.invalid === undefined) names.push(name);
     names.sort(); // valid names are ASCII: UTF-16 order is byte order
     const histogramSeries = histogramSeriesOf(names, (name) => this.families.get(name)!.hasHistogram);
-    const skipWritten = (store: FamilyStore, reason: string): void => {
-      const segs = store.segments.data;
-      const nSeg = store.segments.length / SEG;
-      const nPts = store.points.length / PT;
-      for (let g = 0; g < nSeg; g++) {
-        const to = g + 1 < nSeg ? segs[(g + 1) * SEG + 1]! : nPts;
-        for (let q = segs[g * SEG + 1]!; q < to; q++) this.skip(segs[g * SEG]!, store.name, reason);
-      }
-    };
     const omFamily = om
       ? openMetricsFamilies(
           names,
           (name) => this.families.get(name)!.firstType,
           histogramSeries,
-          (name, reason) => skipWritten(this.families.get(name)!, reason),
+          (name, reason) => this.skipWritten(this.families.get(name)!, reason),
         )
       : undefined;
 
@@ -374,86 +365,16 @@ export class ExpositionBuilder extends LineEncoder {
       const store = this.families.get(name)!;
       const owner = histogramSeries?.get(name);
       if (owner !== undefined) {
-        skipWritten(store, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
+        this.skipWritten(store, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
         continue;
       }
       const familyName = omFamily === undefined ? name : omFamily.get(name);
       if (familyName === undefined) continue; // an OpenMetrics clash, reported above
-      const segs = store.segments.data;
-      const nSeg = store.segments.length / SEG;
-      if (nSeg === 0) continue;
-      const pts = store.points.data;
-      const nPts = store.points.length / PT;
-      const order = segmentOrder(segs, nSeg);
-      // Separated: every contributing slot has its own value of the separating label, so
-      // no two of them can render the same label set (as the writer decides it).
-      const thisStamp = ++stamp;
-      let separated = true;
-      for (const g of order) {
-        const id = this.slots[segs[g * SEG]!]!.separatorId; // set by assignSeparators
-        if (id < 0 || stamps[id] === thisStamp) {
-          separated = false;
-          break;
-        }
-        stamps[id] = thisStamp;
-      }
-      const familyType = pts[segs[order[0]! * SEG + 1]! * PT + 3]!;
-      // OpenMetrics: a counter's samples were named at add from the name alone; the family
-      // name (decided from the first point of a known type, written or not) can disagree.
-      const rename =
-        om && familyType === COUNTER && `${familyName}_total` !== store.counterName ? Buffer.from(`${familyName}_total`, 'latin1') : undefined;
-      let preambleDue = !written.has(name);
-      const crossSeen = separated ? undefined : new Set<string>();
-      const buf = store.buf;
-      const pointEnd = (q: number): number => (q + 1 < nPts ? pts[(q + 1) * PT]! : store.len);
-      // The preamble is only ever due at the first point of the lowest slot's segment (it has the family's type).
-      const preamble = (q: number): number => {
-        // A histogram point opens with its blank line; the preamble goes after it.
-        let from = pts[q * PT]!;
-        if (familyType === HISTOGRAM && !om) {
-          copy(buf, from, from + 1);
-          from++;
-        }
-        render(() => this.preamble(familyName, store.firstSegMetric!, om));
-        written.add(name);
-        preambleDue = false;
-        return from;
-      };
-      for (const g of order) {
-        const slot = segs[g * SEG]!;
-        const from = segs[g * SEG + 1]!;
-        const to = g + 1 < nSeg ? segs[(g + 1) * SEG + 1]! : nPts;
-        if (separated && rename === undefined && store.mixed?.has(g) !== true && pts[from * PT + 3] === familyType) {
-          // The common case: the whole segment as rendered.
-          const start = preambleDue ? preamble(from) : pts[from * PT]!;
-          copy(buf, start, pointEnd(to - 1));
-          continue;
-        }
-        for (let q = from; q < to; q++) {
-          const type = pts[q * PT + 3]!;
-          if (type !== familyType) {
-            this.skip(slot, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`);
-            continue;
-          }
-          if (crossSeen !== undefined) {
-            const key = buf.toString('latin1', pts[q * PT + 1]!, pts[q * PT + 2]!);
-            if (crossSeen.has(key)) {
-              this.skip(slot, name, DUPLICATE);
-              continue;
-            }
-            crossSeen.add(key);
-          }
-          const start = preambleDue ? preamble(q) : pts[q * PT]!;
-          if (rename === undefined) copy(buf, start, pointEnd(q));
-          else {
-            flushRun();
-            push(rename);
-            copy(buf, start + store.counterName.length, pointEnd(q));
-          }
-        }
-      }
+      this.writeFamily(pass, store, familyName);
     }
-    render(() => this.ascii(om ? '# EOF\n' : '\n# End of metric data.\n'));
+    this.startSmall(out);
+    this.ascii(om ? '# EOF\n' : '\n# End of metric data.\n');
+    this.endSmall(out);
     const hints = this.sizeHints;
     if (hints !== undefined) {
       hints.clear();
@@ -462,17 +383,215 @@ export class ExpositionBuilder extends LineEncoder {
     // The builder lets go of everything: the pieces are what callers keep.
     this.families.clear();
     this.byPrefix.clear();
-    return { pieces, bytes: total };
+    return out.done();
+  }
+
+  /** Reports every written point of `store` as skipped with `reason`. */
+  private skipWritten(store: FamilyStore, reason: string): void {
+    const segs = store.segments.data;
+    const nSeg = store.segments.length / SEG;
+    const nPts = store.points.length / PT;
+    for (let g = 0; g < nSeg; g++) {
+      const to = g + 1 < nSeg ? segs[(g + 1) * SEG + 1]! : nPts;
+      for (let q = segs[g * SEG + 1]!; q < to; q++) this.skip(segs[g * SEG]!, store.name, reason);
+    }
+  }
+
+  /** Small pieces (header, preambles, trailer) are drawn in the encoder's scratch buffer, then copied out. */
+  private readonly scratch = Buffer.allocUnsafe(4096);
+  private startSmall(out: PieceList): void {
+    out.flush();
+    this.buf = this.scratch;
+    this.pos = 0;
+  }
+  private endSmall(out: PieceList): void {
+    out.add(Buffer.from(this.buf.subarray(0, this.pos)));
+  }
+
+  /**
+   * One family's points in slot order, under the rules that need every snapshot. A method
+   * with no per-call closures, so its optimized code serves every scrape (the loop used to
+   * live in finishPieces' closures, and was compiled afresh, on-stack, in every call).
+   */
+  private writeFamily(pass: FamilyPass, store: FamilyStore, familyName: string): void {
+    const om = this.om;
+    const out = pass.out;
+    const name = store.name;
+    const segs = store.segments.data;
+    const nSeg = store.segments.length / SEG;
+    if (nSeg === 0) return;
+    const pts = store.points.data;
+    const nPts = store.points.length / PT;
+    // One contributing snapshot, or each with its own separator value: no duplicates across snapshots.
+    const apart = nSeg === 1 || (pass.allKeyed && store.bareSegments === 0);
+    if (apart && !store.unsorted && !store.typeChange && store.mixed === undefined) {
+      // The common case (every sandbox family, every meta family): in slot order, one type,
+      // so the whole buffer as rendered, in O(1) rather than per segment or point.
+      const familyType = pts[3]!;
+      const renamed = om && familyType === COUNTER && `${familyName}_total` !== store.counterName;
+      if (!renamed) {
+        let start = pts[0]!;
+        if (!pass.written.has(name)) start = this.familyPreamble(pass, store, familyName, familyType, start);
+        out.copy(store.buf, start, store.len);
+        return;
+      }
+    }
+    const order = segmentOrder(segs, nSeg); // null: already in slot order
+    // Separated: every contributing slot has its own value of the separating label, so
+    // no two of them can render the same label set (as the writer decides it).
+    const thisStamp = ++pass.stamp;
+    const stamps = pass.stamps;
+    let separated = true;
+    for (let i = 0; i < nSeg; i++) {
+      const g = order === null ? i : order[i]!;
+      const id = this.slots[segs[g * SEG]!]!.separatorId; // set by assignSeparators
+      if (id < 0 || stamps[id] === thisStamp) {
+        separated = false;
+        break;
+      }
+      stamps[id] = thisStamp;
+    }
+    const familyType = pts[segs[(order === null ? 0 : order[0]!) * SEG + 1]! * PT + 3]!;
+    // OpenMetrics: a counter's samples were named at add from the name alone; the family
+    // name (decided from the first point of a known type, written or not) can disagree.
+    const rename =
+      om && familyType === COUNTER && `${familyName}_total` !== store.counterName ? Buffer.from(`${familyName}_total`, 'latin1') : undefined;
+    let preambleDue = !pass.written.has(name);
+    const crossSeen = separated ? undefined : new Set<string>();
+    const buf = store.buf;
+    const len = store.len;
+    for (let i = 0; i < nSeg; i++) {
+      const g = order === null ? i : order[i]!;
+      const slot = segs[g * SEG]!;
+      const from = segs[g * SEG + 1]!;
+      const to = g + 1 < nSeg ? segs[(g + 1) * SEG + 1]! : nPts;
+      if (separated && rename === undefined && store.mixed?.has(g) !== true && pts[from * PT + 3] === familyType) {
+        // The common case: the whole segment as rendered.
+        let start = pts[from * PT]!;
+        if (preambleDue) {
+          start = this.familyPreamble(pass, store, familyName, familyType, start);
+          preambleDue = false;
+        }
+        out.copy(buf, start, pointEnd(pts, nPts, len, to - 1));
+        continue;
+      }
+      for (let q = from; q < to; q++) {
+        const type = pts[q * PT + 3]!;
+        if (type !== familyType) {
+          this.skip(slot, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`);
+          continue;
+        }
+        if (crossSeen !== undefined) {
+          const key = buf.toString('latin1', pts[q * PT + 1]!, pts[q * PT + 2]!);
+          if (crossSeen.has(key)) {
+            this.skip(slot, name, DUPLICATE);
+            continue;
+          }
+          crossSeen.add(key);
+        }
+        let start = pts[q * PT]!;
+        if (preambleDue) {
+          start = this.familyPreamble(pass, store, familyName, familyType, start);
+          preambleDue = false;
+        }
+        if (rename === undefined) out.copy(buf, start, pointEnd(pts, nPts, len, q));
+        else {
+          out.add(rename);
+          out.copy(buf, start + store.counterName.length, pointEnd(pts, nPts, len, q));
+        }
+      }
+    }
+  }
+
+  /**
+   * The family's HELP/TYPE, due at the first point of its lowest slot's segment (it has the
+   * family's type); returns where that point's bytes continue. A histogram point opens
+   * with its blank line: the preamble goes after it.
+   */
+  private familyPreamble(pass: FamilyPass, store: FamilyStore, familyName: string, familyType: number, from: number): number {
+    const out = pass.out;
+    let at = from;
+    if (familyType === HISTOGRAM && !this.om) {
+      out.copy(store.buf, at, at + 1);
+      at++;
+    }
+    this.startSmall(out);
+    this.preamble(familyName, store.firstSegMetric!, this.om);
+    this.endSmall(out);
+    pass.written.add(store.name);
+    return at;
   }
 }
 
-/** Segment indexes in slot order (already so unless slots were added out of order). */
-function segmentOrder(segs: Uint32Array, nSeg: number): number[] {
-  const order: number[] = [];
-  let sorted = true;
-  for (let g = 0; g < nSeg; g++) {
-    order.push(g);
-    if (g > 0 && segs[g * SEG]! < segs[(g - 1) * SEG]!) sorted = false;
+/** What one finishPieces call threads through its families. */
+interface FamilyPass {
+  readonly out: PieceList;
+  readonly written: Set<string>;
+  /** Per separator value: the stamp of the last family that saw it (no Set per family). */
+  readonly stamps: Int32Array;
+  stamp: number;
+  /** Every slot with extra labels has a separator value of its own. */
+  readonly allKeyed: boolean;
+}
+
+/** The body being assembled: pieces in order, adjacent ranges of one buffer merged (a family is usually one piece). */
+class PieceList {
+  private readonly pieces: Buffer[] = [];
+  private total = 0;
+  private runBuf: Buffer | undefined;
+  private runStart = 0;
+  private runEnd = 0;
+
+  /** `b[start, end)` next. */
+  copy(b: Buffer, start: number, end: number): void {
+    if (b === this.runBuf && start === this.runEnd) {
+      this.runEnd = end;
+      return;
+    }
+    this.flush();
+    this.runBuf = b;
+    this.runStart = start;
+    this.runEnd = end;
   }
-  return sorted ? order : order.sort((a, b) => segs[a * SEG]! - segs[b * SEG]!);
+
+  /** A whole buffer next. */
+  add(b: Buffer): void {
+    this.flush();
+    this.pieces.push(b);
+    this.total += b.length;
+  }
+
+  flush(): void {
+    const b = this.runBuf;
+    if (b !== undefined && this.runEnd > this.runStart) {
+      this.pieces.push(b.subarray(this.runStart, this.runEnd));
+      this.total += this.runEnd - this.runStart;
+    }
+    this.runBuf = undefined;
+  }
+
+  done(): RenderedPieces {
+    this.flush();
+    return { pieces: this.pieces, bytes: this.total };
+  }
+}
+
+/** Where point `q`'s bytes end: the next point's start, or the buffer's end. */
+function pointEnd(pts: Uint32Array, nPts: number, len: number, q: number): number {
+  return q + 1 < nPts ? pts[(q + 1) * PT]! : len;
+}
+
+/** Segment indexes in slot order, or null when they already are (unless slots were added out of order). */
+function segmentOrder(segs: Uint32Array, nSeg: number): number[] | null {
+  let sorted = true;
+  for (let g = 1; g < nSeg; g++) {
+    if (segs[g * SEG]! < segs[(g - 1) * SEG]!) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return null;
+  const order: number[] = [];
+  for (let g = 0; g < nSeg; g++) order.push(g);
+  return order.sort((a, b) => segs[a * SEG]! - segs[b * SEG]!);
 }

@@ -122,6 +122,15 @@ export interface HeaderEntry {
   readonly count: number;
   readonly when: Timestamp;
   readonly extraLabels: Labels;
+  /** `headerLine(this)`, when made ahead (the builder makes it at add, not in the scrape's tail). */
+  readonly line?: string;
+}
+
+/** A snapshot's line (escaped, without its newline) in the header of a multi-snapshot exposition. */
+export function headerLine(e: HeaderEntry): string {
+  const keys = Object.keys(e.extraLabels).sort();
+  const map = keys.map((k) => `${k}:${e.extraLabels[k]!}`).join(' ');
+  return escapeComment(`#   - Snapshot with ${e.count} data points taken at ${formatGoTime(e.when)}: map[${map}]`);
 }
 
 /** What separator assignment reads and writes of a snapshot. */
@@ -264,10 +273,8 @@ export class LineEncoder {
       this.utf8(`# Writing data from snapshot containing ${s.count} data points taken at ${formatGoTime(s.when)}.\n`);
     } else {
       this.utf8(`# Writing data from ${entries.length} snapshots:\n`);
-      for (const { count, when, extraLabels } of entries) {
-        const keys = Object.keys(extraLabels).sort();
-        const map = keys.map((k) => `${k}:${extraLabels[k]!}`).join(' ');
-        this.utf8(escapeComment(`#   - Snapshot with ${count} data points taken at ${formatGoTime(when)}: map[${map}]`));
+      for (const e of entries) {
+        this.utf8(e.line ?? headerLine(e));
         this.byte(NL);
       }
     }
