@@ -49,17 +49,22 @@ class CoreTarget implements ScrapeTarget {
     this.meta = metaOf(view);
   }
 
-  async exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot> {
-    const snapshot = await exportMetrics(this.view.controlSocketPath, filter, {
+  exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot> {
+    // A plain promise chain, not an async frame: up to --scrape-concurrency of these wait at once.
+    return exportMetrics(this.view.controlSocketPath, filter, {
       signal,
       maxResponseBytes: this.maxResponseBytes,
       decoder: this.decoder,
       ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
-    });
+    }).then(this.accept);
+  }
+
+  /** The verifier's verdict on an exported snapshot: the snapshot, or a VerificationError. */
+  private readonly accept = (snapshot: Snapshot): Snapshot => {
     const verdict = this.verifier.verify(snapshot, verifyNow());
     if (!verdict.ok) throw new VerificationError(verdict.reason.toString(), verdict.reason.code);
     return snapshot;
-  }
+  };
 
   isRunning(): boolean {
     return isProcessAlive(this.view.pid);

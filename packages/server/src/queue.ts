@@ -2,41 +2,68 @@
 // sandbox's export and verification (its Verifier compares each snapshot with
 // the last accepted one, so order matters).
 
-import { raceAbort } from './deadline.js';
+import { asError, raceAbort } from './deadline.js';
 
 export class KeyedQueue<K extends object> {
-  /** Tail of each key's chain; a key's entry is only replaced by run() and dropped by GC with the key. */
-  private readonly tails = new WeakMap<K, Promise<void>>();
+  /**
+   * Each key's last run, and whether it has settled; an entry is only replaced by run()
+   * (settled flipped by that run's own release) and dropped by GC with the key.
+   */
+  private readonly tails = new WeakMap<K, Tail>();
 
   /**
    * Runs `fn` after every earlier run() of `key` has settled. Waiting and the
    * run itself are cut short by `signal`; the chain is released only when `fn`
    * has really settled, so an abandoned run still blocks its successors.
    */
-  async run<T>(key: K, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key) ?? Promise.resolve();
+  run<T>(key: K, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key);
     let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    this.tails.set(key, prev.then(() => mine));
-    try {
-      await raceAbort(prev, signal);
-    } catch (e) {
+    const tail: Tail = { done: new Promise<void>((r) => (release = r)), settled: false };
+    const settle = (): void => {
+      tail.settled = true;
       release();
-      throw e;
+    };
+    this.tails.set(key, tail);
+    // The common case: nothing of this key still runs, so no wait (no promise, no listener).
+    if (prev === undefined || prev.settled) {
+      if (signal.aborted) {
+        settle();
+        return Promise.reject(asError(signal.reason));
+      }
+      return this.start(fn, signal, settle);
     }
+    return raceAbort(prev.done, signal).then(
+      () => this.start(fn, signal, settle),
+      (e: unknown) => {
+        // Our turn never came, but our successors may still wait for our predecessor.
+        void prev.done.then(settle);
+        throw e;
+      },
+    );
+  }
+
+  private start<T>(fn: () => Promise<T>, signal: AbortSignal, settle: () => void): Promise<T> {
     let p: Promise<T>;
     try {
       p = fn();
     } catch (e) {
-      release();
-      throw e;
+      settle();
+      return Promise.reject(e);
     }
-    // Not p.then(release, release): that would resolve the chain's tail with the
+    // Not p.then(settle, settle): that would resolve the chain's tail with the
     // Snapshot and keep it alive until this key's next run.
     p.then(
-      () => release(),
-      () => release(),
+      () => settle(),
+      () => settle(),
     );
     return raceAbort(p, signal);
   }
+}
+
+interface Tail {
+  /** Resolves (with nothing) when the run has settled. */
+  readonly done: Promise<void>;
+  /** Set when `done` resolves: read synchronously by the next run(). */
+  settled: boolean;
 }

@@ -30,25 +30,28 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
 }
 
 /** `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the decoded snapshot. */
-export async function exportMetrics(socketPath: string, filter: string, opts: ExportMetricsOptions = {}): Promise<Snapshot> {
-  // Decoded inside the read (the reply's bytes may be the shared read buffer): no copy of the reply.
+export function exportMetrics(socketPath: string, filter: string, opts: ExportMetricsOptions = {}): Promise<Snapshot> {
+  // Decoded and checked inside the read (the reply's bytes may be the shared read buffer):
+  // no copy of the reply, and no async frame per call.
   const decoder = opts.decoder;
-  const snapshot = await callUrpcWith(
+  const matches = filter === '' ? undefined : opts.matchesFilter;
+  return callUrpcWith(
     socketPath,
     METHOD_EXPORT,
     { only_metrics: filter },
-    (reply) => decoder?.decodeReply(reply.bytes, reply.length) ?? decodeGeneral(socketPath, reply),
+    (reply) => {
+      const snapshot = decoder?.decodeReply(reply.bytes, reply.length) ?? decodeGeneral(socketPath, reply);
+      if (matches !== undefined) {
+        for (const d of snapshot.data) {
+          if (!matches(d.metric.name)) {
+            throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${d.metric.name} violated the filter set in export options`);
+          }
+        }
+      }
+      return snapshot;
+    },
     opts,
   );
-  const matches = opts.matchesFilter;
-  if (matches !== undefined && filter !== '') {
-    for (const d of snapshot.data) {
-      if (!matches(d.metric.name)) {
-        throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${d.metric.name} violated the filter set in export options`);
-      }
-    }
-  }
-  return snapshot;
 }
 
 function decodeGeneral(socketPath: string, reply: UrpcReply): Snapshot {

@@ -67,4 +67,33 @@ describe('deadline', () => {
     expect((e.signal.reason as Error).message).toBe('client gone');
     e.dispose();
   });
+
+  it('with nothing of the key running, starts the run at once; a run settled earlier does not delay the next', async () => {
+    const q = new KeyedQueue<object>();
+    const k = {};
+    const never = new AbortController().signal;
+    let started = 0;
+    const job = async () => {
+      started++;
+      return started;
+    };
+    const first = q.run(k, never, job);
+    expect(started).toBe(1); // called within run(): no wait
+    await first;
+    const second = q.run(k, never, job);
+    expect(started).toBe(2);
+    expect(await second).toBe(2);
+  });
+
+  it('an already aborted signal never calls the run, and does not block the key', async () => {
+    const q = new KeyedQueue<object>();
+    const k = {};
+    const gone = new AbortController();
+    const reason = new Error('client left');
+    gone.abort(reason);
+    let called = false;
+    await expect(q.run(k, gone.signal, async () => (called = true))).rejects.toBe(reason);
+    expect(called).toBe(false);
+    expect(await q.run(k, new AbortController().signal, async () => 'next')).toBe('next');
+  });
 });
