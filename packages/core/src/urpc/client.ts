@@ -1,8 +1,7 @@
 // One urpc call on a fresh connection to a sandbox's control socket, as runsc
 // does it: write `{"method":M,"arg":A}` (no framing), read exactly one JSON
-// object back, close. A call that hits its size cap destroys the socket at once;
-// one cut by its deadline stops reading at once and is closed shortly after
-// (lingerClose). The Go server keeps reading abandoned calls; we do not.
+// object back, close. A call that hits its deadline or size cap destroys the
+// socket at once (the Go server keeps reading abandoned calls; we do not).
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { parseJsonDetected } from '@org/metricserver-prom-format';
@@ -26,34 +25,8 @@ const SUN_PATH_MAX = 108;
 /** Linux O_PATH: open the socket inode without read/write access, only to name it. */
 const O_PATH = 0o10000000;
 
-/**
- * How long a call cut by its deadline keeps its (paused) socket before closing it.
- * Deadlines fire in bursts (every stalled sandbox of a scrape at once), exactly when
- * the scrape renders and sends its response; each close costs ~16 us of syscalls here
- * and wakes the sandbox's side. Closing the burst a little later takes that out of the
- * scrape's tail (~5 ms with 500 stalled sandboxes).
- */
-export const TIMED_OUT_LINGER_MS = 100;
-
-/** Paused sockets of timed-out calls, closed together by one timer. Owned by lingerClose and its flush. */
-const lingering: net.Socket[] = [];
-let lingerTimer: NodeJS.Timeout | undefined;
-
-function lingerClose(socket: net.Socket): void {
-  socket.pause(); // nothing more is read: the sandbox's writes back up in the kernel
-  socket.unref(); // nor does it keep the process alive
-  lingering.push(socket);
-  if (lingerTimer === undefined) {
-    lingerTimer = setTimeout(() => {
-      lingerTimer = undefined;
-      for (const s of lingering.splice(0)) s.destroy();
-    }, TIMED_OUT_LINGER_MS);
-    lingerTimer.unref();
-  }
-}
-
 export interface UrpcCallOptions {
-  /** Aborting rejects with UrpcTimeout at once; the socket stops reading and is closed shortly after. */
+  /** Aborting destroys the socket and rejects with UrpcTimeout. */
   readonly signal?: AbortSignal;
   /** Bytes of response accepted before the call fails with UrpcTooLarge (default 64 MiB). */
   readonly maxResponseBytes?: number;
@@ -169,17 +142,18 @@ export function callUrpcWith<T>(
       fail(new UrpcTimeout(method, socketPath, `call aborted after ${received} response bytes: ${abortText(signal!)}`));
     };
     /** Ends the call: no more reads, no more events (`settled`). */
-    const end = (error: Error | undefined): void => {
+    const end = (): void => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       closePathFd();
-      if (error instanceof UrpcTimeout) lingerClose(socket);
-      else socket.destroy();
+      // At once, also for a timeout: a socket left open would count against no bound,
+      // and --scrape-concurrency promises sandboxes (and the fd limit) at most that many.
+      socket.destroy();
     };
     const fail = (error: Error): void => {
       if (settled) return;
-      end(error);
+      end();
       reject(error);
     };
 
@@ -218,7 +192,7 @@ export function callUrpcWith<T>(
         fail(e instanceof Error ? e : new Error(String(e)));
         return false;
       }
-      end(undefined);
+      end();
       resolve(value);
       return false;
     };

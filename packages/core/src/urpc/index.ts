@@ -2,7 +2,6 @@ export {
   callUrpc,
   callUrpcReply,
   callUrpcWith,
-  TIMED_OUT_LINGER_MS,
   decodeEnvelope,
   encodeUrpcRequest,
   DEFAULT_MAX_RESPONSE_BYTES,

@@ -13,7 +13,6 @@ import {
   UrpcProtocolError,
   UrpcRemoteError,
   UrpcTimeout,
-  TIMED_OUT_LINGER_MS,
   UrpcTooLarge,
 } from '../../src/urpc/index.js';
 import { makeTmpDir, startFakeServer, writeInPieces, type FakeServer } from './fake-server.js';
@@ -200,36 +199,6 @@ describe('callUrpc', () => {
     await server.connections[0]!.closed;
   });
 
-  it('a call cut by its deadline rejects at once, stops reading, and closes its socket shortly after', async () => {
-    let sent = 0;
-    const server = await serve(({ socket }) => {
-      // Keep sending (as a lying sandbox would) until the client's end goes away.
-      const chunk = Buffer.alloc(64 * 1024, 0x20);
-      const pump = (): void => {
-        while (!socket.destroyed && socket.writable && socket.write(chunk)) sent += chunk.length;
-        if (!socket.destroyed && socket.writable) socket.once('drain', pump);
-      };
-      socket.write('{"success":true,');
-      pump();
-    });
-    const ac = new AbortController();
-    const p = callUrpc(server.path, 'M.N', null, { signal: ac.signal, maxResponseBytes: 1 << 30 });
-    await new Promise((r) => setTimeout(r, 50));
-    const cutAt = performance.now();
-    ac.abort();
-    await expectUrpcError(p, UrpcTimeout);
-    let closedAt = 0;
-    void server.connections[0]!.closed.then(() => (closedAt = performance.now()));
-    // Rejected before the close: the socket lingers, paused.
-    expect(closedAt).toBe(0);
-    const sentAtCut = sent;
-    await server.connections[0]!.closed;
-    expect(closedAt - cutAt).toBeGreaterThanOrEqual(TIMED_OUT_LINGER_MS - 10);
-    expect(closedAt - cutAt).toBeLessThan(TIMED_OUT_LINGER_MS + 2_000);
-    // Paused: the sandbox could write no more than the kernel's buffers take meanwhile.
-    expect(sent - sentAtCut).toBeLessThan(16 * 1024 * 1024);
-  });
-
   it('a call cut while connecting sends the sandbox no request', async () => {
     const dir = makeTmpDir();
     const path = join(dir, 'raw.sock');
@@ -247,7 +216,7 @@ describe('callUrpc', () => {
       const p = callUrpc(path, 'M.N', null, { signal: ac.signal });
       ac.abort(); // before the connect event
       await expectUrpcError(p, UrpcTimeout);
-      await new Promise((r) => setTimeout(r, TIMED_OUT_LINGER_MS + 200));
+      await new Promise((r) => setTimeout(r, 200));
       await Promise.all(closed);
       expect(received).toEqual(closed.map(() => 0));
     } finally {
