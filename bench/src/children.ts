@@ -45,7 +45,8 @@ function track(proc: ChildProcess, what: string, logFile: string): Child {
       stopping ??= (async () => {
         if (proc.exitCode === null && proc.signalCode === null) {
           proc.kill('SIGTERM');
-          const done = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
+          // Unref'd (as the ready timeout below): a pending guard timer must not keep the bench alive after its work.
+          const done = await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]);
           if (!done) {
             proc.kill('SIGKILL');
             await exited;
@@ -89,7 +90,8 @@ export async function startFleet(cli: string, f: FleetSpec): Promise<Child> {
     proc.once('exit', (code) => rej(new BenchError(`fleet exited with ${code} before it was ready: ${tail(f.logFile)}`)));
   });
   const child = track(proc, 'the fake fleet', f.logFile);
-  const timeout = sleep(120_000).then(() => {
+  // Unref'd: a ref'd 120 s timer kept every bench run alive for up to 2 minutes after its last fleet started.
+  const timeout = sleep(120_000, undefined, { ref: false }).then(() => {
     throw new BenchError(`fleet of ${f.count} not ready within 120 s`);
   });
   try {
