@@ -170,7 +170,8 @@ export class ExpositionBuilder extends LineEncoder {
     const { snapshot, exporterPrefix } = exp;
     const info = snapInfo(exp, this.om);
     const entry = { count: snapshot.data.length, when: snapshot.when, extraLabels: exp.extraLabels };
-    this.slots[slot] = { ...entry, line: headerLine(entry), extraKeys: info.extraKeys, separatorId: -1 };
+    // The header's line for it is made now, off the scrape's tail (OpenMetrics has no header).
+    this.slots[slot] = { ...entry, line: this.om ? undefined : headerLine(entry), extraKeys: info.extraKeys, separatorId: -1 };
     let groups = this.byPrefix.get(exporterPrefix);
     if (groups === undefined) {
       groups = new Map();
@@ -422,40 +423,39 @@ export class ExpositionBuilder extends LineEncoder {
     if (nSeg === 0) return;
     const pts = store.points.data;
     const nPts = store.points.length / PT;
-    // One contributing snapshot, or each with its own separator value: no duplicates across snapshots.
-    const apart = nSeg === 1 || (pass.allKeyed && store.bareSegments === 0);
-    if (apart && !store.unsorted && !store.typeChange && store.mixed === undefined) {
-      // The common case (every sandbox family, every meta family): in slot order, one type,
-      // so the whole buffer as rendered, in O(1) rather than per segment or point.
-      const familyType = pts[3]!;
-      const renamed = om && familyType === COUNTER && `${familyName}_total` !== store.counterName;
-      if (!renamed) {
-        let start = pts[0]!;
-        if (!pass.written.has(name)) start = this.familyPreamble(pass, store, familyName, familyType, start);
-        out.copy(store.buf, start, store.len);
-        return;
-      }
-    }
-    const order = segmentOrder(segs, nSeg); // null: already in slot order
-    // Separated: every contributing slot has its own value of the separating label, so
-    // no two of them can render the same label set (as the writer decides it).
-    const thisStamp = ++pass.stamp;
-    const stamps = pass.stamps;
-    let separated = true;
-    for (let i = 0; i < nSeg; i++) {
-      const g = order === null ? i : order[i]!;
-      const id = this.slots[segs[g * SEG]!]!.separatorId; // set by assignSeparators
-      if (id < 0 || stamps[id] === thisStamp) {
-        separated = false;
-        break;
-      }
-      stamps[id] = thisStamp;
-    }
+    const order = store.unsorted ? slotOrder(segs, nSeg) : null; // null: already in slot order
     const familyType = pts[segs[(order === null ? 0 : order[0]!) * SEG + 1]! * PT + 3]!;
     // OpenMetrics: a counter's samples were named at add from the name alone; the family
     // name (decided from the first point of a known type, written or not) can disagree.
     const rename =
       om && familyType === COUNTER && `${familyName}_total` !== store.counterName ? Buffer.from(`${familyName}_total`, 'latin1') : undefined;
+    // One contributing snapshot, or each with its own separator value: no duplicates across snapshots.
+    const apart = nSeg === 1 || (pass.allKeyed && store.bareSegments === 0);
+    if (apart && order === null && rename === undefined && !store.typeChange && store.mixed === undefined) {
+      // The common case (every sandbox family, every meta family): in slot order, one type,
+      // so the whole buffer as rendered, in O(1) rather than per segment or point.
+      let start = pts[0]!;
+      if (!pass.written.has(name)) start = this.familyPreamble(pass, store, familyName, familyType, start);
+      out.copy(store.buf, start, store.len);
+      return;
+    }
+    // Separated: every contributing slot has its own value of the separating label, so
+    // no two of them can render the same label set (as the writer decides it).
+    let separated = apart;
+    if (!separated) {
+      separated = true;
+      const thisStamp = ++pass.stamp;
+      const stamps = pass.stamps;
+      for (let i = 0; i < nSeg; i++) {
+        const g = order === null ? i : order[i]!;
+        const id = this.slots[segs[g * SEG]!]!.separatorId; // set by assignSeparators
+        if (id < 0 || stamps[id] === thisStamp) {
+          separated = false;
+          break;
+        }
+        stamps[id] = thisStamp;
+      }
+    }
     let preambleDue = !pass.written.has(name);
     const crossSeen = separated ? undefined : new Set<string>();
     const buf = store.buf;
@@ -581,16 +581,8 @@ function pointEnd(pts: Uint32Array, nPts: number, len: number, q: number): numbe
   return q + 1 < nPts ? pts[(q + 1) * PT]! : len;
 }
 
-/** Segment indexes in slot order, or null when they already are (unless slots were added out of order). */
-function segmentOrder(segs: Uint32Array, nSeg: number): number[] | null {
-  let sorted = true;
-  for (let g = 1; g < nSeg; g++) {
-    if (segs[g * SEG]! < segs[(g - 1) * SEG]!) {
-      sorted = false;
-      break;
-    }
-  }
-  if (sorted) return null;
+/** Segment indexes in slot order (for a family whose slots were added out of order). */
+function slotOrder(segs: Uint32Array, nSeg: number): number[] {
   const order: number[] = [];
   for (let g = 0; g < nSeg; g++) order.push(g);
   return order.sort((a, b) => segs[a * SEG]! - segs[b * SEG]!);
