@@ -35,8 +35,8 @@ export function deadline(parent: AbortSignal, ms: number, what: string): Deadlin
  * children: node's EventTarget walks its whole listener list on every add and remove, so
  * 1000 deadlines listening on the parent themselves cost O(n^2) (~6 ms per scrape at 1000),
  * and 500 stalled sandboxes sharing one deadline need one timer and one error, not 500.
- * Owned by the scrape that made it; `children` and `reason` change only in child(),
- * deadline(), dispose() and cut().
+ * Owned by the scrape that made it; `children` and `reason` change only in enter(), the
+ * children's dispose() and cut().
  */
 export class DeadlineGroup {
   private readonly children = new Set<AbortController>();
@@ -69,26 +69,24 @@ export class DeadlineGroup {
     this.children.clear();
   }
 
+  /** A controller in the group, or already aborted with the group's reason once it was cut. */
+  private enter(): AbortController {
+    const c = new AbortController();
+    if (this.cutDone) c.abort(this.reason);
+    else this.children.add(c);
+    return c;
+  }
+
   /** A signal cut with the group (its timer or its parent), and no deadline of its own. */
   child(): Deadline {
-    const c = new AbortController();
-    if (this.cutDone) {
-      c.abort(this.reason);
-      return { signal: c.signal, dispose: () => {} };
-    }
-    this.children.add(c);
-    return { signal: c.signal, dispose: () => this.children.delete(c) };
+    const c = this.enter();
+    return { signal: c.signal, dispose: () => void this.children.delete(c) };
   }
 
   /** A child that is also cut after `ms` with DeadlineError(what). */
   deadline(ms: number, what: string): Deadline {
-    const c = new AbortController();
-    if (this.cutDone) {
-      c.abort(this.reason);
-      return { signal: c.signal, dispose: () => {} };
-    }
-    this.children.add(c);
-    const timer = setTimeout(() => c.abort(new DeadlineError(what)), Math.max(0, ms));
+    const c = this.enter();
+    const timer = c.signal.aborted ? undefined : setTimeout(() => c.abort(new DeadlineError(what)), Math.max(0, ms));
     return {
       signal: c.signal,
       dispose: () => {
