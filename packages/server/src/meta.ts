@@ -58,7 +58,6 @@ interface MergedLabels {
   readonly metadata: Labels;
   readonly spec: Labels;
   readonly capabilities: readonly Labels[]; // parallel to meta.capabilities
-  readonly reasons: Map<string, Labels>;
 }
 
 /**
@@ -76,24 +75,20 @@ function mergedFor(identity: Labels, meta: SandboxMeta): MergedLabels {
       metadata: withIdentity(meta.metricMetadata, identity),
       spec: withIdentity(meta.specMetadata, identity),
       capabilities: meta.capabilities.map((capability) => withIdentity({ capability }, identity)),
-      reasons: new Map(),
     };
     merged.set(identity, m);
   }
   return m;
 }
 
+/** `sandbox_export_failures` label objects by identity, then reason (timed-out sandboxes have no MergedLabels). */
+const reasonsByIdentity = new WeakMap<Labels, Map<string, Labels>>();
+
 function reasonLabels(identity: Labels, reason: string): Labels {
-  let m = merged.get(identity);
-  if (m === undefined) {
-    // A health record for a sandbox the scrape did not add (its meta is unknown here).
-    return withIdentity({ reason }, identity);
-  }
-  let l = m.reasons.get(reason);
-  if (l === undefined) {
-    l = withIdentity({ reason }, identity);
-    m.reasons.set(reason, l);
-  }
+  let reasons = reasonsByIdentity.get(identity);
+  if (reasons === undefined) reasonsByIdentity.set(identity, (reasons = new Map()));
+  let l = reasons.get(reason);
+  if (l === undefined) reasons.set(reason, (l = withIdentity({ reason }, identity)));
   return l;
 }
 
