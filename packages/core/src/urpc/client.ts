@@ -207,7 +207,6 @@ export function callUrpcWith<T>(
     socket.on('connect', () => {
       connected = true;
       closePathFd();
-      if (settled) return; // cut while connecting: the sandbox gets no request
       socket.write(request);
     });
 
