@@ -43,10 +43,11 @@ export interface MetricRule {
   readonly bucketBounds: readonly WireNumber[];
   /**
    * Duplicate-series scratch of the verify() call running now (any sandbox): the call's
-   * stamp and the series keys it saw. The only mutable part of a rule; safe to share
+   * stamp and the series keys it saw (several fields), or per allowed value the stamp of
+   * the last call that saw it (one field). The only mutable part of a rule; safe to share
    * because verify() is synchronous, so calls never interleave.
    */
-  readonly seen: { stamp: number; keys: Set<string> | null };
+  readonly seen: { stamp: number; keys: Set<string> | null; readonly byValue: Float64Array | null };
 }
 
 /** Accepted registrations' tables; an entry lives as long as its registration object. */
@@ -141,5 +142,6 @@ function buildRule(m: MetricMetadata, name: string, index: number): MetricRule {
     kind = 'gauge';
     type = 1;
   }
-  return { index, name, type, help: m.description ?? '', kind, fields, bucketBounds, seen: { stamp: 0, keys: null } };
+  const byValue = fields.length === 1 ? new Float64Array(fields[0]!.allowed.size) : null;
+  return { index, name, type, help: m.description ?? '', kind, fields, bucketBounds, seen: { stamp: 0, keys: null, byValue } };
 }

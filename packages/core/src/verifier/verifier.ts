@@ -102,8 +102,6 @@ export class Verifier {
     if (data != null && !Array.isArray(data)) return reject('malformed-snapshot', 'snapshot data is not a list');
     const n = data == null ? 0 : data.length;
     const stamp = ++callStamp;
-    pointRules.length = 0;
-    pointKeys.length = 0;
 
     // 3: every point against its registration.
     for (let i = 0; i < n; i++) {
@@ -117,7 +115,6 @@ export class Verifier {
     }
 
     // 5: monotonicity against the remembered values.
-    pointMemos.length = n;
     for (let i = 0; i < n; i++) {
       const rule = pointRules[i]!;
       if (rule.kind === 'gauge') continue;
@@ -149,8 +146,10 @@ export class Verifier {
         byKey.set(key, next);
       }
     }
-    pointKeys.length = 0; // drop the label strings and memos of this snapshot
-    pointMemos.length = 0;
+    // Drop this snapshot's keys and memos but keep the arrays' capacity: `length = 0` would
+    // free the backing stores and every call would grow them again (garbage per sandbox).
+    pointKeys.fill('', 0, n);
+    pointMemos.fill(undefined, 0, n);
     return OK;
   }
 
@@ -183,26 +182,35 @@ export class Verifier {
     const fields = rule.fields;
     if (labelCount !== fields.length) return pointFailure(rule, 'field-count', `invalid number of fields: got ${labelCount} want ${fields.length}`);
     let key = '';
+    let index = 0;
     for (let f = 0; f < fields.length; f++) {
       const field = fields[f]!;
       const value = Object.prototype.hasOwnProperty.call(labels, field.name) ? labels[field.name] : undefined;
       if (typeof value !== 'string') return pointFailure(rule, 'missing-field', `did not specify field ${JSON.stringify(field.name)}`);
-      const index = field.allowed.get(value);
-      if (index === undefined) return pointFailure(rule, 'value-not-allowed', `value ${JSON.stringify(value)} is not allowed for field ${field.name}`);
+      const at = field.allowed.get(value);
+      if (at === undefined) return pointFailure(rule, 'value-not-allowed', `value ${JSON.stringify(value)} is not allowed for field ${field.name}`);
       // One field (the only case runsc registers): the value itself. Several:
       // allowed-value indices, which cannot collide the way comma-joined values do.
+      index = at;
       if (fields.length === 1) key = value;
-      else key = f === 0 ? String(index) : `${key},${index}`;
+      else key = f === 0 ? String(at) : `${key},${at}`;
     }
     const seen = rule.seen;
-    if (seen.stamp !== stamp) {
+    if (fields.length === 1) {
+      // One field: a stamp per allowed value (no set to clear and refill per call).
+      const byValue = seen.byValue!;
+      if (byValue[index] === stamp) {
+        return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(key)} was already seen`);
+      }
+      byValue[index] = stamp;
+    } else if (seen.stamp !== stamp) {
       seen.stamp = stamp;
       seen.keys?.clear();
     } else if (fields.length === 0 || seen.keys?.has(key) === true) {
       const shown = fields.map((f) => labels[f.name]).join(',');
       return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(shown)} was already seen`);
     }
-    if (fields.length > 0) (seen.keys ??= new Set()).add(key);
+    if (fields.length > 1) (seen.keys ??= new Set()).add(key);
 
     // Value: exactly one of number / histogram, well-formed, of the registered kind.
     const num = d.number ?? undefined;
@@ -234,8 +242,8 @@ export class Verifier {
         }
       }
     }
-    pointRules.push(rule);
-    pointKeys.push(key);
+    pointRules[i] = rule;
+    pointKeys[i] = key;
     return null;
   }
 }
