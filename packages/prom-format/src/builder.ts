@@ -128,6 +128,8 @@ interface FamilyStore extends PointFamily {
   firstSegMetric: Metric | undefined;
   /** The last segment's dedupe sets per type (made on its second point). */
   curSeen: (Set<string> | undefined)[] | undefined;
+  /** Every point of the last segment so far is vouched duplicate-free (no sets kept for it). */
+  curVouched: boolean;
 }
 
 /** What finish() needs of an added snapshot (the rendering pieces are dropped after add). */
@@ -215,6 +217,7 @@ export class ExpositionBuilder extends LineEncoder {
       firstSegSlot: -1,
       firstSegMetric: undefined,
       curSeen: undefined,
+      curVouched: false,
     };
     this.families.set(full, store);
     return store;
@@ -245,7 +248,14 @@ export class ExpositionBuilder extends LineEncoder {
     const pts = store.points;
     const nSeg = segs.length / SEG;
     const sameSlot = nSeg > 0 && segs.data[(nSeg - 1) * SEG] === slot;
-    if (sameSlot) {
+    const single = singleLabelKey(d.labels);
+    // A snapshot vouched free of duplicates needs no set while no point of the segment lost
+    // a label to an extra label (which can merge two label sets). From the first such point
+    // on, the set is kept, filled first from every earlier point of the segment.
+    const vouched =
+      info.distinctSeries && (!sameSlot || store.curVouched) && (single === null || (single !== MANY && !Object.hasOwn(info.extraLabels, single)));
+    if (sameSlot && !vouched) {
+      store.curVouched = false;
       store.curSeen ??= [undefined, undefined, undefined, undefined];
       seen = store.curSeen[type];
       if (seen === undefined) {
@@ -266,7 +276,6 @@ export class ExpositionBuilder extends LineEncoder {
       store.histNames ??= HISTOGRAM_SUFFIXES.map((s) => name + s);
       err = this.writeHistogram(store, d, info, seen, this.om);
     } else {
-      const single = singleLabelKey(d.labels);
       const singleValue = single === null || single === MANY ? '' : d.labels[single]!;
       const sampleName = type === COUNTER ? store.counterName : name;
       err = this.writeSample(store, sampleName, d, single, singleValue, fastIntValue(d.number), info, seen, this.om);
@@ -287,6 +296,7 @@ export class ExpositionBuilder extends LineEncoder {
       segs.push(slot);
       segs.push(p);
       store.curSeen = undefined; // the dedupe sets belong to the last segment
+      store.curVouched = vouched;
       if (store.firstSegSlot === -1 || slot < store.firstSegSlot) {
         store.firstSegSlot = slot;
         store.firstSegMetric = d.metric;

@@ -36,6 +36,7 @@ export interface SnapInfo {
   readonly extraTailPlain: Uint8Array; // 1 when pairs b.. hold no `le` (which must go last)
   readonly extraLabels: Labels;
   readonly invalid: string | undefined; // why every data point of it is skipped
+  readonly distinctSeries: boolean; // SnapshotExport.distinctSeries
   separatorId: number; // id of its value for the separating label key, -1 if it has none
 }
 
@@ -66,8 +67,27 @@ function addCount(a: Int64, b: Int64): Int64 {
   return BigInt(a) + BigInt(b);
 }
 
-export function snapInfo(s: SnapshotExport, om: boolean): SnapInfo {
-  const extra = s.extraLabels;
+/** What a snapshot's extra labels alone decide (everything in SnapInfo but the timestamp). */
+interface ExtraLabelInfo {
+  readonly extraKeys: readonly string[];
+  readonly extraVals: readonly string[];
+  readonly extraPairs: readonly Uint8Array[];
+  readonly extraTails: readonly Uint8Array[];
+  readonly extraTailPlain: Uint8Array;
+  readonly invalid: string | undefined;
+}
+
+/**
+ * ExtraLabelInfo of frozen label objects: the server passes each sandbox's same frozen
+ * labels every scrape, so their keys are sorted and their pairs encoded once, not per
+ * snapshot. Entries go with their objects.
+ */
+const frozenExtras = new WeakMap<Labels, ExtraLabelInfo>();
+
+function extraLabelInfo(extra: Labels): ExtraLabelInfo {
+  const frozen = Object.isFrozen(extra);
+  const cached = frozen ? frozenExtras.get(extra) : undefined;
+  if (cached !== undefined) return cached;
   const keys = Object.keys(extra);
   let invalid: string | undefined;
   for (const k of keys) {
@@ -77,15 +97,30 @@ export function snapInfo(s: SnapshotExport, om: boolean): SnapInfo {
     }
   }
   keys.sort();
-  return {
-    tsSuffix: Buffer.from(` ${om ? timestampSecondsText(s.snapshot.when) : timestampMillis(s.snapshot.when)}\n`, 'latin1'),
+  const info: ExtraLabelInfo = {
     extraKeys: keys,
     extraVals: keys.map((k) => extra[k]!),
     extraPairs: keys.map((k) => Buffer.from(`${k}="${escapeLabelValue(extra[k]!)}"`, 'utf8')),
     extraTails: keys.map((_, b) => Buffer.from(keys.slice(b).map((k) => `${k}="${escapeLabelValue(extra[k]!)}"`).join(','), 'utf8')),
     extraTailPlain: Uint8Array.from(keys, (_, b) => (keys.slice(b).includes('le') ? 0 : 1)),
-    extraLabels: extra,
     invalid,
+  };
+  if (frozen) frozenExtras.set(extra, info);
+  return info;
+}
+
+export function snapInfo(s: SnapshotExport, om: boolean): SnapInfo {
+  const x = extraLabelInfo(s.extraLabels);
+  return {
+    tsSuffix: Buffer.from(` ${om ? timestampSecondsText(s.snapshot.when) : timestampMillis(s.snapshot.when)}\n`, 'latin1'),
+    extraKeys: x.extraKeys,
+    extraVals: x.extraVals,
+    extraPairs: x.extraPairs,
+    extraTails: x.extraTails,
+    extraTailPlain: x.extraTailPlain,
+    extraLabels: s.extraLabels,
+    invalid: x.invalid,
+    distinctSeries: s.distinctSeries === true,
     separatorId: -1,
   };
 }
@@ -128,10 +163,20 @@ export interface HeaderEntry {
 
 /** A snapshot's line (escaped, without its newline) in the header of a multi-snapshot exposition. */
 export function headerLine(e: HeaderEntry): string {
-  const keys = Object.keys(e.extraLabels).sort();
-  const map = keys.map((k) => `${k}:${e.extraLabels[k]!}`).join(' ');
-  return escapeComment(`#   - Snapshot with ${e.count} data points taken at ${formatGoTime(e.when)}: map[${map}]`);
+  const labels = e.extraLabels;
+  const frozen = Object.isFrozen(labels);
+  let map = frozen ? frozenHeaderMaps.get(labels) : undefined;
+  if (map === undefined) {
+    const keys = Object.keys(labels).sort();
+    map = escapeComment(keys.map((k) => `${k}:${labels[k]!}`).join(' '));
+    if (frozen) frozenHeaderMaps.set(labels, map);
+  }
+  // escapeComment maps characters one by one, so the parts can be escaped apart.
+  return `${escapeComment(`#   - Snapshot with ${e.count} data points taken at ${formatGoTime(e.when)}`)}: map[${map}]`;
 }
+
+/** A frozen label object's `k:v k:v` text in a header line (escaped), made once per object. */
+const frozenHeaderMaps = new WeakMap<Labels, string>();
 
 /** What separator assignment reads and writes of a snapshot. */
 export interface SeparatorInfo {

@@ -36,6 +36,13 @@ export interface SnapshotExport {
   readonly exporterPrefix: string;
   /** Added to every line; they win over a same-named label sent in the snapshot. */
   readonly extraLabels: Labels;
+  /**
+   * The caller vouches that no two points of the snapshot share a metric name and label
+   * set (a verifier accepted it), so the ExpositionBuilder skips its duplicate check within
+   * the snapshot where the extra labels cannot merge two label sets. The output is the
+   * same either way for such a snapshot; a false promise lets duplicate lines through.
+   */
+  readonly distinctSeries?: boolean;
 }
 
 /** A data point the writer refused; nothing of it was written. */

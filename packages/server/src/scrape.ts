@@ -223,7 +223,8 @@ export class Scraper {
           const ok = !(result instanceof Error);
           meta.addSandbox(t.labels, t.meta, running, ok);
           if (ok) {
-            body.add({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels });
+            // Verified, so no series twice (the verifier's duplicate-series rule).
+            body.add({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
             this.noteSuccess(t.id);
           } else if (running) this.noteError(t.id, result.message);
         }

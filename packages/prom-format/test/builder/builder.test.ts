@@ -132,9 +132,10 @@ describe('same bytes as the writer', () => {
     });
   }
 
-  // Frozen label objects take the cached-section path (for snapshots without extra
-  // labels): the same bytes and skips as fresh unfrozen copies, with objects shared
-  // across points, snapshots and renders so the cache is hit, duplicates included.
+  // Frozen label objects take the cached paths (sections for snapshots without extra
+  // labels; sorted, encoded extra labels): the same bytes and skips as fresh unfrozen
+  // copies, with objects shared across points, snapshots and renders so the cache is hit,
+  // duplicates included.
   test('frozen label objects (cached sections): same bytes and skips as unfrozen copies, 3000 random sets', () => {
     const pool = new Map<string, Labels>();
     const frozen = (l: Labels): Labels => {
@@ -156,7 +157,12 @@ describe('same bytes as the writer', () => {
         const data = r() < 0.3 ? e.snapshot.data.flatMap((d) => (r() < 0.5 ? [d, d] : [d])) : e.snapshot.data;
         return { ...e, snapshot: { ...e.snapshot, data }, extraLabels: r() < 0.5 ? {} : e.extraLabels };
       });
-      const withFrozen = plain.map((e) => ({ ...e, snapshot: { ...e.snapshot, data: e.snapshot.data.map((d) => ({ ...d, labels: frozen(d.labels) })) } }));
+      // Extra labels frozen too (their sorted keys, encoded pairs and header text are cached).
+      const withFrozen = plain.map((e) => ({
+        ...e,
+        extraLabels: frozen(e.extraLabels),
+        snapshot: { ...e.snapshot, data: e.snapshot.data.map((d) => ({ ...d, labels: frozen(d.labels) })) },
+      }));
       const order = shuffled(r, plain.length);
       const want = viaWriter(plain, format, new Set());
       const pairs = [
@@ -174,6 +180,38 @@ describe('same bytes as the writer', () => {
     // The generator reaches duplicates in snapshots the cache applies to.
     expect(cachedDuplicates).toBeGreaterThan(100);
     expect(pool.size).toBeGreaterThan(20);
+  });
+
+  // A verified snapshot has no series twice; the hint skips the builder's duplicate check
+  // within it. Extra labels can still merge two of its label sets (an extra `sandbox`
+  // drops the point's own), and those duplicates must still be left out.
+  test('distinctSeries: same bytes and skips as the writer for duplicate-free snapshots, merged label sets included', () => {
+    let merged = 0;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const r = rng(seed);
+      const format = r() < 0.5 ? 'prometheus' : 'openmetrics';
+      const distinct = randomExports(r).map((e) => {
+        const seen = new Set<string>();
+        const data = e.snapshot.data.filter((d) => {
+          const key = `${d.metric.name} ${JSON.stringify(Object.entries(d.labels).sort())}`;
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        });
+        return { ...e, snapshot: { ...e.snapshot, data } };
+      });
+      const vouched = distinct.map((e) => ({ ...e, distinctSeries: true }));
+      const order = shuffled(r, distinct.length);
+      const want = viaWriter(distinct, format, new Set());
+      const got = viaBuilder(vouched, format, new Set(), order);
+      if (got.text !== want.text) expect({ seed, text: got.text }).toEqual({ seed, text: want.text });
+      if (skipCounts(got.skips).join('|') !== skipCounts(want.skips).join('|')) {
+        expect({ seed, skips: skipCounts(got.skips) }).toEqual({ seed, skips: skipCounts(want.skips) });
+      }
+      if (want.skips.some((k) => k.reason.startsWith('duplicate') && distinct[k.snapshotIndex]!.snapshot.data.length > 1)) merged++;
+    }
+    // The generator reaches label sets merged by extra labels (otherwise this proves little).
+    expect(merged).toBeGreaterThan(30);
   });
 
   test('a fleet of the real capture, added in completion order, meta slots reserved first', () => {
