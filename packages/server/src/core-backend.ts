@@ -10,7 +10,7 @@ import {
   isProcessAlive,
   snapshotDecoderFor,
 } from '@org/metricserver-core';
-import type { CanonicalSnapshotDecoder, Labels, Snapshot } from '@org/metricserver-prom-format';
+import { type CanonicalSnapshotDecoder, type Labels, ReplyOrder, type Snapshot } from '@org/metricserver-prom-format';
 import { verifyNow } from './clock.js';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
@@ -25,6 +25,8 @@ import type { Logger, LogFields } from './log.js';
  */
 class CoreTarget implements ScrapeTarget {
   meta: SandboxMeta;
+  /** This sandbox's last reply, point by point: the decoder's guesses (written by its exports, one at a time). */
+  private readonly replyOrder = new ReplyOrder();
   constructor(
     public view: SandboxView,
     private readonly verifier: Verifier,
@@ -55,6 +57,7 @@ class CoreTarget implements ScrapeTarget {
       signal,
       maxResponseBytes: this.maxResponseBytes,
       decoder: this.decoder,
+      replyOrder: this.replyOrder,
       ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
     }).then(this.accept);
   }

@@ -5,6 +5,7 @@ import { callUrpc, callUrpcWith, decodeEnvelope, type UrpcCallOptions, type Urpc
 import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
   type CanonicalSnapshotDecoder,
+  type ReplyOrder,
   DecodeError,
   decodeExportResult,
   decodeRegistration,
@@ -27,6 +28,8 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
    * result and every error are the same with or without it.
    */
   readonly decoder?: CanonicalSnapshotDecoder;
+  /** The sandbox's own record of its last reply for `decoder` (a guess per point; see ReplyOrder). */
+  readonly replyOrder?: ReplyOrder;
 }
 
 /** `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the decoded snapshot. */
@@ -34,13 +37,14 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
   // Decoded and checked inside the read (the reply's bytes may be the shared read buffer):
   // no copy of the reply, and no async frame per call.
   const decoder = opts.decoder;
+  const order = opts.replyOrder;
   const matches = filter === '' ? undefined : opts.matchesFilter;
   return callUrpcWith(
     socketPath,
     METHOD_EXPORT,
     { only_metrics: filter },
     (reply) => {
-      const snapshot = decoder?.decodeReply(reply.bytes, reply.length) ?? decodeGeneral(socketPath, reply);
+      const snapshot = decoder?.decodeReply(reply.bytes, reply.length, order) ?? decodeGeneral(socketPath, reply);
       if (matches !== undefined) {
         for (const d of snapshot.data) {
           if (!matches(d.metric.name)) {

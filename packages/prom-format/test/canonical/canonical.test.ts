@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CanonicalSnapshotDecoder, goJsonString, type KnownMetric } from '../../src/canonical.js';
+import { CanonicalSnapshotDecoder, goJsonString, type KnownMetric, ReplyOrder } from '../../src/canonical.js';
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
 import type { Snapshot } from '../../src/model.js';
@@ -151,11 +151,12 @@ function randomValue(r: () => number): string {
   return '{"int":9007199254740993}';
 }
 
-function randomReply(r: () => number, reg: readonly Series[]): string {
+/** The series at each point of a reply (`picks`), or random ones. */
+function randomReply(r: () => number, reg: readonly Series[], picks?: readonly number[]): string {
   const points: string[] = [];
-  const n = Math.floor(r() * 12);
+  const n = picks?.length ?? Math.floor(r() * 12);
   for (let i = 0; i < n; i++) {
-    const s = reg[Math.floor(r() * reg.length)]!;
+    const s = reg[picks?.[i] ?? Math.floor(r() * reg.length)]!;
     const m = s.known.metric;
     // Usually the definition as registered; sometimes a lie about it.
     const help = r() < 0.95 ? m.help : `${m.help}x`;
@@ -213,6 +214,44 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
     // Not vacuous: a good share of canonical replies take the fast path (the rest hold a
     // float, a big or zero int, a lie or non-ASCII text, which the general path handles).
     expect(taken).toBeGreaterThan(canonicalTotal / 8);
+  });
+
+  // A ReplyOrder guesses each point from the sandbox's last reply; the guesses must never
+  // change a result. Replies here mostly repeat the last one's series (so guesses hit),
+  // with lies, other values, reorderings, corruptions and a second decoder mixed in.
+  it('with a ReplyOrder carried across replies: the same result as without (400 sandboxes x 20 replies)', () => {
+    let taken = 0;
+    for (let seed = 1; seed <= 400; seed++) {
+      const r = rng(1000 + seed);
+      const reg = randomRegistration(r);
+      const decoders = [new CanonicalSnapshotDecoder(reg.map((s) => s.known)), new CanonicalSnapshotDecoder([...reg].reverse().map((s) => s.known))];
+      const order = new ReplyOrder();
+      let picks = Array.from({ length: 1 + Math.floor(r() * 6) }, () => Math.floor(r() * reg.length));
+      for (let k = 0; k < 20; k++) {
+        const x = r();
+        if (x < 0.1) picks = Array.from({ length: 1 + Math.floor(r() * 6) }, () => Math.floor(r() * reg.length));
+        else if (x < 0.2) picks = [...picks].reverse();
+        else if (x < 0.25) picks = picks.slice(1);
+        const reply = randomReply(r, reg, picks);
+        const input = r() < 0.2 ? corrupt(r, reply) : reply;
+        const decoder = decoders[r() < 0.9 ? 0 : 1]!;
+        const bytes = Buffer.from(input, 'utf8');
+        let got: Snapshot | undefined;
+        expect(() => (got = decoder.decodeReply(bytes, bytes.length, order)), `seed ${seed}: threw on ${input}`).not.toThrow();
+        // Whatever a guess takes, the general path decodes alike; and a guess never loses
+        // a reply the lookups take. (A guess may take a little more: a value whose bytes
+        // hold an escaped quote, which the lookup's scan for the closing quote misses.)
+        const without = decoder.decodeReply(bytes, bytes.length);
+        if (got !== undefined && !isDeepStrictEqual(got, general(input))) {
+          expect.fail(`seed ${seed}: with a ReplyOrder ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(general(input))}\non ${input}`);
+        }
+        if (without !== undefined && !isDeepStrictEqual(got, without)) {
+          expect.fail(`seed ${seed}: with a ReplyOrder ${JSON.stringify(got)}\nwithout: ${JSON.stringify(without)}\non ${input}`);
+        }
+        if (got !== undefined) taken++;
+      }
+    }
+    expect(taken).toBeGreaterThan(1000);
   });
 
   it('never throws on random bytes', () => {
