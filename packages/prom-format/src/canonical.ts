@@ -1,9 +1,8 @@
 // A fast path for the one encoding real sandboxes send: the `Metrics.Export`
 // reply exactly as Go's encoding/json writes it (compact, fixed key order,
 // omitempty), for metrics a dictionary knows. It reads the reply's bytes once and
-// builds only what the model needs: one Data and one WireNumber per point, with
-// the Metric and Labels objects shared from the dictionary (no JSON tree, no
-// per-point strings).
+// builds a CanonicalSnapshot: per point the Metric and Labels objects shared from
+// the dictionary and an int (no JSON tree, no per-point strings or objects).
 //
 // It accepts a strict subset of JSON and answers `undefined` for anything else
 // (whitespace, other key order, escapes it does not expect, floats, histograms,
@@ -13,14 +12,15 @@
 // fast path accepts, its result deep-equals the general path's (a property test
 // holds the two together).
 //
-// It works on the reply's bytes and allocates nothing but the point's Data and
-// WireNumber: a latin1 string of each reply plus slices for `===` compares was as
-// fast, but made ~6x the garbage (measured: ~44 MB against ~7 MB per 1000 replies),
-// and garbage is what a scrape's GC time and RSS follow. Long compares use the
-// native Buffer.compare; short literals a byte loop. With a sandbox's ReplyOrder, each
-// point is first compared against what stood at its position in that sandbox's last
-// reply, which skips the quote scans and hash lookups (~275 -> ~155 ns per point).
-import type { Data, Labels, Metric, Snapshot, Timestamp, WireNumber } from './model.js';
+// It works on the reply's bytes and allocates only the snapshot's columns: a latin1
+// string of each reply plus slices for `===` compares was as fast, but made ~6x the
+// garbage of one Data and one WireNumber per point (measured: ~44 MB against ~7 MB per
+// 1000 replies), and garbage is what a scrape's GC time and RSS follow. Long compares
+// use the native Buffer.compare; short literals a byte loop. With a sandbox's
+// ReplyOrder, each point is first compared against what stood at its position in that
+// sandbox's last reply, which skips the quote scans and hash lookups (~275 -> ~155 ns
+// per point).
+import type { Data, Labels, Metric, Snapshot, Timestamp } from './model.js';
 import { ZERO } from './number.js';
 import { parseRfc3339, TimestampError } from './time.js';
 
@@ -151,6 +151,66 @@ function matchAt(bytes: Uint8Array, at: number, end: number, lit: Uint8Array): b
 }
 
 /**
+ * A snapshot the canonical decoder read, kept as columns: per point its definition and
+ * labels (the decoder's shared, frozen objects) and its int value, 0 standing for an
+ * omitted value (runsc never writes `"int":0`). That is three array slots per point
+ * instead of a Data and a WireNumber object (~88 bytes), which is most of what a scrape
+ * allocates. The verifier and the ExpositionBuilder read the columns (canonicalPointAt);
+ * `data` makes the Data objects on first use, deep-equal to what the general path
+ * decodes. Immutable.
+ */
+export class CanonicalSnapshot implements Snapshot {
+  private made: readonly Data[] | undefined;
+
+  constructor(
+    readonly when: Timestamp,
+    readonly metrics: readonly Metric[],
+    readonly labels: readonly Labels[],
+    readonly ints: readonly number[],
+  ) {}
+
+  /** Number of points. */
+  get length(): number {
+    return this.metrics.length;
+  }
+
+  get data(): readonly Data[] {
+    if (this.made === undefined) {
+      const out: Data[] = [];
+      for (let i = 0; i < this.metrics.length; i++) {
+        const v = this.ints[i]!;
+        out.push({ metric: this.metrics[i]!, labels: this.labels[i]!, number: v === 0 ? ZERO : { int: v, float: 0 } });
+      }
+      this.made = out;
+    }
+    return this.made;
+  }
+}
+
+/** A Data a loop over a CanonicalSnapshot's points overwrites (canonicalPointAt). */
+export interface PointScratch {
+  metric: Metric;
+  labels: Labels;
+  readonly number: { int: number; float: number };
+}
+
+export function newPointScratch(): PointScratch {
+  return { metric: { name: '', type: 0, help: '' }, labels: EMPTY_LABELS, number: { int: 0, float: 0 } };
+}
+
+/**
+ * Point `i` of `s` as a Data: `into`, overwritten. Valid until the next call with the
+ * same `into`; its `number` is int-typed and safe (at most 15 digits), so readers that
+ * keep a counter's value keep a JS number, never the object.
+ */
+export function canonicalPointAt(s: CanonicalSnapshot, i: number, into: PointScratch): Data {
+  into.metric = s.metrics[i]!;
+  into.labels = s.labels[i]!;
+  into.number.int = s.ints[i]!;
+  return into;
+}
+
+/**
  * Decodes canonical `Metrics.Export` results (`{"snapshot":{"when":…,"data":[…]}}`)
  * of the metrics it was built with. Immutable after construction, so one decoder
  * serves every sandbox of a registration.
@@ -162,6 +222,15 @@ export class CanonicalSnapshotDecoder {
   private readonly entryList: MetricEntry[] = [];
   /** The ReplyOrder of the decode running now (decodes are synchronous), or null. */
   private order: Uint16Array | null = null;
+  /**
+   * The running decode's points so far (`count` of them), as columns reused by every
+   * decode: a snapshot copies its exact share. They only ever hold the decoder's own
+   * shared Metric and Labels objects and numbers.
+   */
+  private count = 0;
+  private readonly colMetrics: Metric[] = [];
+  private readonly colLabels: Labels[] = [];
+  private readonly colInts: number[] = [];
 
   constructor(known: Iterable<KnownMetric>) {
     for (const k of known) {
@@ -241,12 +310,12 @@ export class CanonicalSnapshotDecoder {
     if (i + DATA_NULL.length === end && matchAt(bytes, i, end, DATA_NULL)) return { when, data: EMPTY_DATA };
     if (bytes[i] !== OPEN_BRACKET) return undefined;
     i++;
-    const data: Data[] = [];
+    this.count = 0;
     if (bytes[i] === CLOSE_BRACKET) {
       i++;
     } else {
       for (;;) {
-        i = this.point(bytes, i, end, data);
+        i = this.point(bytes, i, end);
         if (i < 0 || i >= end) return undefined;
         const c = bytes[i];
         i++;
@@ -257,7 +326,9 @@ export class CanonicalSnapshotDecoder {
     }
     // `]` is followed by the snapshot's and the result's closing braces, and nothing else.
     if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
-    return { when, data: data.length === 0 ? EMPTY_DATA : data };
+    const n = this.count;
+    if (n === 0) return { when, data: EMPTY_DATA };
+    return new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n));
   }
 
   /** The running decode's ReplyOrder cells, grown to hold point `k` (the old guesses kept). */
@@ -270,10 +341,10 @@ export class CanonicalSnapshotDecoder {
   }
 
   /** One `{"metric":…[,"labels":…],"val":{…}}` at `at`; pushes it and returns the offset after it, or -1. */
-  private point(bytes: Buffer, at: number, end: number, out: Data[]): number {
+  private point(bytes: Buffer, at: number, end: number): number {
     if (!matchAt(bytes, at, end, POINT_HEAD)) return -1;
     const metricAt = at + POINT_HEAD.length - NAME_AT;
-    const k = out.length;
+    const k = this.count;
     let cells = this.order;
     if (cells !== null && 2 * k + 1 >= cells.length) cells = this.growOrder(k);
     // The whole definition, name included, byte for byte: first the one at this position in
@@ -325,9 +396,9 @@ export class CanonicalSnapshotDecoder {
 
     if (!matchAt(bytes, i, end, VAL_HEAD)) return -1;
     i += VAL_HEAD.length;
-    let number: WireNumber;
+    let number: number;
     if (bytes[i] === CLOSE_BRACE) {
-      number = ZERO;
+      number = 0; // ZERO
       i++;
     } else {
       if (!matchAt(bytes, i, end, INT_HEAD)) return -1;
@@ -346,10 +417,14 @@ export class CanonicalSnapshotDecoder {
       }
       if (i - digitsAt > MAX_INT_DIGITS || i >= end || bytes[i] !== CLOSE_BRACE) return -1;
       i++;
-      number = { int: negative ? -v : v, float: 0 };
+      number = negative ? -v : v;
     }
     if (i >= end || bytes[i] !== CLOSE_BRACE) return -1;
-    out.push({ metric: entry.metric, labels, number });
+    // Written at k (not pushed): the columns are reused by every decode, cut to size at the end.
+    this.colMetrics[k] = entry.metric;
+    this.colLabels[k] = labels;
+    this.colInts[k] = number;
+    this.count = k + 1;
     return i + 1;
   }
 }

@@ -4,6 +4,7 @@
 import { callUrpc, callUrpcWith, decodeEnvelope, type UrpcCallOptions, type UrpcReply } from './client.js';
 import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
+  CanonicalSnapshot,
   type CanonicalSnapshotDecoder,
   type ReplyOrder,
   DecodeError,
@@ -46,9 +47,10 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
     (reply) => {
       const snapshot = decoder?.decodeReply(reply.bytes, reply.length, order) ?? decodeGeneral(socketPath, reply);
       if (matches !== undefined) {
-        for (const d of snapshot.data) {
-          if (!matches(d.metric.name)) {
-            throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${d.metric.name} violated the filter set in export options`);
+        const metrics = snapshot instanceof CanonicalSnapshot ? snapshot.metrics : snapshot.data.map((d) => d.metric);
+        for (const m of metrics) {
+          if (!matches(m.name)) {
+            throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${m.name} violated the filter set in export options`);
           }
         }
       }

@@ -14,9 +14,14 @@ import { rng } from '../support/rng.js';
 const ENVELOPE_HEAD = '{"success":true,"err":"","result":';
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trimEnd();
 
+/** A snapshot as plain data (a CanonicalSnapshot is a class over columns; its `data` is what it means). */
+function plain(s: Snapshot | undefined): Snapshot | undefined {
+  return s === undefined ? undefined : { when: s.when, data: [...s.data] };
+}
+
 function fast(decoder: CanonicalSnapshotDecoder, reply: string): Snapshot | undefined {
   const bytes = Buffer.from(reply, 'utf8');
-  return decoder.decodeReply(bytes, bytes.length);
+  return plain(decoder.decodeReply(bytes, bytes.length));
 }
 
 function general(reply: string): Snapshot | undefined {
@@ -237,11 +242,11 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
         const decoder = decoders[r() < 0.9 ? 0 : 1]!;
         const bytes = Buffer.from(input, 'utf8');
         let got: Snapshot | undefined;
-        expect(() => (got = decoder.decodeReply(bytes, bytes.length, order)), `seed ${seed}: threw on ${input}`).not.toThrow();
+        expect(() => (got = plain(decoder.decodeReply(bytes, bytes.length, order))), `seed ${seed}: threw on ${input}`).not.toThrow();
         // Whatever a guess takes, the general path decodes alike; and a guess never loses
         // a reply the lookups take. (A guess may take a little more: a value whose bytes
         // hold an escaped quote, which the lookup's scan for the closing quote misses.)
-        const without = decoder.decodeReply(bytes, bytes.length);
+        const without = plain(decoder.decodeReply(bytes, bytes.length));
         if (got !== undefined && !isDeepStrictEqual(got, general(input))) {
           expect.fail(`seed ${seed}: with a ReplyOrder ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(general(input))}\non ${input}`);
         }
