@@ -1,6 +1,7 @@
 // The narrow filesystem surface discovery needs, so its logic runs on memfs in
 // unit tests and on node:fs in production. Locking is not here: flock needs a
 // real file descriptor (see ../lock).
+import { statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
 /** What discovery compares to decide whether a state file changed (see registry's stat cache). */
@@ -17,6 +18,12 @@ export interface DiscoveryFs {
   /** Entry names of a directory (no `.`/`..`), in any order. Rejects with the Node errno error. */
   readdir(path: string): Promise<string[]>;
   stat(path: string): Promise<FileStat>;
+  /**
+   * Optional synchronous stat: undefined when nothing is at `path`; throws other errors.
+   * Discovery stats every served sandbox's state file on every pass: 1000 synchronous
+   * stats take ~2.5 ms, as many promises ~10 ms of CPU with a thread-pool trip each.
+   */
+  statSync?(path: string): FileStat | undefined;
   readFile(path: string): Promise<Uint8Array>;
 }
 
@@ -68,5 +75,11 @@ export function discoveryFsFrom(p: PromisesFsLike): DiscoveryFs {
   };
 }
 
-/** Production filesystem: node:fs/promises with bigint stats (nanosecond mtimes). */
-export const nodeFs: DiscoveryFs = discoveryFsFrom(fsp as unknown as PromisesFsLike);
+/** Production filesystem: node:fs with bigint stats (nanosecond mtimes). */
+export const nodeFs: DiscoveryFs = {
+  ...discoveryFsFrom(fsp as unknown as PromisesFsLike),
+  statSync(path) {
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return st === undefined ? undefined : toFileStat(st);
+  },
+};

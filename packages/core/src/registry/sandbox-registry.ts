@@ -205,7 +205,8 @@ export class SandboxRegistry<T> {
     }
     let stat: FileStat | undefined;
     try {
-      stat = await this.fs.stat(statePath(this.root, id, id));
+      const path = statePath(this.root, id, id);
+      stat = this.fs.statSync !== undefined ? this.fs.statSync(path) : await this.fs.stat(path);
     } catch {
       stat = undefined; // being deleted: the liveness check below decides
     }

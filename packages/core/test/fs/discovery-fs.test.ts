@@ -24,6 +24,15 @@ describe('nodeFs', () => {
     expect(Buffer.from(await nodeFs.readFile(join(dir, 'a.state'))).toString()).toBe('{"x":1}');
     await expect(nodeFs.readdir(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
+
+  it('stats synchronously as it does asynchronously; nothing there is undefined, other errors throw', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'core-fs-'));
+    dir = d;
+    writeFileSync(join(d, 'a.state'), '{"x":1}');
+    expect(nodeFs.statSync!(join(d, 'a.state'))).toEqual(await nodeFs.stat(join(d, 'a.state')));
+    expect(nodeFs.statSync!(join(d, 'missing.state'))).toBeUndefined();
+    expect(() => nodeFs.statSync!(join(d, 'a.state', 'below-a-file'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+  });
 });
 
 describe('memfs adapter', () => {

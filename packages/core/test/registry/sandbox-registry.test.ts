@@ -41,8 +41,8 @@ interface Prepared {
   released: boolean;
 }
 
-function setup(files: Record<string, string> = realRoot(), opts: { live?: Set<number>; prepare?: (v: SandboxView) => Prepared } = {}) {
-  const { fs, vol } = memDiscoveryFs(files);
+function setup(files: Record<string, string> = realRoot(), opts: { live?: Set<number>; prepare?: (v: SandboxView) => Prepared; syncStat?: boolean } = {}) {
+  const { fs, vol } = memDiscoveryFs(files, { syncStat: opts.syncStat });
   const locker = new FakeLocker();
   const log = new RecordingLogger();
   const live = opts.live ?? new Set([10186, 10760, 11238, 11280, 12074, 15044, 16081]);
@@ -220,6 +220,30 @@ describe('SandboxRegistry removal', () => {
     expect(old.state.released).toBe(true);
     expect(now.view.labels.iteration).not.toBe(old.view.labels.iteration);
     expect(reg.totalRegistered).toBe(5);
+  });
+});
+
+describe('SandboxRegistry with a synchronous stat (as on node:fs)', () => {
+  it('reloads a rewritten state file, replaces a reused id and drops a removed one', async () => {
+    const { reg, vol, fs } = setup(realRoot(), { syncStat: true });
+    expect(fs.statSync).toBeDefined();
+    await reg.refresh();
+    const a = reg.get('sb-a')!;
+    const f0 = reg.get('sb-f')!;
+    vol.writeFileSync(f('sb-f_sandbox:sb-f.state'), stateJson((d) => {
+      d.id = d.sandbox.id = 'sb-f';
+      d.sandbox.pid = 15044;
+      d.createdAt = '2026-11-27T22:46:53.136440508Z';
+      d.status = 'running';
+    }));
+    vol.writeFileSync(f('sb-a_sandbox:sb-a.state'), stateJson((d) => (d.createdAt = '2026-11-28T00:00:00Z')));
+    vol.unlinkSync(f('sb-g_sandbox:sb-g.state'));
+    const out = await reg.refresh();
+    expect([...out.removed].sort()).toEqual(['sb-a', 'sb-g']);
+    expect(out.added).toEqual(['sb-a']);
+    expect(reg.get('sb-a')!.state).not.toBe(a.state);
+    expect(reg.get('sb-f')!.view.rootState.status).toBe('running');
+    expect(reg.get('sb-f')!.state).toBe(f0.state);
   });
 });
 

@@ -1,12 +1,20 @@
 // Helpers shared by the discovery/sandbox/registry tests: a memfs-backed DiscoveryFs and fixtures.
 import { readFileSync } from 'node:fs';
 import { Volume, createFsFromVolume } from 'memfs';
-import { type DiscoveryFs, type PromisesFsLike, discoveryFsFrom } from '../../src/fs/index.js';
+import { type DiscoveryFs, type PromisesFsLike, discoveryFsFrom, toFileStat } from '../../src/fs/index.js';
 
-export function memDiscoveryFs(files: Record<string, string> = {}): { fs: DiscoveryFs; vol: InstanceType<typeof Volume> } {
+/** With `syncStat`, the fs also has statSync (as node's does), so both stat paths get tested. */
+export function memDiscoveryFs(files: Record<string, string> = {}, opts: { syncStat?: boolean } = {}): { fs: DiscoveryFs; vol: InstanceType<typeof Volume> } {
   const vol = Volume.fromJSON(files);
   const mfs = createFsFromVolume(vol);
-  return { fs: discoveryFsFrom(mfs.promises as unknown as PromisesFsLike), vol };
+  const fs = discoveryFsFrom(mfs.promises as unknown as PromisesFsLike);
+  if (opts.syncStat === true) {
+    fs.statSync = (path) => {
+      const st = mfs.statSync(path, { bigint: true, throwIfNoEntry: false });
+      return st === undefined ? undefined : toFileStat(st as unknown as Parameters<typeof toFileStat>[0]);
+    };
+  }
+  return { fs, vol };
 }
 
 export function fixture(name: string): string {
