@@ -6,8 +6,8 @@ import { asError, raceAbort } from './deadline.js';
 
 export class KeyedQueue<K extends object> {
   /**
-   * Each key's last run, and whether it has settled; an entry is only replaced by run()
-   * (settled flipped by that run's own release) and dropped by GC with the key.
+   * Each key's last run; an entry is only replaced by run() (settled by that run's own
+   * settle()) and dropped by GC with the key.
    */
   private readonly tails = new WeakMap<K, Tail>();
 
@@ -15,55 +15,66 @@ export class KeyedQueue<K extends object> {
    * Runs `fn` after every earlier run() of `key` has settled. Waiting and the
    * run itself are cut short by `signal`; the chain is released only when `fn`
    * has really settled, so an abandoned run still blocks its successors.
+   * Per run at 1000 sandboxes a scrape: one Tail and its settle closure; a promise
+   * to wait on only when a run of the same key is still going.
    */
   run<T>(key: K, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(key);
-    let release!: () => void;
-    const tail: Tail = { done: new Promise<void>((r) => (release = r)), settled: false };
-    const settle = (): void => {
-      tail.settled = true;
-      release();
-    };
+    const tail = new Tail();
     this.tails.set(key, tail);
     // The common case: nothing of this key still runs, so no wait (no promise, no listener).
     if (prev === undefined || prev.settled) {
       if (signal.aborted) {
-        settle();
+        tail.settle();
         return Promise.reject(asError(signal.reason));
       }
-      return this.start(fn, signal, settle);
+      return this.start(fn, signal, tail);
     }
-    return raceAbort(prev.done, signal).then(
-      () => this.start(fn, signal, settle),
+    const turn = prev.done();
+    return raceAbort(turn, signal).then(
+      () => this.start(fn, signal, tail),
       (e: unknown) => {
         // Our turn never came, but our successors may still wait for our predecessor.
-        void prev.done.then(settle);
+        void turn.then(tail.settle);
         throw e;
       },
     );
   }
 
-  private start<T>(fn: () => Promise<T>, signal: AbortSignal, settle: () => void): Promise<T> {
+  private start<T>(fn: () => Promise<T>, signal: AbortSignal, tail: Tail): Promise<T> {
     let p: Promise<T>;
     try {
       p = fn();
     } catch (e) {
-      settle();
+      tail.settle();
       return Promise.reject(e);
     }
-    // Not p.then(settle, settle): that would resolve the chain's tail with the
-    // Snapshot and keep it alive until this key's next run.
-    p.then(
-      () => settle(),
-      () => settle(),
-    );
+    // Not p.then(settle) alone: the chain's tail must not hold the Snapshot until this
+    // key's next run, and settle() takes no value.
+    p.then(tail.settle, tail.settle);
     return raceAbort(p, signal);
   }
 }
 
-interface Tail {
-  /** Resolves (with nothing) when the run has settled. */
-  readonly done: Promise<void>;
-  /** Set when `done` resolves: read synchronously by the next run(). */
-  settled: boolean;
+/** One run of a key, as its successor sees it. Settled once, by settle(). */
+class Tail {
+  /** Set when the run has settled: read synchronously by the next run(). */
+  settled = false;
+  /** Resolvers of runs waiting for this one (made only when one waits). */
+  private waiters: (() => void)[] | null = null;
+
+  /** Marks the run settled and lets its waiters go. Takes (and keeps) no value. */
+  readonly settle = (): void => {
+    if (this.settled) return;
+    this.settled = true;
+    const w = this.waiters;
+    this.waiters = null;
+    if (w !== null) for (const go of w) go();
+  };
+
+  /** Resolves (with nothing) once the run has settled. */
+  done(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.waiters ??= []).push(resolve));
+  }
 }

@@ -200,38 +200,33 @@ export class Scraper {
       });
       const metaSlot = body.reserve();
       const processSlot = body.reserve();
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < targets.length) {
-          const t = targets[next++] as ScrapeTarget;
-          const started = performance.now();
-          const result = await this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt);
-          // Synchronous from here: results of concurrent workers never interleave.
-          // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
-          // because every client left (the sandbox is not to blame).
-          const failure = result instanceof Error ? failureKind(result) : undefined;
-          if (failure === undefined || !whole.signal.aborted || whole.signal.reason instanceof DeadlineError) {
-            this.health.record(t.id, {
-              finishedAtMs: Date.now(),
-              durationMs: performance.now() - started,
-              failure,
-              error: result instanceof Error ? result.message : undefined,
-              reason: failure === 'verify' || failure === 'error' ? failureReason(result as Error) : undefined,
-            });
-          }
-          const running = t.meta !== undefined && t.isRunning();
-          const ok = !(result instanceof Error);
-          meta.addSandbox(t.labels, t.meta, running, ok);
-          if (ok) {
-            // Verified, so no series twice (the verifier's duplicate-series rule).
-            body.add({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
-            this.noteSuccess(t.id);
-          } else if (running) this.noteError(t.id, result.message);
+      // Each finished query records its result and launches the next target: at most
+      // --scrape-concurrency in flight, with no async frame per slot or per sandbox (at
+      // 1000 sandboxes those frames lived through the scrape and were promoted).
+      const record = (t: ScrapeTarget, started: number, result: Snapshot | Error): void => {
+        // Synchronous: results of concurrent queries never interleave.
+        // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
+        // because every client left (the sandbox is not to blame).
+        const failure = result instanceof Error ? failureKind(result) : undefined;
+        if (failure === undefined || !whole.signal.aborted || whole.signal.reason instanceof DeadlineError) {
+          this.health.record(t.id, {
+            finishedAtMs: Date.now(),
+            durationMs: performance.now() - started,
+            failure,
+            error: result instanceof Error ? result.message : undefined,
+            reason: failure === 'verify' || failure === 'error' ? failureReason(result as Error) : undefined,
+          });
         }
+        const running = t.meta !== undefined && t.isRunning();
+        const ok = !(result instanceof Error);
+        meta.addSandbox(t.labels, t.meta, running, ok);
+        if (ok) {
+          // Verified, so no series twice (the verifier's duplicate-series rule).
+          body.add({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
+          this.noteSuccess(t.id);
+        } else if (running) this.noteError(t.id, result.message);
       };
-      const workers: Promise<void>[] = [];
-      for (let i = 0; i < Math.min(o.scrapeConcurrency, targets.length); i++) workers.push(worker());
-      await Promise.all(workers);
+      await runLimited(targets, o.scrapeConcurrency, (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt), record);
       this.pruneErrors(targets);
       for (const t of targets) {
         const h = t.meta === undefined ? undefined : this.health.get(t.id);
@@ -256,7 +251,7 @@ export class Scraper {
    * Per sandbox per scrape: one AbortController (a child of `phase`, or of `late` with its
    * own timer; disposed here) and the queue's promises.
    */
-  private async queryOne(
+  private queryOne(
     t: ScrapeTarget,
     req: ScrapeRequest,
     phase: DeadlineGroup,
@@ -264,22 +259,32 @@ export class Scraper {
     phaseDeadlineAt: number,
     deadlineAt: number,
   ): Promise<Snapshot | Error> {
-    if (t.meta === undefined) return NOT_LOADED;
+    if (t.meta === undefined) return Promise.resolve(NOT_LOADED);
     const now = Date.now();
     let d: Deadline;
     if (now < phaseDeadlineAt) d = phase.child();
     else {
       const until = Math.min(now + this.opts.perSandboxTimeoutMs, deadlineAt);
-      if (until <= now) return new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`);
+      if (until <= now) return Promise.resolve(new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`));
       d = late.deadline(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
     }
+    let run: Promise<Snapshot>;
     try {
-      return await this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
+      run = this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
     } catch (e) {
-      return asError(e);
-    } finally {
       d.dispose();
+      return Promise.resolve(asError(e));
     }
+    return run.then(
+      (snapshot) => {
+        d.dispose();
+        return snapshot;
+      },
+      (e: unknown) => {
+        d.dispose();
+        return asError(e);
+      },
+    );
   }
 
   private noteError(id: string, message: string): void {
@@ -300,6 +305,51 @@ export class Scraper {
     if (this.lastError.size === 0) return;
     for (const id of this.lastError.keys()) if (!ids.has(id)) this.lastError.delete(id);
   }
+}
+
+/**
+ * Calls `query` for every item, at most `limit` at once, and `record` with each result as
+ * it comes (synchronously, so records never interleave); resolves once every item is
+ * recorded, rejects with the first error `record` throws (no more items start then).
+ * `query` must not reject. Per item: the query's promise and one callback, no async frame.
+ */
+export function runLimited<T, R>(items: readonly T[], limit: number, query: (item: T) => Promise<R>, record: (item: T, startedMs: number, result: R) => void): Promise<void> {
+  const slots = Math.max(1, limit);
+  return new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let running = 0;
+    let failed = false;
+    const launch = (): void => {
+      while (!failed && running < slots && next < items.length) {
+        const item = items[next++] as T;
+        const started = performance.now();
+        running++;
+        query(item).then(
+          (result) => {
+            running--;
+            if (failed) return;
+            try {
+              record(item, started, result);
+            } catch (e) {
+              failed = true;
+              reject(e);
+              return;
+            }
+            launch();
+            if (running === 0 && next >= items.length) resolve();
+          },
+          (e: unknown) => {
+            running--;
+            if (failed) return;
+            failed = true;
+            reject(e);
+          },
+        );
+      }
+    };
+    launch();
+    if (items.length === 0) resolve();
+  });
 }
 
 function failureKind(e: Error): ExportFailureKind {
