@@ -2,6 +2,7 @@
 // implementation (core-backend.ts) wraps core's SandboxRegistry; tests can
 // substitute their own to pin down timing and ordering.
 
+import type { CallCut } from '@org/metricserver-core';
 import type { Labels, Snapshot } from '@org/metricserver-prom-format';
 import type { Re2Matcher } from './filters.js';
 
@@ -26,7 +27,7 @@ export interface ScrapeTarget {
    * Exports, re-checks the filter on returned names and verifies the snapshot.
    * Rejects with an operator-readable error. The caller serialises calls per target.
    */
-  exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot>;
+  exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot>;
   /** Liveness of the sandbox process (kill(pid, 0)), asked after the query. */
   isRunning(): boolean;
 }

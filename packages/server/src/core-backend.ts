@@ -2,6 +2,7 @@
 // liveness) plus urpc export and per-sandbox verification.
 
 import {
+  type CallCut,
   type Logger as CoreLogger,
   SandboxRegistry,
   type SandboxView,
@@ -51,10 +52,10 @@ class CoreTarget implements ScrapeTarget {
     this.meta = metaOf(view);
   }
 
-  exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot> {
+  exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
     // A plain promise chain, not an async frame: up to --scrape-concurrency of these wait at once.
     return exportMetrics(this.view.controlSocketPath, filter, {
-      signal,
+      cut,
       maxResponseBytes: this.maxResponseBytes,
       decoder: this.decoder,
       replyOrder: this.replyOrder,

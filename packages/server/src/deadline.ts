@@ -1,7 +1,7 @@
 // Deadlines as AbortSignals with explicit disposal (no timers or listeners left
 // behind per sandbox per scrape), and racing a promise against one.
 
-import { ExpectedError } from '@org/metricserver-core';
+import { type CallCut, ExpectedError } from '@org/metricserver-core';
 
 export class DeadlineError extends ExpectedError {
   constructor(message: string) {
@@ -35,11 +35,14 @@ export function deadline(parent: AbortSignal, ms: number, what: string): Deadlin
  * children: node's EventTarget walks its whole listener list on every add and remove, so
  * 1000 deadlines listening on the parent themselves cost O(n^2) (~6 ms per scrape at 1000),
  * and 500 stalled sandboxes sharing one deadline need one timer and one error, not 500.
- * Owned by the scrape that made it; `children` and `reason` change only in enter(), the
- * children's dispose() and cut().
+ * The group is itself a CallCut: the sandboxes of a scrape's first wave all register with
+ * it (no AbortController per sandbox). Owned by the scrape that made it; `children`,
+ * `callbacks` and `reason` change only in enter(), onCut()/offCut(), the children's
+ * dispose() and cut().
  */
-export class DeadlineGroup {
+export class DeadlineGroup implements CallCut {
   private readonly children = new Set<AbortController>();
+  private readonly callbacks = new Set<(reason: unknown) => void>();
   /** Why the group was cut; set once, then every new child starts aborted with it. */
   private reason: unknown;
   private cutDone = false;
@@ -67,6 +70,32 @@ export class DeadlineGroup {
     if (this.timer !== undefined) clearTimeout(this.timer);
     for (const c of this.children) c.abort(reason);
     this.children.clear();
+    // A callback may offCut() itself (or others) while this runs: a Set allows that.
+    for (const cb of this.callbacks) cb(reason);
+    this.callbacks.clear();
+  }
+
+  get isCut(): boolean {
+    return this.cutDone;
+  }
+
+  get cutReason(): unknown {
+    return this.reason;
+  }
+
+  /** Runs `cb(reason)` once when the group is cut; at once when it already is. */
+  onCut(cb: (reason: unknown) => void): void {
+    if (this.cutDone) cb(this.reason);
+    else this.callbacks.add(cb);
+  }
+
+  offCut(cb: (reason: unknown) => void): void {
+    this.callbacks.delete(cb);
+  }
+
+  /** A CallCut cut with the group or after `ms` with DeadlineError(what); dispose() it when done. */
+  timed(ms: number, what: string): TimedCut {
+    return new TimedCut(this, ms, what);
   }
 
   /** A controller in the group, or already aborted with the group's reason once it was cut. */
@@ -83,24 +112,87 @@ export class DeadlineGroup {
     return { signal: c.signal, dispose: () => void this.children.delete(c) };
   }
 
-  /** A child that is also cut after `ms` with DeadlineError(what). */
-  deadline(ms: number, what: string): Deadline {
-    const c = this.enter();
-    const timer = c.signal.aborted ? undefined : setTimeout(() => c.abort(new DeadlineError(what)), Math.max(0, ms));
-    return {
-      signal: c.signal,
-      dispose: () => {
-        clearTimeout(timer);
-        this.children.delete(c);
-      },
-    };
-  }
-
   /** Stops listening on the parent and stops the group's timer (children still running keep their own timers). */
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.parent.removeEventListener('abort', this.onParent);
   }
+}
+
+/** A CallCut of its own, cut by its timer or with its group (DeadlineGroup.timed). */
+export class TimedCut implements CallCut {
+  private readonly callbacks = new Set<(reason: unknown) => void>();
+  private done = false;
+  private reason: unknown;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly fromGroup = (reason: unknown): void => this.cut(reason);
+
+  constructor(
+    private readonly group: CallCut,
+    ms: number,
+    what: string,
+  ) {
+    if (group.isCut) {
+      this.cut(group.cutReason);
+      return;
+    }
+    group.onCut(this.fromGroup);
+    this.timer = setTimeout(() => this.cut(new DeadlineError(what)), Math.max(0, ms));
+  }
+
+  get isCut(): boolean {
+    return this.done;
+  }
+
+  get cutReason(): unknown {
+    return this.reason;
+  }
+
+  onCut(cb: (reason: unknown) => void): void {
+    if (this.done) cb(this.reason);
+    else this.callbacks.add(cb);
+  }
+
+  offCut(cb: (reason: unknown) => void): void {
+    this.callbacks.delete(cb);
+  }
+
+  /** Stops the timer and leaves the group (callbacks still registered are dropped with it). */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.group.offCut(this.fromGroup);
+  }
+
+  private cut(reason: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.reason = reason;
+    this.dispose();
+    for (const cb of this.callbacks) cb(reason);
+    this.callbacks.clear();
+  }
+}
+
+/** Settles like `p`, or rejects with the cut's reason as soon as it is cut. */
+export function raceCut<T>(p: Promise<T>, cut: CallCut): Promise<T> {
+  if (cut.isCut) {
+    p.catch(() => {}); // its rejection is no longer anyone's business
+    return Promise.reject(asError(cut.cutReason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onCut = (reason: unknown): void => reject(asError(reason));
+    cut.onCut(onCut);
+    p.then(
+      (v) => {
+        cut.offCut(onCut);
+        resolve(v);
+      },
+      (e: unknown) => {
+        cut.offCut(onCut);
+        reject(asError(e));
+      },
+    );
+  });
 }
 
 /** Settles like `p`, or rejects with the signal's reason as soon as it aborts. */

@@ -2,7 +2,8 @@
 // sandbox's export and verification (its Verifier compares each snapshot with
 // the last accepted one, so order matters).
 
-import { asError, raceAbort } from './deadline.js';
+import type { CallCut } from '@org/metricserver-core';
+import { asError, raceCut } from './deadline.js';
 
 export class KeyedQueue<K extends object> {
   /**
@@ -13,26 +14,26 @@ export class KeyedQueue<K extends object> {
 
   /**
    * Runs `fn` after every earlier run() of `key` has settled. Waiting and the
-   * run itself are cut short by `signal`; the chain is released only when `fn`
+   * run itself are cut short by `cut`; the chain is released only when `fn`
    * has really settled, so an abandoned run still blocks its successors.
    * Per run at 1000 sandboxes a scrape: one Tail and its settle closure; a promise
    * to wait on only when a run of the same key is still going.
    */
-  run<T>(key: K, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  run<T>(key: K, cut: CallCut, fn: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(key);
     const tail = new Tail();
     this.tails.set(key, tail);
     // The common case: nothing of this key still runs, so no wait (no promise, no listener).
     if (prev === undefined || prev.settled) {
-      if (signal.aborted) {
+      if (cut.isCut) {
         tail.settle();
-        return Promise.reject(asError(signal.reason));
+        return Promise.reject(asError(cut.cutReason));
       }
-      return this.start(fn, signal, tail);
+      return this.start(fn, cut, tail);
     }
     const turn = prev.done();
-    return raceAbort(turn, signal).then(
-      () => this.start(fn, signal, tail),
+    return raceCut(turn, cut).then(
+      () => this.start(fn, cut, tail),
       (e: unknown) => {
         // Our turn never came, but our successors may still wait for our predecessor.
         void turn.then(tail.settle);
@@ -41,7 +42,7 @@ export class KeyedQueue<K extends object> {
     );
   }
 
-  private start<T>(fn: () => Promise<T>, signal: AbortSignal, tail: Tail): Promise<T> {
+  private start<T>(fn: () => Promise<T>, cut: CallCut, tail: Tail): Promise<T> {
     let p: Promise<T>;
     try {
       p = fn();
@@ -52,7 +53,7 @@ export class KeyedQueue<K extends object> {
     // Not p.then(settle) alone: the chain's tail must not hold the Snapshot until this
     // key's next run, and settle() takes no value.
     p.then(tail.settle, tail.settle);
-    return raceAbort(p, signal);
+    return raceCut(p, cut);
   }
 }
 

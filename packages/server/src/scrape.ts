@@ -7,8 +7,9 @@ import { randomInt } from 'node:crypto';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { wallNow } from './clock.js';
 import { ExpositionBuilder, type ExpositionFormat, type Snapshot } from '@org/metricserver-prom-format';
+import type { CallCut } from '@org/metricserver-core';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
-import { type Deadline, DeadlineError, DeadlineGroup, asError, deadline, raceAbort } from './deadline.js';
+import { DeadlineError, DeadlineGroup, TimedCut, asError, deadline, raceAbort } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
 import { type ExportFailureKind, HealthBook, VerificationError, failureReason } from './health.js';
@@ -261,27 +262,30 @@ export class Scraper {
   ): Promise<Snapshot | Error> {
     if (t.meta === undefined) return Promise.resolve(NOT_LOADED);
     const now = Date.now();
-    let d: Deadline;
-    if (now < phaseDeadlineAt) d = phase.child();
-    else {
+    // Before the shared deadline the sandbox registers with the phase group itself (no
+    // object of its own); after it, it gets a timed cut of its own.
+    let own: TimedCut | undefined;
+    if (now >= phaseDeadlineAt) {
       const until = Math.min(now + this.opts.perSandboxTimeoutMs, deadlineAt);
       if (until <= now) return Promise.resolve(new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`));
-      d = late.deadline(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
+      own = late.timed(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
     }
+    const cut: CallCut = own ?? phase;
     let run: Promise<Snapshot>;
     try {
-      run = this.queue.run(t, d.signal, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, d.signal));
+      run = this.queue.run(t, cut, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut));
     } catch (e) {
-      d.dispose();
+      own?.dispose();
       return Promise.resolve(asError(e));
     }
+    if (own === undefined) return run.then(undefined, asError);
     return run.then(
       (snapshot) => {
-        d.dispose();
+        own.dispose();
         return snapshot;
       },
       (e: unknown) => {
-        d.dispose();
+        own.dispose();
         return asError(e);
       },
     );

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { parseJsonDetected } from '@org/metricserver-prom-format';
+import { type CallCut, cutText } from './cut.js';
 import { JsonObjectScanner, LeadingGarbageError, isJsonWhitespace } from './scanner.js';
 import {
   UrpcClosedError,
@@ -28,6 +29,8 @@ const O_PATH = 0o10000000;
 export interface UrpcCallOptions {
   /** Aborting destroys the socket and rejects with UrpcTimeout. */
   readonly signal?: AbortSignal;
+  /** As `signal`, shared by many calls (one callback each, no listener list). */
+  readonly cut?: CallCut;
   /** Bytes of response accepted before the call fails with UrpcTooLarge (default 64 MiB). */
   readonly maxResponseBytes?: number;
   /** Deadline of this call in milliseconds, on top of `signal` (default 30 s). */
@@ -99,11 +102,13 @@ export function callUrpcWith<T>(
   const maxBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_URPC_TIMEOUT_MS;
   const signal = opts.signal;
+  const cut = opts.cut;
   const request = encodeUrpcRequest(method, arg);
 
   return new Promise<T>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new UrpcTimeout(method, socketPath, `aborted before connecting: ${abortText(signal)}`));
+    if (signal?.aborted || cut?.isCut === true) {
+      const reason: unknown = signal?.aborted ? signal.reason : cut!.cutReason;
+      reject(new UrpcTimeout(method, socketPath, `aborted before connecting: ${cutText(reason)}`));
       return;
     }
 
@@ -138,14 +143,16 @@ export function callUrpcWith<T>(
         pathFd = -1;
       }
     };
-    const onAbort = (): void => {
-      fail(new UrpcTimeout(method, socketPath, `call aborted after ${received} response bytes: ${abortText(signal!)}`));
+    const onCut = (reason: unknown): void => {
+      fail(new UrpcTimeout(method, socketPath, `call aborted after ${received} response bytes: ${cutText(reason)}`));
     };
+    const onAbort = signal === undefined ? undefined : (): void => onCut(signal.reason);
     /** Ends the call: no more reads, no more events (`settled`). */
     const end = (): void => {
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
+      cut?.offCut(onCut);
       closePathFd();
       // At once, also for a timeout: a socket left open would count against no bound,
       // and --scrape-concurrency promises sandboxes (and the fd limit) at most that many.
@@ -202,7 +209,8 @@ export function callUrpcWith<T>(
     timer = setTimeout(() => {
       fail(new UrpcTimeout(method, socketPath, `no complete response within ${timeoutMs} ms (${received} bytes received); connection closed`));
     }, timeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (onAbort !== undefined) signal!.addEventListener('abort', onAbort, { once: true });
+    cut?.onCut(onCut);
 
     socket.on('connect', () => {
       connected = true;
@@ -210,11 +218,14 @@ export function callUrpcWith<T>(
       socket.write(request);
     });
 
+    // Both come after every call, ours closing the socket included: no error is made then.
     socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (settled) return;
       if (!connected) fail(new UrpcConnectError(method, socketPath, e.code, e));
       else fail(new UrpcClosedError(method, socketPath, `connection failed after ${received} response bytes without a complete response: ${e.message}`, { cause: e }));
     });
     socket.on('close', () => {
+      if (settled) return;
       if (!connected) fail(new UrpcConnectError(method, socketPath, undefined, new Error('connection closed while connecting')));
       else fail(new UrpcClosedError(method, socketPath, `sandbox closed the connection after ${received} response bytes without a complete response`));
     });
@@ -241,8 +252,3 @@ export function decodeEnvelope(method: string, socketPath: string, reply: UrpcRe
   return { value: env['result'] ?? null };
 }
 
-function abortText(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r.name === 'TimeoutError' ? 'deadline exceeded' : r.message;
-  return r === undefined ? 'aborted' : String(r);
-}

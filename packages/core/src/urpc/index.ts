@@ -26,3 +26,4 @@ export {
   METHOD_GET_REGISTERED,
   type ExportMetricsOptions,
 } from './methods.js';
+export { type CallCut, cutText } from './cut.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   callUrpc,
+  type CallCut,
   callUrpcWith,
   encodeUrpcRequest,
   UrpcClosedError,
@@ -241,6 +242,26 @@ describe('callUrpc', () => {
     expect(server.connections).toHaveLength(0);
   });
 
+  it('a shared CallCut stops every call registered with it, with its reason, and forgets finished ones', async () => {
+    const stalled = await serve(({ socket }) => void socket.write('{"success":true,'));
+    const answering = await serve(({ socket }) => void socket.write('{"success":true,"err":"","result":1}'));
+    const cut = new TestCut();
+    const done = await callUrpc(answering.path, 'M.N', null, { cut });
+    expect(done).toBe(1);
+    expect(cut.callbacks.size).toBe(0); // a finished call leaves no callback behind
+    const calls = [callUrpc(stalled.path, 'M.N', null, { cut }), callUrpc(stalled.path, 'M.N', null, { cut })];
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cut.callbacks.size).toBe(2);
+    cut.cut(new Error('per-sandbox deadline of 50 ms'));
+    for (const p of calls) expect((await expectUrpcError(p, UrpcTimeout)).message).toMatch(/call aborted after 16 response bytes: per-sandbox deadline of 50 ms/);
+    await Promise.all(stalled.connections.map((c) => c.closed));
+    expect(cut.callbacks.size).toBe(0);
+    // Already cut: no connection at all.
+    await expectUrpcError(callUrpc(stalled.path, 'M.N', null, { cut }), UrpcTimeout);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stalled.connections).toHaveLength(2);
+  });
+
   it('connects through /proc/self/fd for socket paths of 108 bytes or more', async () => {
     const dir = makeTmpDir();
     const deep = join(dir, 'a'.repeat(60), 'b'.repeat(60));
@@ -318,3 +339,21 @@ describe('callUrpc', () => {
     }
   });
 });
+
+/** A CallCut for tests: records its callbacks. */
+class TestCut implements CallCut {
+  readonly callbacks = new Set<(reason: unknown) => void>();
+  isCut = false;
+  cutReason: unknown;
+  onCut(cb: (reason: unknown) => void): void {
+    this.callbacks.add(cb);
+  }
+  offCut(cb: (reason: unknown) => void): void {
+    this.callbacks.delete(cb);
+  }
+  cut(reason: unknown): void {
+    this.isCut = true;
+    this.cutReason = reason;
+    for (const cb of [...this.callbacks]) cb(reason);
+  }
+}

@@ -2,6 +2,7 @@ import { createFleet } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { createCoreBackend } from '../../src/core-backend.js';
+import { DeadlineGroup } from '../../src/deadline.js';
 import { memoryLogger } from '../../src/log.js';
 import { onCleanup, tempDir } from '../support/server.js';
 
@@ -22,10 +23,10 @@ describe('core backend', () => {
     expect(t.labels.sandbox).toBe(t.id);
     expect(t.labels.iteration).toMatch(/^[0-9a-z]+$/);
     expect(t.meta?.capabilities.length).toBeGreaterThan(0);
-    const snap = await t.exportVerified('', undefined, new AbortController().signal);
+    const snap = await t.exportVerified('', undefined, new DeadlineGroup(new AbortController().signal));
     expect(snap.data.length).toBeGreaterThan(10);
     // A second export is verified against the first (monotonic counters, later time).
-    const again = await t.exportVerified('', undefined, new AbortController().signal);
+    const again = await t.exportVerified('', undefined, new DeadlineGroup(new AbortController().signal));
     expect(again.data.length).toBe(snap.data.length);
 
     backend.stop();

@@ -8,45 +8,71 @@ describe('DeadlineGroup', () => {
   it('listens on the parent once, whatever the number of deadlines, and stops on dispose', () => {
     const parent = new AbortController();
     const group = new DeadlineGroup(parent.signal);
-    const ds = Array.from({ length: 200 }, () => group.deadline(60_000, 'x'));
+    const ds = Array.from({ length: 200 }, () => group.timed(60_000, 'x'));
     expect(getEventListeners(parent.signal, 'abort')).toHaveLength(1);
     for (const d of ds) d.dispose();
     group.dispose();
     expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
   });
 
-  it('a deadline fires on its own timer with a DeadlineError naming it', async () => {
+  it('a timed cut fires on its own timer with a DeadlineError naming it, and calls its callbacks once', async () => {
     const group = new DeadlineGroup(new AbortController().signal);
-    const d = group.deadline(20, 'no answer within 20 ms');
-    const other = group.deadline(60_000, 'later');
+    const d = group.timed(20, 'no answer within 20 ms');
+    const other = group.timed(60_000, 'later');
+    const seen: unknown[] = [];
+    d.onCut((r) => seen.push(r));
     await new Promise((r) => setTimeout(r, 60));
-    expect(d.signal.aborted).toBe(true);
-    expect(d.signal.reason).toBeInstanceOf(DeadlineError);
-    expect((d.signal.reason as Error).message).toBe('no answer within 20 ms');
-    expect(other.signal.aborted).toBe(false);
+    expect(d.isCut).toBe(true);
+    expect(d.cutReason).toBeInstanceOf(DeadlineError);
+    expect((d.cutReason as Error).message).toBe('no answer within 20 ms');
+    expect(seen).toEqual([d.cutReason]);
+    expect(other.isCut).toBe(false);
     d.dispose();
     other.dispose();
     group.dispose();
   });
 
-  it('the parent aborting cuts every live deadline with its reason, not the disposed ones', () => {
+  it('the parent aborting cuts every live timed cut with its reason, not the disposed ones', () => {
     const parent = new AbortController();
     const group = new DeadlineGroup(parent.signal);
-    const live = [group.deadline(60_000, 'a'), group.deadline(60_000, 'b')];
-    const done = group.deadline(60_000, 'c');
+    const live = [group.timed(60_000, 'a'), group.timed(60_000, 'b')];
+    const done = group.timed(60_000, 'c');
     done.dispose();
     const reason = new Error('client went away');
     parent.abort(reason);
     for (const d of live) {
-      expect(d.signal.aborted).toBe(true);
-      expect(d.signal.reason).toBe(reason);
+      expect(d.isCut).toBe(true);
+      expect(d.cutReason).toBe(reason);
       d.dispose();
     }
-    expect(done.signal.aborted).toBe(false);
-    // Made after the parent aborted: born aborted, with the parent's reason.
-    const late = group.deadline(60_000, 'late');
-    expect(late.signal.aborted).toBe(true);
-    expect(late.signal.reason).toBe(reason);
+    expect(done.isCut).toBe(false);
+    // Made after the parent aborted: born cut, with the parent's reason.
+    const late = group.timed(60_000, 'late');
+    expect(late.isCut).toBe(true);
+    expect(late.cutReason).toBe(reason);
+    group.dispose();
+  });
+
+  it('is itself a CallCut: callbacks run once with the shared reason, removed ones never, late ones at once', async () => {
+    const group = new DeadlineGroup(new AbortController().signal, 20, 'shared deadline of 20 ms');
+    const seen: string[] = [];
+    const keep = Array.from({ length: 100 }, (_, i) => (r: unknown): void => void seen.push(`${i}:${(r as Error).message}`));
+    // A callback that removes another one still to come (as a finishing call does): that one does not run.
+    group.onCut(() => group.offCut(keep[99]!));
+    for (const cb of keep) group.onCut(cb);
+    const removed = (): void => void seen.push('removed');
+    group.onCut(removed);
+    group.offCut(removed);
+    expect(group.isCut).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(group.isCut).toBe(true);
+    expect((group.cutReason as Error).message).toBe('shared deadline of 20 ms');
+    expect(seen).toHaveLength(99);
+    expect(seen[0]).toBe('0:shared deadline of 20 ms');
+    expect(seen).not.toContain('removed');
+    let late: unknown;
+    group.onCut((r) => (late = r));
+    expect(late).toBe(group.cutReason);
     group.dispose();
   });
 
@@ -100,7 +126,8 @@ describe('DeadlineGroup', () => {
     parent.abort(reason);
     const group = new DeadlineGroup(parent.signal, 60_000, 'x');
     expect(group.child().signal.reason).toBe(reason);
-    expect(group.deadline(60_000, 'y').signal.reason).toBe(reason);
+    expect(group.timed(60_000, 'y').cutReason).toBe(reason);
+    expect(group.cutReason).toBe(reason);
     expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0);
     group.dispose();
   });

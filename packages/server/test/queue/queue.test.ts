@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineError, deadline } from '../../src/deadline.js';
+import { DeadlineError, DeadlineGroup, deadline } from '../../src/deadline.js';
 import { KeyedQueue } from '../../src/queue.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A cut that never comes (a group without a timer whose parent never aborts). */
+const never = () => new DeadlineGroup(new AbortController().signal);
 
 describe('KeyedQueue', () => {
   it('runs one key at a time, keys independently', async () => {
@@ -16,8 +18,7 @@ describe('KeyedQueue', () => {
       log.push(`end ${name}`);
       return name;
     };
-    const never = new AbortController().signal;
-    const results = await Promise.all([q.run(a, never, job('a1', 40)), q.run(a, never, job('a2', 10)), q.run(b, never, job('b1', 10))]);
+    const results = await Promise.all([q.run(a, never(), job('a1', 40)), q.run(a, never(), job('a2', 10)), q.run(b, never(), job('b1', 10))]);
     expect(results).toEqual(['a1', 'a2', 'b1']);
     expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
     expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
@@ -28,14 +29,14 @@ describe('KeyedQueue', () => {
     const k = {};
     let releaseFirst!: () => void;
     // The first caller gives up after 30 ms, but its call keeps running until released.
-    const firstDeadline = deadline(new AbortController().signal, 30, 'first abandoned');
+    const firstDeadline = new DeadlineGroup(new AbortController().signal, 30, 'first abandoned');
     const first = q
-      .run(k, firstDeadline.signal, () => new Promise<string>((r) => (releaseFirst = () => r('first'))))
+      .run(k, firstDeadline, () => new Promise<string>((r) => (releaseFirst = () => r('first'))))
       .then(String, (e: Error) => e.message);
-    const d = deadline(new AbortController().signal, 50, 'waited too long');
+    const d = new DeadlineGroup(new AbortController().signal, 50, 'waited too long');
     const started: string[] = [];
     await expect(
-      q.run(k, d.signal, async () => {
+      q.run(k, d, async () => {
         started.push('second');
         return 'second';
       }),
@@ -44,7 +45,7 @@ describe('KeyedQueue', () => {
     expect(started).toEqual([]);
     expect(await first).toBe('first abandoned');
     firstDeadline.dispose();
-    const third = q.run(k, new AbortController().signal, async () => 'third');
+    const third = q.run(k, never(), async () => 'third');
     let thirdDone = false;
     void third.then(() => (thirdDone = true));
     await sleep(60);
@@ -71,29 +72,28 @@ describe('deadline', () => {
   it('with nothing of the key running, starts the run at once; a run settled earlier does not delay the next', async () => {
     const q = new KeyedQueue<object>();
     const k = {};
-    const never = new AbortController().signal;
     let started = 0;
     const job = async () => {
       started++;
       return started;
     };
-    const first = q.run(k, never, job);
+    const first = q.run(k, never(), job);
     expect(started).toBe(1); // called within run(): no wait
     await first;
-    const second = q.run(k, never, job);
+    const second = q.run(k, never(), job);
     expect(started).toBe(2);
     expect(await second).toBe(2);
   });
 
-  it('an already aborted signal never calls the run, and does not block the key', async () => {
+  it('an already cut run is never called, and does not block the key', async () => {
     const q = new KeyedQueue<object>();
     const k = {};
     const gone = new AbortController();
     const reason = new Error('client left');
     gone.abort(reason);
     let called = false;
-    await expect(q.run(k, gone.signal, async () => (called = true))).rejects.toBe(reason);
+    await expect(q.run(k, new DeadlineGroup(gone.signal), async () => (called = true))).rejects.toBe(reason);
     expect(called).toBe(false);
-    expect(await q.run(k, new AbortController().signal, async () => 'next')).toBe('next');
+    expect(await q.run(k, never(), async () => 'next')).toBe('next');
   });
 });

@@ -1,6 +1,7 @@
 // An in-memory ScrapeBackend: targets whose export answers after a delay, with
 // a fixed snapshot, or never. Pins timing and ordering without sockets.
 
+import type { CallCut } from '@org/metricserver-core';
 import type { Labels, Snapshot } from '@org/metricserver-prom-format';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from '../../src/backend.js';
 import type { Re2Matcher } from '../../src/filters.js';
@@ -45,7 +46,7 @@ export class FakeTarget implements ScrapeTarget {
   isRunning(): boolean {
     return this.opts.running ?? true;
   }
-  async exportVerified(filter: string, matcher: Re2Matcher | undefined, signal: AbortSignal): Promise<Snapshot> {
+  async exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
     this.calls++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -53,15 +54,15 @@ export class FakeTarget implements ScrapeTarget {
     try {
       const delay = this.opts.delayMs ?? 0;
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
+        const onCut = (reason: unknown): void => {
           clearTimeout(t);
-          reject(signal.reason as Error);
+          reject(reason as Error);
         };
         const t = delay === 'never' ? undefined : setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
+          cut.offCut(onCut);
           resolve();
         }, delay);
-        signal.addEventListener('abort', onAbort, { once: true });
+        cut.onCut(onCut);
       });
       if (this.opts.fail) throw new Error(this.opts.fail);
       let snap = this.opts.snapshot?.(this.calls) ?? defaultSnapshot(this.calls);
