@@ -8,6 +8,7 @@ export {
   DEFAULT_URPC_TIMEOUT_MS,
   type UrpcCallOptions,
   type UrpcReply,
+  type UrpcTakeOptions,
 } from './client.js';
 export {
   UrpcError,

@@ -45,19 +45,33 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
     METHOD_EXPORT,
     { only_metrics: filter },
     (reply) => {
-      const snapshot = decoder?.decodeReply(reply.bytes, reply.length, order) ?? decodeGeneral(socketPath, reply);
-      if (matches !== undefined) {
-        const metrics = snapshot instanceof CanonicalSnapshot ? snapshot.metrics : snapshot.data.map((d) => d.metric);
-        for (const m of metrics) {
-          if (!matches(m.name)) {
-            throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${m.name} violated the filter set in export options`);
-          }
-        }
-      }
-      return snapshot;
+      const fast = reply.wholeDeclined === true ? undefined : decoder?.decodeReply(reply.bytes, reply.length, order);
+      return checkFilter(socketPath, matches, fast ?? decodeGeneral(socketPath, reply));
     },
-    opts,
+    // A canonical reply is one complete JSON object by its grammar: one that arrives in one
+    // read is decoded without scanning it for its end first.
+    decoder === undefined
+      ? opts
+      : {
+          ...opts,
+          takeWhole: (bytes, length) => {
+            const snapshot = decoder.decodeReply(bytes, length, order);
+            return snapshot === undefined ? undefined : checkFilter(socketPath, matches, snapshot);
+          },
+        },
   );
+}
+
+/** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */
+function checkFilter(socketPath: string, matches: ((metricName: string) => boolean) | undefined, snapshot: Snapshot): Snapshot {
+  if (matches === undefined) return snapshot;
+  const metrics = snapshot instanceof CanonicalSnapshot ? snapshot.metrics : snapshot.data.map((d) => d.metric);
+  for (const m of metrics) {
+    if (!matches(m.name)) {
+      throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${m.name} violated the filter set in export options`);
+    }
+  }
+  return snapshot;
 }
 
 function decodeGeneral(socketPath: string, reply: UrpcReply): Snapshot {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   callUrpc,
   type CallCut,
+  type UrpcReply,
   callUrpcWith,
   encodeUrpcRequest,
   UrpcClosedError,
@@ -240,6 +241,80 @@ describe('callUrpc', () => {
     await expectUrpcError(callUrpc(server.path, 'M.N', null, { signal: ac.signal }), UrpcTimeout);
     await new Promise((r) => setTimeout(r, 50));
     expect(server.connections).toHaveLength(0);
+  });
+
+  describe('takeWhole (no end-of-object scan for a reply its caller can prove whole)', () => {
+    const OBJ = '{"success":true,"err":"","result":7}';
+    /** Accepts exactly OBJ, as a strict grammar would. */
+    const exact = (calls: number[]) => (bytes: Buffer, length: number): number | undefined => {
+      calls.push(length);
+      return bytes.toString('latin1', 0, length) === OBJ ? 42 : undefined;
+    };
+    const takeCalls: { length: number; wholeDeclined: boolean | undefined }[] = [];
+    const take = (r: UrpcReply): number => {
+      takeCalls.push({ length: r.length, wholeDeclined: r.wholeDeclined });
+      return 1;
+    };
+
+    it('takes a reply that arrives in one read, trailing whitespace included, without calling take', async () => {
+      takeCalls.length = 0;
+      const calls: number[] = [];
+      const server = await serve(({ socket }) => void socket.write(`${OBJ}\n`));
+      expect(await callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) })).toBe(42);
+      expect(calls).toEqual([OBJ.length]);
+      expect(takeCalls).toEqual([]);
+      await server.connections[0]!.closed;
+    });
+
+    it('a declined reply goes through the scanner to take, which learns that these very bytes were declined', async () => {
+      takeCalls.length = 0;
+      const calls: number[] = [];
+      const other = '{"success":true,"err":"","result":8}';
+      const server = await serve(({ socket }) => void socket.write(other));
+      expect(await callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) })).toBe(1);
+      expect(calls).toEqual([other.length]);
+      expect(takeCalls).toEqual([{ length: other.length, wholeDeclined: true }]);
+    });
+
+    it('is tried on the first read only; a reply in pieces reaches take as a whole, not declined', async () => {
+      takeCalls.length = 0;
+      const calls: number[] = [];
+      const server = await serve(({ socket }) => writeInPieces(socket, Buffer.from(OBJ), 10, 20));
+      expect(await callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) })).toBe(1);
+      expect(calls.length).toBeLessThanOrEqual(1); // a first piece ending in `}` would be offered, and declined
+      expect(takeCalls).toEqual([{ length: OBJ.length, wholeDeclined: false }]);
+    });
+
+    it('never judges a later read on its own: a whole-looking second read after a partial first one is not taken', async () => {
+      const calls: number[] = [];
+      const server = await serve(async ({ socket }) => {
+        socket.write('{"success":');
+        await new Promise((r) => setTimeout(r, 30));
+        socket.end(OBJ);
+      });
+      await expectUrpcError(callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) }), UrpcClosedError);
+      expect(calls).toEqual([]);
+    });
+
+    it('leaves data after the object to the scanner: still a protocol error', async () => {
+      const calls: number[] = [];
+      const server = await serve(({ socket }) => void socket.write(`${OBJ}x`));
+      await expectUrpcError(callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) }), UrpcProtocolError);
+      expect(calls).toEqual([]);
+    });
+
+    it('a throw from it fails the call with that error and closes the socket', async () => {
+      const server = await serve(({ socket }) => void socket.write(OBJ));
+      const boom = new Error('metric x violated the filter');
+      await expect(
+        callUrpcWith(server.path, 'M.N', null, take, {
+          takeWhole: () => {
+            throw boom;
+          },
+        }),
+      ).rejects.toBe(boom);
+      await server.connections[0]!.closed;
+    });
   });
 
   it('a shared CallCut stops every call registered with it, with its reason, and forgets finished ones', async () => {
