@@ -59,7 +59,8 @@ class CoreTarget implements ScrapeTarget {
       maxResponseBytes: this.maxResponseBytes,
       decoder: this.decoder,
       replyOrder: this.replyOrder,
-      ...(matcher ? { matchesFilter: (name: string) => matcher.test(name) } : {}),
+      // One shape for every call (a conditional spread made a slow, larger object per call).
+      matchesFilter: matcher === undefined ? undefined : (name: string) => matcher.test(name),
     }).then(this.accept);
   }
 

@@ -83,6 +83,8 @@ export interface UrpcTakeOptions<T> extends UrpcCallOptions {
    * arrive in one read. A throw fails the call, as from `take`.
    */
   readonly takeWhole?: (bytes: Buffer, length: number) => T | undefined;
+  /** The request already encoded (encodeUrpcRequest(method, arg)), when the caller keeps it: `arg` is then not read. */
+  readonly request?: Buffer;
 }
 
 /**
@@ -119,7 +121,7 @@ export function callUrpcWith<T>(
   const signal = opts.signal;
   const cut = opts.cut;
   let takeWhole = opts.takeWhole;
-  const request = encodeUrpcRequest(method, arg);
+  const request = opts.request ?? encodeUrpcRequest(method, arg);
 
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted || cut?.isCut === true) {

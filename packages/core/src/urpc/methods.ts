@@ -1,7 +1,7 @@
 // The two control-socket methods the metric side uses, with their results
 // decoded strictly (runsc-interfaces.md §6). The sandbox is untrusted: a
 // result that does not have the documented shape is a protocol error.
-import { callUrpc, callUrpcWith, decodeEnvelope, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { callUrpc, callUrpcWith, decodeEnvelope, encodeUrpcRequest, type UrpcCallOptions, type UrpcReply } from './client.js';
 import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
   CanonicalSnapshot,
@@ -43,23 +43,41 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
   return callUrpcWith(
     socketPath,
     METHOD_EXPORT,
-    { only_metrics: filter },
+    undefined, // `{"only_metrics": filter}`, sent as the cached `request` below
     (reply) => {
       const fast = reply.wholeDeclined === true ? undefined : decoder?.decodeReply(reply.bytes, reply.length, order);
       return checkFilter(socketPath, matches, fast ?? decodeGeneral(socketPath, reply));
     },
-    // A canonical reply is one complete JSON object by its grammar: one that arrives in one
-    // read is decoded without scanning it for its end first.
-    decoder === undefined
-      ? opts
-      : {
-          ...opts,
-          takeWhole: (bytes, length) => {
-            const snapshot = decoder.decodeReply(bytes, length, order);
-            return snapshot === undefined ? undefined : checkFilter(socketPath, matches, snapshot);
-          },
-        },
+    {
+      signal: opts.signal,
+      cut: opts.cut,
+      maxResponseBytes: opts.maxResponseBytes,
+      timeoutMs: opts.timeoutMs,
+      request: exportRequest(filter),
+      // A canonical reply is one complete JSON object by its grammar: one that arrives in
+      // one read is decoded without scanning it for its end first.
+      takeWhole:
+        decoder === undefined
+          ? undefined
+          : (bytes, length) => {
+              const snapshot = decoder.decodeReply(bytes, length, order);
+              return snapshot === undefined ? undefined : checkFilter(socketPath, matches, snapshot);
+            },
+    },
   );
+}
+
+/** Encoded Export requests by filter: every sandbox of a scrape gets the same bytes (a few filters at most). */
+const exportRequests = new Map<string, Buffer>();
+
+function exportRequest(filter: string): Buffer {
+  let request = exportRequests.get(filter);
+  if (request === undefined) {
+    if (exportRequests.size >= 64) exportRequests.clear();
+    request = encodeUrpcRequest(METHOD_EXPORT, { only_metrics: filter });
+    exportRequests.set(filter, request);
+  }
+  return request;
 }
 
 /** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */

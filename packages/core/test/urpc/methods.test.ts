@@ -27,6 +27,13 @@ describe('exportMetrics', () => {
     ]);
   });
 
+  it('sends the request of every call with its own filter, also when encoded requests are reused', async () => {
+    const filters = ['^fs_', '', '^fs_', 'a"b\\c', ''];
+    const server = await replay(fixture('urpc-export-metrics-filtered.wire.json'));
+    for (const f of filters) await exportMetrics(server.path, f).catch(() => undefined);
+    expect(server.connections.map((c) => c.request.toString())).toEqual(filters.map((f) => `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(f)}}}`));
+  });
+
   it('decodes the real unfiltered reply, zero gauges and labels included', async () => {
     const server = await replay(fixture('urpc-export-metrics.wire.json'));
     const snap = await exportMetrics(server.path, '');
