@@ -29,116 +29,13 @@ export function deadline(parent: AbortSignal, ms: number, what: string): Deadlin
 }
 
 /**
- * The per-sandbox deadlines of one scrape, all cut when the scrape's signal aborts (with
- * its reason) or, when the group has a timer of its own, when that fires (with one shared
- * DeadlineError). One listener on the parent and at most one timer fan out to the
- * children: node's EventTarget walks its whole listener list on every add and remove, so
- * 1000 deadlines listening on the parent themselves cost O(n^2) (~6 ms per scrape at 1000),
- * and 500 stalled sandboxes sharing one deadline need one timer and one error, not 500.
- * The group is itself a CallCut: the sandboxes of a scrape's first wave all register with
- * it (no AbortController per sandbox). Owned by the scrape that made it; `children`,
- * `callbacks` and `reason` change only in enter(), onCut()/offCut(), the children's
- * dispose() and cut().
+ * The CallCut mechanism the scrape's deadlines share: callbacks in a Set (O(1) to add and
+ * remove), run once with one reason when cut. Subclasses decide when to cut().
  */
-export class DeadlineGroup implements CallCut {
-  private readonly children = new Set<AbortController>();
-  private readonly callbacks = new Set<(reason: unknown) => void>();
-  /** Why the group was cut; set once, then every new child starts aborted with it. */
-  private reason: unknown;
-  private cutDone = false;
-  private readonly timer: NodeJS.Timeout | undefined;
-  private readonly onParent = (): void => this.cut(this.parent.reason);
-
-  /** With `ms`, the group's own deadline: after `ms` every child is cut with DeadlineError(what). */
-  constructor(
-    private readonly parent: AbortSignal,
-    ms?: number,
-    what = 'deadline exceeded',
-  ) {
-    if (parent.aborted) {
-      this.cut(parent.reason);
-      return;
-    }
-    parent.addEventListener('abort', this.onParent, { once: true });
-    if (ms !== undefined) this.timer = setTimeout(() => this.cut(new DeadlineError(what)), Math.max(0, ms));
-  }
-
-  private cut(reason: unknown): void {
-    if (this.cutDone) return;
-    this.cutDone = true;
-    this.reason = reason;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    for (const c of this.children) c.abort(reason);
-    this.children.clear();
-    // A callback may offCut() itself (or others) while this runs: a Set allows that.
-    for (const cb of this.callbacks) cb(reason);
-    this.callbacks.clear();
-  }
-
-  get isCut(): boolean {
-    return this.cutDone;
-  }
-
-  get cutReason(): unknown {
-    return this.reason;
-  }
-
-  /** Runs `cb(reason)` once when the group is cut; at once when it already is. */
-  onCut(cb: (reason: unknown) => void): void {
-    if (this.cutDone) cb(this.reason);
-    else this.callbacks.add(cb);
-  }
-
-  offCut(cb: (reason: unknown) => void): void {
-    this.callbacks.delete(cb);
-  }
-
-  /** A CallCut cut with the group or after `ms` with DeadlineError(what); dispose() it when done. */
-  timed(ms: number, what: string): TimedCut {
-    return new TimedCut(this, ms, what);
-  }
-
-  /** A controller in the group, or already aborted with the group's reason once it was cut. */
-  private enter(): AbortController {
-    const c = new AbortController();
-    if (this.cutDone) c.abort(this.reason);
-    else this.children.add(c);
-    return c;
-  }
-
-  /** A signal cut with the group (its timer or its parent), and no deadline of its own. */
-  child(): Deadline {
-    const c = this.enter();
-    return { signal: c.signal, dispose: () => void this.children.delete(c) };
-  }
-
-  /** Stops listening on the parent and stops the group's timer (children still running keep their own timers). */
-  dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.parent.removeEventListener('abort', this.onParent);
-  }
-}
-
-/** A CallCut of its own, cut by its timer or with its group (DeadlineGroup.timed). */
-export class TimedCut implements CallCut {
+abstract class CutBase implements CallCut {
   private readonly callbacks = new Set<(reason: unknown) => void>();
   private done = false;
   private reason: unknown;
-  private readonly timer: NodeJS.Timeout | undefined;
-  private readonly fromGroup = (reason: unknown): void => this.cut(reason);
-
-  constructor(
-    private readonly group: CallCut,
-    ms: number,
-    what: string,
-  ) {
-    if (group.isCut) {
-      this.cut(group.cutReason);
-      return;
-    }
-    group.onCut(this.fromGroup);
-    this.timer = setTimeout(() => this.cut(new DeadlineError(what)), Math.max(0, ms));
-  }
 
   get isCut(): boolean {
     return this.done;
@@ -148,6 +45,7 @@ export class TimedCut implements CallCut {
     return this.reason;
   }
 
+  /** Runs `cb(reason)` once when cut; at once when already cut. */
   onCut(cb: (reason: unknown) => void): void {
     if (this.done) cb(this.reason);
     else this.callbacks.add(cb);
@@ -157,19 +55,100 @@ export class TimedCut implements CallCut {
     this.callbacks.delete(cb);
   }
 
-  /** Stops the timer and leaves the group (callbacks still registered are dropped with it). */
-  dispose(): void {
-    clearTimeout(this.timer);
-    this.group.offCut(this.fromGroup);
-  }
-
-  private cut(reason: unknown): void {
+  /** Cuts once; later calls do nothing. A callback may offCut() itself or others meanwhile (a Set allows that). */
+  protected cut(reason: unknown): void {
     if (this.done) return;
     this.done = true;
     this.reason = reason;
-    this.dispose();
+    this.stop();
     for (const cb of this.callbacks) cb(reason);
     this.callbacks.clear();
+  }
+
+  /** Releases what would cut it later (timers, listeners); called by cut() and by owners. */
+  protected abstract stop(): void;
+}
+
+/**
+ * The per-sandbox deadlines of one scrape, all cut when the scrape's signal aborts (with
+ * its reason) or, when the group has a timer of its own, when that fires (with one shared
+ * DeadlineError). One listener on the parent and at most one timer fan out to every
+ * member: node's EventTarget walks its whole listener list on every add and remove, so
+ * 1000 deadlines listening on the parent themselves cost O(n^2) (~6 ms per scrape at 1000),
+ * and 500 stalled sandboxes sharing one deadline need one timer and one error, not 500.
+ * The group is itself a CallCut: the sandboxes of a scrape's first wave register with it
+ * directly (no AbortController per sandbox). Owned by the scrape that made it.
+ */
+export class DeadlineGroup extends CutBase {
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onParent = (): void => this.cut(this.parent.reason);
+
+  /** With `ms`, the group's own deadline: after `ms` the group is cut with DeadlineError(what). */
+  constructor(
+    private readonly parent: AbortSignal,
+    ms?: number,
+    what = 'deadline exceeded',
+  ) {
+    super();
+    if (parent.aborted) {
+      this.cut(parent.reason);
+      return;
+    }
+    parent.addEventListener('abort', this.onParent, { once: true });
+    if (ms !== undefined) this.timer = setTimeout(() => this.cut(new DeadlineError(what)), Math.max(0, ms));
+  }
+
+  /** A CallCut cut with the group or after `ms` with DeadlineError(what); dispose() it when done. */
+  timed(ms: number, what: string): TimedCut {
+    return new TimedCut(this, ms, what);
+  }
+
+  /** An AbortSignal cut with the group (its timer or its parent), for APIs that take a signal. */
+  child(): Deadline {
+    const c = new AbortController();
+    const abort = (reason: unknown): void => c.abort(reason);
+    this.onCut(abort);
+    return { signal: c.signal, dispose: () => this.offCut(abort) };
+  }
+
+  /** Stops listening on the parent and stops the group's timer (members still running are not cut by them). */
+  dispose(): void {
+    this.stop();
+  }
+
+  protected stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.parent.removeEventListener('abort', this.onParent);
+  }
+}
+
+/** A CallCut of its own, cut by its timer or with its group (DeadlineGroup.timed). */
+export class TimedCut extends CutBase {
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly fromGroup = (reason: unknown): void => this.cut(reason);
+
+  constructor(
+    private readonly group: CallCut,
+    ms: number,
+    what: string,
+  ) {
+    super();
+    if (group.isCut) {
+      this.cut(group.cutReason);
+      return;
+    }
+    group.onCut(this.fromGroup);
+    this.timer = setTimeout(() => this.cut(new DeadlineError(what)), Math.max(0, ms));
+  }
+
+  /** Stops the timer and leaves the group (callbacks still registered are dropped with it). */
+  dispose(): void {
+    this.stop();
+  }
+
+  protected stop(): void {
+    clearTimeout(this.timer);
+    this.group.offCut(this.fromGroup);
   }
 }
 
