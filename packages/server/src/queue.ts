@@ -15,7 +15,8 @@ export class KeyedQueue<K extends object> {
   /**
    * Runs `fn` after every earlier run() of `key` has settled. Waiting and the
    * run itself are cut short by `cut`; the chain is released only when `fn`
-   * has really settled, so an abandoned run still blocks its successors.
+   * has really settled, so an abandoned run still blocks its successors. Never throws:
+   * `fn` throwing rejects the returned promise.
    * Per run at 1000 sandboxes a scrape: one Tail and its settle closure; a promise
    * to wait on only when a run of the same key is still going.
    */

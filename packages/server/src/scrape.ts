@@ -249,8 +249,8 @@ export class Scraper {
 
   /**
    * The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects.
-   * Per sandbox per scrape: one AbortController (a child of `phase`, or of `late` with its
-   * own timer; disposed here) and the queue's promises.
+   * Per sandbox per scrape: the queue's promises, and only for a sandbox slotted after the
+   * shared deadline a TimedCut of `late` (disposed here).
    */
   private queryOne(
     t: ScrapeTarget,
@@ -271,13 +271,8 @@ export class Scraper {
       own = late.timed(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
     }
     const cut: CallCut = own ?? phase;
-    let run: Promise<Snapshot>;
-    try {
-      run = this.queue.run(t, cut, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut));
-    } catch (e) {
-      own?.dispose();
-      return Promise.resolve(asError(e));
-    }
+    // run() never throws: a throwing exportVerified becomes its rejection.
+    const run = this.queue.run(t, cut, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut));
     if (own === undefined) return run.then(undefined, asError);
     return run.then(
       (snapshot) => {

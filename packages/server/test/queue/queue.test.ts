@@ -85,6 +85,26 @@ describe('deadline', () => {
     expect(await second).toBe(2);
   });
 
+  it('never throws: a run whose fn throws at once rejects with it and does not block the key', async () => {
+    const q = new KeyedQueue<object>();
+    const k = {};
+    const boom = new Error('thrown, not rejected');
+    const thrower = (): Promise<string> => {
+      throw boom;
+    };
+    let first!: Promise<string>;
+    expect(() => (first = q.run(k, never(), thrower))).not.toThrow();
+    await expect(first).rejects.toBe(boom);
+    // The same behind a run still going (the waiting path).
+    let release!: () => void;
+    const blocker = q.run(k, never(), () => new Promise<string>((r) => (release = () => r('blocker'))));
+    const waiting = q.run(k, never(), thrower);
+    release();
+    expect(await blocker).toBe('blocker');
+    await expect(waiting).rejects.toBe(boom);
+    expect(await q.run(k, never(), async () => 'next')).toBe('next');
+  });
+
   it('an already cut run is never called, and does not block the key', async () => {
     const q = new KeyedQueue<object>();
     const k = {};
