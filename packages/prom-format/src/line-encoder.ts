@@ -75,6 +75,8 @@ interface ExtraLabelInfo {
   readonly extraTails: readonly Uint8Array[];
   readonly extraTailPlain: Uint8Array;
   readonly invalid: string | undefined;
+  /** `k:v k:v` in key order, escaped for a comment: the labels' part of a header line. */
+  readonly headerMap: string;
 }
 
 /**
@@ -104,6 +106,7 @@ function extraLabelInfo(extra: Labels): ExtraLabelInfo {
     extraTails: keys.map((_, b) => Buffer.from(keys.slice(b).map((k) => `${k}="${escapeLabelValue(extra[k]!)}"`).join(','), 'utf8')),
     extraTailPlain: Uint8Array.from(keys, (_, b) => (keys.slice(b).includes('le') ? 0 : 1)),
     invalid,
+    headerMap: escapeComment(keys.map((k) => `${k}:${extra[k]!}`).join(' ')),
   };
   if (frozen) frozenExtras.set(extra, info);
   return info;
@@ -163,20 +166,10 @@ export interface HeaderEntry {
 
 /** A snapshot's line (escaped, without its newline) in the header of a multi-snapshot exposition. */
 export function headerLine(e: HeaderEntry): string {
-  const labels = e.extraLabels;
-  const frozen = Object.isFrozen(labels);
-  let map = frozen ? frozenHeaderMaps.get(labels) : undefined;
-  if (map === undefined) {
-    const keys = Object.keys(labels).sort();
-    map = escapeComment(keys.map((k) => `${k}:${labels[k]!}`).join(' '));
-    if (frozen) frozenHeaderMaps.set(labels, map);
-  }
   // escapeComment maps characters one by one, so the parts can be escaped apart.
+  const map = extraLabelInfo(e.extraLabels).headerMap;
   return `${escapeComment(`#   - Snapshot with ${e.count} data points taken at ${formatGoTime(e.when)}`)}: map[${map}]`;
 }
-
-/** A frozen label object's `k:v k:v` text in a header line (escaped), made once per object. */
-const frozenHeaderMaps = new WeakMap<Labels, string>();
 
 /** What separator assignment reads and writes of a snapshot. */
 export interface SeparatorInfo {
