@@ -56,6 +56,11 @@ let callStamp = 0;
 /** The Data verify() overwrites with each point of a CanonicalSnapshot. */
 const pointScratch = newPointScratch();
 
+/** Point `i` of the snapshot verify() runs on: its own Data, or a canonical one's through pointScratch. */
+function pointAt(canonical: CanonicalSnapshot | undefined, data: readonly Data[] | null | undefined, i: number): Data {
+  return canonical === undefined ? data![i]! : canonicalPointAt(canonical, i, pointScratch);
+}
+
 /** Maximum age of an accepted snapshot relative to `now` (exactly this old is still accepted). */
 export const MAX_SNAPSHOT_AGE_SECONDS = 10;
 
@@ -113,7 +118,7 @@ export class Verifier {
 
     // 3: every point against its registration.
     for (let i = 0; i < n; i++) {
-      const r = this.checkPoint(canonical === undefined ? data![i]! : canonicalPointAt(canonical, i, pointScratch), i, stamp);
+      const r = this.checkPoint(pointAt(canonical, data, i), i, stamp);
       if (r !== null) return { ok: false, reason: r };
     }
 
@@ -128,7 +133,7 @@ export class Verifier {
       if (rule.kind === 'gauge') continue;
       const memo = this.memoOf(rule, pointKeys[i]!);
       pointMemos[i] = memo;
-      const d = canonical === undefined ? data![i]! : canonicalPointAt(canonical, i, pointScratch);
+      const d = pointAt(canonical, data, i);
       const r = rule.kind === 'counter'
         ? checkCounter(rule, memo as CounterMemo | undefined, d.number!)
         : checkHistogram(rule, memo as HistogramMemo | undefined, d.histogramValue!);
@@ -141,7 +146,7 @@ export class Verifier {
       const rule = pointRules[i]!;
       if (rule.kind === 'gauge') continue;
       const key = pointKeys[i]!;
-      const d = canonical === undefined ? data![i]! : canonicalPointAt(canonical, i, pointScratch);
+      const d = pointAt(canonical, data, i);
       const old = pointMemos[i];
       const next = rule.kind === 'counter' ? counterMemo(d.number!) : histogramMemo(d.histogramValue!, old as HistogramMemo | undefined);
       if (next === old) continue; // a histogram memo updated in place
