@@ -9,19 +9,20 @@
 // objects from the parser are reused as-is when well-formed.
 import { DecodeError } from './errors.js';
 import { FloatLiteral, INT64_MAX, INT64_MIN, UINT64_MAX } from './json.js';
-import type {
-  Bucket,
-  Data,
-  Histogram,
-  Int64,
-  Labels,
-  Metric,
-  MetricField,
-  MetricMetadata,
-  MetricRegistration,
-  Snapshot,
-  Timestamp,
-  WireNumber,
+import {
+  type Bucket,
+  type Data,
+  type Histogram,
+  type Int64,
+  type Labels,
+  type Metric,
+  type MetricField,
+  type MetricMetadata,
+  type MetricRegistration,
+  type Snapshot,
+  type Timestamp,
+  type WireNumber,
+  NO_LABELS,
 } from './model.js';
 import { normalizeInt64, ZERO } from './number.js';
 import { parseRfc3339, TimestampError } from './time.js';
@@ -33,7 +34,6 @@ export interface ExportResult {
   readonly snapshot: Snapshot;
 }
 
-const EMPTY_LABELS: Labels = Object.freeze({});
 const EMPTY_ARRAY: readonly never[] = Object.freeze([]);
 
 /** Segments of the current JSON path; rendered only when an error is thrown. */
@@ -175,7 +175,7 @@ function decodeOptionalNumber(v: unknown, p: PathStack, key: string): WireNumber
 
 /** `{string: string}`; the parser's object is returned as-is when every value is a string. */
 function decodeLabels(v: unknown, p: PathStack, key: string): Labels {
-  if (v === null || v === undefined) return EMPTY_LABELS;
+  if (v === null || v === undefined) return NO_LABELS;
   const o = expectObject(v, p, 'a label map', key);
   let copy: Record<string, string> | undefined;
   for (const k in o) {
@@ -294,7 +294,7 @@ function decodeHistogram(v: unknown, p: PathStack): Histogram {
 function decodeData(v: unknown, p: PathStack): Data {
   const o = expectObject(v, p, 'a Data');
   let metricRaw: unknown;
-  let labels: Labels = EMPTY_LABELS;
+  let labels: Labels = NO_LABELS;
   let number: WireNumber | undefined;
   let histogramValue: Histogram | undefined;
   for (const k in o) {

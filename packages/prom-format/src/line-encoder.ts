@@ -7,7 +7,7 @@
 // a value needs it; per-snapshot pieces (timestamp suffix, encoded extra labels) are
 // built once per snapshot; a histogram's labels are rendered once and copied per line.
 import { escapeComment, escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape.js';
-import type { Data, Int64, Labels, Metric, Timestamp, WireNumber } from './model.js';
+import { type Data, type Int64, type Labels, type Metric, NO_LABELS, type Timestamp, type WireNumber } from './model.js';
 import { isValidLabelName } from './names.js';
 import { numberToFloat, renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
@@ -22,7 +22,6 @@ export const OM_SUFFIXES: readonly (readonly string[])[] = [[''], [''], ['_total
 export const HISTOGRAM = 3;
 export const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
 export const NL = 0x0a;
-const EMPTY_LABELS: Labels = Object.freeze({});
 export const DUPLICATE = 'duplicate series (same name and labels already written)';
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -449,7 +448,7 @@ export class LineEncoder {
       return cs;
     }
     // `d.labels` is read only when the point has several labels (MANY).
-    const err = this.writeLabelPairs(single === MANY ? d.labels : EMPTY_LABELS, single, singleValue, info, false);
+    const err = this.writeLabelPairs(single === MANY ? d.labels : NO_LABELS, single, singleValue, info, false);
     if (err !== undefined) return err;
     if (this.pos === cs) this.pos--; // no labels: no braces
     else this.byte(0x7d);

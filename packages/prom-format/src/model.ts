@@ -52,6 +52,9 @@ export interface Histogram {
 /** Label map; a sandbox sends at most one field per metric in practice. */
 export type Labels = Readonly<Record<string, string>>;
 
+/** The one frozen empty label set the decoders give a point without labels (the builder's fast path tests for it by identity). */
+export const NO_LABELS: Labels = Object.freeze({});
+
 /**
  * prometheus.Data: exactly one of `number` / `histogramValue` should be set
  * (the verifier enforces it). `external_labels` from the wire are refused by the
