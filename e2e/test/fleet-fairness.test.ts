@@ -1,6 +1,7 @@
 // Fairness, measured from the sandboxes' side through recording proxies: the
 // concurrency bound holds with more stalled sandboxes than slots and every
-// healthy sandbox is still served; the query order is random per scrape.
+// healthy sandbox is still served; the query order is random per scrape; with no
+// more sandboxes than the bound, each keeps one connection from scrape to scrape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSamples, parseExposition } from '../src/exposition.js';
 import { SocketRecorder } from '../src/fleet/recorder.js';
@@ -87,6 +88,42 @@ describe('query order', () => {
         expect(aFirst, `${a} before ${b}`).toBeGreaterThan(0.32);
         expect(aFirst, `${a} before ${b}`).toBeLessThan(0.68);
       }
+    }
+  });
+});
+
+describe('kept connections (no more sandboxes than --scrape-concurrency)', () => {
+  const HONEST = 4;
+  let rig: FleetRig;
+  let rec: SocketRecorder;
+
+  beforeAll(async () => {
+    rig = await startRig({
+      fleet: { count: HONEST + 1, behaviours: [{ behaviour: 'no-answer', count: 1 }] },
+      flags: ['--per-sandbox-timeout=300ms'],
+    });
+    rec = await SocketRecorder.interpose(rig.fleet.sandboxes);
+  });
+  afterAll(async () => {
+    await rec?.close();
+    await rig?.close();
+  });
+
+  it('queries each honest sandbox every scrape on the connection it opened first; a stalled one is reconnected', async () => {
+    const stalled = rig.fleet.sandboxes[0]!;
+    const honest = rig.fleet.sandboxes.slice(1);
+    rec.take();
+    for (let i = 0; i < 4; i++) {
+      const before = honest.map((sb) => sb.exportCount);
+      const res = await scrape(rig.server.target);
+      const { connections } = rec.take();
+      const ids = connections.map((c) => c.id).sort();
+      // First scrape: one connection each. Later: only the stalled one's (cut at its deadline, so dropped).
+      expect(ids).toEqual(i === 0 ? rig.fleet.sandboxes.map((sb) => sb.id).sort() : [stalled.id]);
+      honest.forEach((sb, k) => expect(sb.exportCount, sb.id).toBe(before[k]! + 1)); // a fresh export every scrape
+      const exp = parseExposition(res.body);
+      for (const sb of honest) expect(servedSeries(exp, sb.id).size, sb.id).toBeGreaterThan(0);
+      expect(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value).toBe('1');
     }
   });
 });

@@ -2,6 +2,7 @@
 // capabilities and spec metadata of served sandboxes, other servers' sandboxes
 // ignored, a SIGKILLed sandbox reported and a deleted one gone.
 import { join } from 'node:path';
+import { UrpcConnection, exportMetrics } from '@org/metricserver-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exposition, findSamples, parseExposition, seriesKey } from '../src/exposition.js';
 import { runTag } from '../src/ids.js';
@@ -155,6 +156,24 @@ describe('real runsc sandboxes', () => {
     }
     const caps = findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: podded }).map((s) => s.labels.capability);
     expect(caps).toEqual(['NET_RAW']);
+  });
+
+  // The server keeps one control-socket connection per sandbox from scrape to scrape:
+  // runsc's urpc server must answer sequential calls on it, filtered or not.
+  it('answers sequential exports on one kept connection', async () => {
+    const conn = new UrpcConnection(rs.state(podded).sandbox!.controlSocketPath, { keep: true });
+    try {
+      const all = await exportMetrics('', '', { connection: conn });
+      const fs = await exportMetrics('', '^fs_', { connection: conn });
+      const again = await exportMetrics('', '', { connection: conn });
+      expect(conn.callsOnSocket).toBe(3);
+      expect(fs.data.length).toBeGreaterThan(0);
+      expect(fs.data.every((d) => d.metric.name.startsWith('fs_'))).toBe(true);
+      expect(fs.data.length).toBeLessThan(all.data.length);
+      expect(again.data.length).toBeGreaterThanOrEqual(all.data.length - 5);
+    } finally {
+      conn.close();
+    }
   });
 
   it('ignores sandboxes of another metric server and sandboxes without one', async () => {

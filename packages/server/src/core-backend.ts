@@ -6,6 +6,8 @@ import {
   type Logger as CoreLogger,
   SandboxRegistry,
   type SandboxView,
+  UrpcConnection,
+  UrpcConnectionBudget,
   Verifier,
   exportMetrics,
   isProcessAlive,
@@ -28,14 +30,22 @@ class CoreTarget implements ScrapeTarget {
   meta: SandboxMeta;
   /** This sandbox's last reply, point by point: the decoder's guesses (written by its exports, one at a time). */
   private readonly replyOrder = new ReplyOrder();
+  /**
+   * The control-socket connection its exports share, kept open between scrapes (see
+   * UrpcConnection). Replaced when the socket path changes, closed when the sandbox
+   * stops being served; its calls run one at a time (the scrape queue is per sandbox).
+   */
+  private connection: UrpcConnection;
   constructor(
     public view: SandboxView,
     private readonly verifier: Verifier,
     /** Shared by every sandbox of the registration (immutable). */
     private readonly decoder: CanonicalSnapshotDecoder,
     private readonly maxResponseBytes: number,
+    private readonly budget: UrpcConnectionBudget,
   ) {
     this.meta = metaOf(view);
+    this.connection = new UrpcConnection(view.controlSocketPath, { keep: true, budget });
   }
 
   get id(): string {
@@ -48,13 +58,23 @@ class CoreTarget implements ScrapeTarget {
 
   setView(view: SandboxView): void {
     if (view === this.view) return;
+    if (view.controlSocketPath !== this.connection.socketPath) {
+      this.connection.close();
+      this.connection = new UrpcConnection(view.controlSocketPath, { keep: true, budget: this.budget });
+    }
     this.view = view;
     this.meta = metaOf(view);
+  }
+
+  /** The sandbox is no longer served: its kept connection goes. */
+  release(): void {
+    this.connection.close();
   }
 
   exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
     // A plain promise chain, not an async frame: up to --scrape-concurrency of these wait at once.
     return exportMetrics(this.view.controlSocketPath, filter, {
+      connection: this.connection,
       cut,
       maxResponseBytes: this.maxResponseBytes,
       decoder: this.decoder,
@@ -103,8 +123,14 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     serverAddress: config.address,
     log: coreLogger(log),
     // A registration the Verifier refuses is a load error: the sandbox is not served.
-    prepare: (view) => new CoreTarget(view, new Verifier(view.registration), snapshotDecoderFor(view.registration), config.maxResponseBytes),
+    prepare: (view) =>
+      new CoreTarget(view, new Verifier(view.registration), snapshotDecoderFor(view.registration), config.maxResponseBytes, connections),
   });
+  // Kept control-socket connections: at most --scrape-concurrency open, the bound the
+  // sandboxes are promised, and none kept while more sandboxes are served than that.
+  const connections = new UrpcConnectionBudget(config.scrapeConcurrency);
+  /** The targets of the last targets() call (owned by it): those that leave release their connection. */
+  let served = new Set<CoreTarget>();
   // Set by stop() (shutdown): /metrics keeps answering from the known sandboxes, as runsc does.
   let stopped = false;
   return {
@@ -115,15 +141,25 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
       if (!stopped) await registry.refreshFresh();
     },
     rediscover: async () => (stopped ? { busy: 0 } : { busy: (await registry.refreshFresh()).busy.length }),
-    targets: () =>
-      registry.served().map((e) => {
+    targets: () => {
+      const now = new Set<CoreTarget>();
+      for (const e of registry.served()) {
         e.state.setView(e.view);
-        return e.state;
-      }),
+        now.add(e.state);
+      }
+      for (const gone of served) if (!now.has(gone)) gone.release();
+      served = now;
+      connections.keepIdle = now.size <= connections.limit;
+      return [...now];
+    },
     totalSandboxes: () => registry.totalRegistered,
     stop: () => {
       stopped = true;
     },
-    close: () => registry.close(),
+    close: () => {
+      for (const t of served) t.release();
+      served.clear();
+      return registry.close();
+    },
   };
 }

@@ -10,6 +10,7 @@ export {
   type UrpcReply,
   type UrpcTakeOptions,
 } from './client.js';
+export { UrpcConnection, UrpcConnectionBudget, type UrpcConnectionOptions } from './connection.js';
 export {
   UrpcError,
   UrpcTimeout,

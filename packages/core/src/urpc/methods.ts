@@ -1,7 +1,8 @@
 // The two control-socket methods the metric side uses, with their results
 // decoded strictly (runsc-interfaces.md §6). The sandbox is untrusted: a
 // result that does not have the documented shape is a protocol error.
-import { callUrpc, callUrpcWith, decodeEnvelope, encodeUrpcRequest, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { callUrpc, decodeEnvelope, encodeUrpcRequest, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { UrpcConnection } from './connection.js';
 import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
   CanonicalSnapshot,
@@ -31,6 +32,11 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
   readonly decoder?: CanonicalSnapshotDecoder;
   /** The sandbox's own record of its last reply for `decoder` (a guess per point; see ReplyOrder). */
   readonly replyOrder?: ReplyOrder;
+  /**
+   * The sandbox's connection to call on (kept open from call to call when it was made
+   * with `keep`); its socket path is used. Default: a connection of the call's own.
+   */
+  readonly connection?: UrpcConnection;
 }
 
 /** `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the decoded snapshot. */
@@ -40,8 +46,8 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
   const decoder = opts.decoder;
   const order = opts.replyOrder;
   const matches = filter === '' ? undefined : opts.matchesFilter;
-  return callUrpcWith(
-    socketPath,
+  const connection = opts.connection ?? new UrpcConnection(socketPath);
+  return connection.call(
     METHOD_EXPORT,
     undefined, // `{"only_metrics": filter}`, sent as the cached `request` below
     (reply) => {
