@@ -72,7 +72,7 @@ class CoreTarget implements ScrapeTarget {
   }
 
   exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
-    // A plain promise chain, not an async frame: up to --scrape-concurrency of these wait at once.
+    // One promise per call (the connection's), verified inside the read: up to --scrape-concurrency wait at once.
     return exportMetrics(this.view.controlSocketPath, filter, {
       connection: this.connection,
       cut,
@@ -81,7 +81,8 @@ class CoreTarget implements ScrapeTarget {
       replyOrder: this.replyOrder,
       // One shape for every call (a conditional spread made a slow, larger object per call).
       matchesFilter: matcher === undefined ? undefined : (name: string) => matcher.test(name),
-    }).then(this.accept);
+      check: this.accept, // verified inside the read: no promise per call waiting to run it
+    });
   }
 
   /** The verifier's verdict on an exported snapshot: the snapshot, or a VerificationError. */

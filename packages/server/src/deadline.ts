@@ -81,6 +81,8 @@ abstract class CutBase implements CallCut {
  */
 export class DeadlineGroup extends CutBase {
   private readonly timer: NodeJS.Timeout | undefined;
+  /** With a timer of its own it is sure to be cut: calls under it need no timer each. */
+  readonly bounded: boolean;
   private readonly onParent = (): void => this.cut(this.parent.reason);
 
   /** With `ms`, the group's own deadline: after `ms` the group is cut with DeadlineError(what). */
@@ -90,6 +92,7 @@ export class DeadlineGroup extends CutBase {
     what = 'deadline exceeded',
   ) {
     super();
+    this.bounded = ms !== undefined;
     if (parent.aborted) {
       this.cut(parent.reason);
       return;
@@ -111,9 +114,15 @@ export class DeadlineGroup extends CutBase {
     return { signal: c.signal, dispose: () => this.offCut(abort) };
   }
 
-  /** Stops listening on the parent and stops the group's timer (members still running are not cut by them). */
+  /**
+   * Stops listening on the parent and stops the group's timer. A group with a timer
+   * promised its members a cut (calls under it arm no timer of their own), so members
+   * still registered are cut now, with a DeadlineError; normally there are none (a scrape
+   * disposes its groups after every query has settled). Without a timer, members stay.
+   */
   dispose(): void {
-    this.stop();
+    if (this.bounded) this.cut(new DeadlineError('the scrape ended before this call did'));
+    else this.stop();
   }
 
   protected stop(): void {
@@ -125,6 +134,8 @@ export class DeadlineGroup extends CutBase {
 /** A CallCut of its own, cut by its timer or with its group (DeadlineGroup.timed). */
 export class TimedCut extends CutBase {
   private readonly timer: NodeJS.Timeout | undefined;
+  /** Its own timer cuts it. */
+  readonly bounded = true;
   private readonly fromGroup = (reason: unknown): void => this.cut(reason);
 
   constructor(

@@ -151,9 +151,10 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** The call in flight on a connection: its own state (the socket's callbacks dispatch to it). */
 class PendingCall<T> {
-  /** Copies of the reads before the last one (they share READ_BUFFER). */
-  readonly chunks: Buffer[] = [];
-  readonly scanner = new JsonObjectScanner();
+  /** Copies of the reads before the last one (they share READ_BUFFER); made on the first such read. */
+  chunks: Buffer[] | undefined;
+  /** Made on the first read takeWhole does not take (most replies never need one). */
+  scanner: JsonObjectScanner | undefined;
   received = 0;
   /** Length takeWhole declined on the first read, else -1. */
   declined = -1;
@@ -184,6 +185,18 @@ class PendingCall<T> {
   };
 
   arm(): void {
+    const cut = this.opts.cut;
+    // A cut sure to fire bounds the call already: no timer per call (1000 per scrape).
+    if (this.opts.timeoutMs === undefined && cut?.bounded === true) {
+      cut.onCut(this.onCut);
+    } else {
+      this.armTimer();
+      cut?.onCut(this.onCut);
+    }
+    if (this.onAbort !== undefined) this.opts.signal!.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private armTimer(): void {
     const timeoutMs = this.opts.timeoutMs ?? DEFAULT_URPC_TIMEOUT_MS;
     this.timer = setTimeout(() => {
       this.fail(
@@ -194,8 +207,6 @@ class PendingCall<T> {
         ),
       );
     }, timeoutMs);
-    if (this.onAbort !== undefined) this.opts.signal!.addEventListener('abort', this.onAbort, { once: true });
-    this.opts.cut?.onCut(this.onCut);
   }
 
   /** Ends the call: no more reads, no more events for it. */
@@ -254,15 +265,16 @@ class PendingCall<T> {
         this.declined = last;
       }
     }
+    const scanner = (this.scanner ??= new JsonObjectScanner());
     let stop: number;
     try {
-      stop = this.scanner.push(chunk);
+      stop = scanner.push(chunk);
     } catch (e) {
       this.fail(new UrpcProtocolError(this.method, this.conn.socketPath, errorText(e), { cause: e }));
       return false;
     }
     if (stop < 0) {
-      this.chunks.push(Buffer.from(chunk)); // the next read reuses READ_BUFFER
+      (this.chunks ??= []).push(Buffer.from(chunk)); // the next read reuses READ_BUFFER
       return true;
     }
     for (let i = stop; i < nread; i++) {
@@ -273,10 +285,10 @@ class PendingCall<T> {
     }
     const length = this.received - (nread - stop);
     const chunks = this.chunks;
-    const bytes = chunks.length === 0 ? chunk : Buffer.concat([...chunks, chunk.subarray(0, stop)], length);
+    const bytes = chunks === undefined ? chunk : Buffer.concat([...chunks, chunk.subarray(0, stop)], length);
     let value: T;
     try {
-      value = this.take({ bytes, length, needsLossless: this.scanner.needsLossless, wholeDeclined: chunks.length === 0 && length === this.declined });
+      value = this.take({ bytes, length, needsLossless: scanner.needsLossless, wholeDeclined: chunks === undefined && length === this.declined });
     } catch (e) {
       this.takeFailed(e);
       return false;

@@ -13,6 +13,11 @@ export interface CallCut {
   onCut(onCut: (reason: unknown) => void): void;
   /** Removes a callback given to onCut (no-op when absent). O(1). */
   offCut(onCut: (reason: unknown) => void): void;
+  /**
+   * True when this is certain to be cut within a bounded time (a timer of its own is
+   * behind it): a call under it given no `timeoutMs` then arms no timer of its own.
+   */
+  readonly bounded?: boolean;
 }
 
 /** The text a cut call's error gives for its reason. */

@@ -187,6 +187,36 @@ describe('UrpcConnection', () => {
     expect(await conn.call('M.N', null, text)).toBe(OK(1));
   });
 
+  it('arms no timer of its own under a bounded cut given no timeoutMs', async () => {
+    const server = await multiServer(() => {});
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const cutter = (bounded: boolean) => {
+      const cbs = new Set<(r: unknown) => void>();
+      return {
+        isCut: false,
+        cutReason: undefined,
+        bounded,
+        onCut: (cb: (r: unknown) => void) => void cbs.add(cb),
+        offCut: (cb: (r: unknown) => void) => void cbs.delete(cb),
+        fire: () => {
+          for (const cb of cbs) cb(new Error('cut'));
+        },
+      };
+    };
+    const before = timers();
+    const bounded = cutter(true);
+    const a = new UrpcConnection(server.path, { keep: true }).call('M.N', null, text, { cut: bounded });
+    expect(timers()).toBe(before);
+    const loose = cutter(false);
+    const b = new UrpcConnection(server.path, { keep: true }).call('M.N', null, text, { cut: loose });
+    expect(timers()).toBe(before + 1);
+    bounded.fire();
+    loose.fire();
+    await expect(a).rejects.toBeInstanceOf(UrpcTimeout);
+    await expect(b).rejects.toBeInstanceOf(UrpcTimeout);
+    expect(timers()).toBe(before);
+  });
+
   it('fails a call in flight when its owner closes the connection', async () => {
     const server = await multiServer(() => {});
     const conn = new UrpcConnection(server.path, { keep: true });
@@ -206,6 +236,13 @@ describe('UrpcConnection', () => {
       expect(snap.data.map((d) => d.metric.name)).toEqual(['a']);
     }
     expect(server.conns).toHaveLength(1);
+    // `check` runs on the decoded snapshot inside the read: its result is the call's, its throw fails the call.
+    const seen: number[] = [];
+    const snap = await exportMetrics('', '', { connection: conn, check: (s) => (seen.push(s.data.length), s) });
+    expect(seen).toEqual([snap.data.length]);
+    const lie = new Error('does not verify');
+    await expect(exportMetrics('', '', { connection: conn, check: () => { throw lie; } })).rejects.toBe(lie);
+    expect(conn.isOpen).toBe(false); // a failed call drops the connection
   });
 });
 

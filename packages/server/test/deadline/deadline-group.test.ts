@@ -112,12 +112,31 @@ describe('DeadlineGroup', () => {
     group.dispose();
   });
 
-  it('dispose stops the group timer: children outliving it are not cut', async () => {
+  it('dispose stops the group timer; members outliving it are cut at once, as its timer promised them', async () => {
     const group = new DeadlineGroup(new AbortController().signal, 20, 'x');
+    expect(group.bounded).toBe(true);
+    const gone = group.child();
+    gone.dispose();
+    const d = group.child();
+    const reasons: unknown[] = [];
+    group.onCut((r) => reasons.push(r));
+    group.dispose();
+    expect(d.signal.aborted).toBe(true);
+    expect(d.signal.reason).toBeInstanceOf(DeadlineError);
+    expect(gone.signal.aborted).toBe(false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(reasons).toHaveLength(1); // the timer did not fire after dispose
+  });
+
+  it('without a timer of its own it is not bounded, and dispose leaves its members uncut', () => {
+    const group = new DeadlineGroup(new AbortController().signal);
+    expect(group.bounded).toBe(false);
     const d = group.child();
     group.dispose();
-    await new Promise((r) => setTimeout(r, 60));
     expect(d.signal.aborted).toBe(false);
+    const own = group.timed(1000, 'x');
+    expect(own.bounded).toBe(true);
+    own.dispose();
   });
 
   it('a group made under an aborted parent starts cut with its reason', () => {
