@@ -378,7 +378,9 @@ export class ExpositionBuilder extends LineEncoder {
     // a label to an extra label (which can merge two label sets). From the first such point
     // on, the set is kept, filled first from every earlier point of the segment.
     const vouched =
-      info.distinctSeries && (!sameSlot || store.curVouched) && (single === null || (single !== MANY && !Object.hasOwn(info.extraLabels, single)));
+      info.distinctSeries &&
+      (!sameSlot || store.curVouched) &&
+      (info.extraKeys.length === 0 || single === null || (single !== MANY && !Object.hasOwn(info.extraLabels, single)));
     if (sameSlot && !vouched) {
       store.curVouched = false;
       store.curSeen ??= [undefined, undefined, undefined, undefined];

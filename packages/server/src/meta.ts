@@ -92,7 +92,13 @@ function reasonLabels(identity: Labels, reason: string): Labels {
   return l;
 }
 
-/** Collects the meta snapshot of one scrape; owned by that scrape (results are added in completion order). */
+/**
+ * Collects the meta snapshot of one scrape; owned by that scrape (results are added in completion order).
+ * No two of its points share a metric and label set, which the scrape promises the builder (distinctSeries):
+ * each sandbox adds one point per metric under its own identity labels (sandbox ids are unique in a root, and
+ * identity keys win every merge), its capability points differ by capability (a union, each name once), its
+ * failure points by reason (a map's keys), and the three totals are unlabelled points of three metrics.
+ */
 export class MetaSnapshotBuilder {
   private readonly data: Data[] = [];
   running = 0;

@@ -233,7 +233,9 @@ export class Scraper {
         const h = t.meta === undefined ? undefined : this.health.get(t.id);
         if (h?.last !== undefined) meta.addHealth(t.labels, h);
       }
-      body.add({ snapshot: meta.finish(metaWhen, this.backend.totalSandboxes()), exporterPrefix: `${o.exporterPrefix}meta_`, extraLabels: {} }, metaSlot);
+      // No series twice in the meta snapshot (MetaSnapshotBuilder says why): the builder keeps no duplicate sets for it.
+      const metaSnapshot = meta.finish(metaWhen, this.backend.totalSandboxes());
+      body.add({ snapshot: metaSnapshot, exporterPrefix: `${o.exporterPrefix}meta_`, extraLabels: {}, distinctSeries: true }, metaSlot);
       body.add({ snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} }, processSlot);
       let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
