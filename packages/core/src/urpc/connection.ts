@@ -187,12 +187,8 @@ class PendingCall<T> {
   arm(): void {
     const cut = this.opts.cut;
     // A cut sure to fire bounds the call already: no timer per call (1000 per scrape).
-    if (this.opts.timeoutMs === undefined && cut?.bounded === true) {
-      cut.onCut(this.onCut);
-    } else {
-      this.armTimer();
-      cut?.onCut(this.onCut);
-    }
+    if (this.opts.timeoutMs !== undefined || cut?.bounded !== true) this.armTimer();
+    cut?.onCut(this.onCut);
     if (this.onAbort !== undefined) this.opts.signal!.addEventListener('abort', this.onAbort, { once: true });
   }
 
