@@ -54,13 +54,13 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
   const matches = filter === '' ? undefined : opts.matchesFilter;
   const check = opts.check;
   const connection = opts.connection ?? new UrpcConnection(socketPath);
+  const path = connection.socketPath; // what errors name: the socket actually called
   return connection.call(
     METHOD_EXPORT,
     undefined, // `{"only_metrics": filter}`, sent as the cached `request` below
     (reply) => {
       const fast = reply.wholeDeclined === true ? undefined : decoder?.decodeReply(reply.bytes, reply.length, order);
-      const snapshot = checkFilter(socketPath, matches, fast ?? decodeGeneral(socketPath, reply));
-      return check === undefined ? snapshot : check(snapshot);
+      return accepted(path, matches, check, fast ?? decodeGeneral(path, reply));
     },
     {
       signal: opts.signal,
@@ -75,9 +75,7 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
           ? undefined
           : (bytes, length) => {
               const snapshot = decoder.decodeReply(bytes, length, order);
-              if (snapshot === undefined) return undefined;
-              const filtered = checkFilter(socketPath, matches, snapshot);
-              return check === undefined ? filtered : check(filtered);
+              return snapshot === undefined ? undefined : accepted(path, matches, check, snapshot);
             },
     },
   );
@@ -94,6 +92,17 @@ function exportRequest(filter: string): Buffer {
     exportRequests.set(filter, request);
   }
   return request;
+}
+
+/** A decoded reply's result: filter-checked, then through the caller's `check`. Both decode paths end here. */
+function accepted(
+  socketPath: string,
+  matches: ((metricName: string) => boolean) | undefined,
+  check: ((snapshot: Snapshot) => Snapshot) | undefined,
+  snapshot: Snapshot,
+): Snapshot {
+  const filtered = checkFilter(socketPath, matches, snapshot);
+  return check === undefined ? filtered : check(filtered);
 }
 
 /** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */
