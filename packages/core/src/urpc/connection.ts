@@ -105,15 +105,14 @@ export class UrpcConnectionBudget {
     return this.open;
   }
 
-  /** A socket is about to open for `c`: make room for it. */
-  opening(c: UrpcConnection): void {
+  /** A socket is about to open for a connection: make room for it. */
+  opening(): void {
     while (this.open >= this.limit) {
       const lru = this.idle.values().next();
       if (lru.done === true) break; // every open one is busy: the caller's own concurrency bounds this
       lru.value.close(); // calls closed(), which counts it out
     }
-    this.idle.delete(c);
-    this.open++;
+    this.open++; // `c` has no socket, so it is not idle
   }
 
   /** `c`'s socket is gone. */
@@ -417,7 +416,7 @@ export class UrpcConnection {
       }
       connectPath = `/proc/self/fd/${this.pathFd}`;
     }
-    this.budget?.opening(this);
+    this.budget?.opening();
     this.connected = false;
     this.served = 0;
     const socket = net.createConnection({ path: connectPath, onread: this.onread });
