@@ -317,15 +317,17 @@ export class ExpositionBuilder extends LineEncoder {
     if (store !== undefined) return store;
     const invalid = isValidMetricName(full) ? undefined : `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`;
     const family = this.om && full.endsWith('_total') && full.length > 6 ? full.slice(0, -6) : full;
+    const counterName = this.om ? `${family}_total` : full;
+    const nameBytes = Buffer.from(full, 'latin1');
     store = {
       name: full,
       familyName: full,
       preambleDue: false, // preambles are written by finish()
       histNames: undefined,
       invalid,
-      counterName: this.om ? `${family}_total` : full,
-      nameBytes: Buffer.from(full, 'latin1'),
-      counterBytes: this.om ? Buffer.from(`${family}_total`, 'latin1') : Buffer.from(full, 'latin1'),
+      counterName,
+      nameBytes,
+      counterBytes: counterName === full ? nameBytes : Buffer.from(counterName, 'latin1'),
       buf: Buffer.allocUnsafe(familyBytes(this.sizeHints?.get(full))),
       len: 0,
       firstTypeSlot: -1,
