@@ -241,6 +241,8 @@ export class ExpositionBuilder extends LineEncoder {
    * and addPoint (which keeps none of it).
    */
   private addCanonical(canonical: CanonicalSnapshot, groups: Map<string, FamilyStore>, exporterPrefix: string, slot: number, info: SnapInfo): void {
+    canonical.assertCurrent();
+    const n = canonical.length;
     const metrics = canonical.metrics;
     const labels = canonical.labels;
     const ints = canonical.ints;
@@ -248,7 +250,7 @@ export class ExpositionBuilder extends LineEncoder {
     const scratch = this.pointScratch;
     let lastMetric: Metric | undefined;
     let store: FamilyStore | undefined;
-    for (let di = 0; di < metrics.length; di++) {
+    for (let di = 0; di < n; di++) {
       const metric = metrics[di]!;
       if (metric !== lastMetric) {
         // runsc sends a metric's points together: one lookup per run of them.

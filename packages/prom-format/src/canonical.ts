@@ -139,6 +139,22 @@ export class ReplyOrder {
   cells: Uint16Array = new Uint16Array(0);
   /** The decoder these indexes belong to (a guess made for another one is not used). */
   decoder: CanonicalSnapshotDecoder | undefined;
+  /**
+   * The columns of the last snapshot decoded with this order, reused by the next decode:
+   * a sandbox's snapshot is read (verified, rendered) and dropped within the read that
+   * decoded it, so copying its columns out made ~2.6 MB per scrape at N = 1000 that
+   * outlived the scavenges. Capacity is kept; only `[0, snapshot.length)` is its data.
+   */
+  readonly metrics: Metric[] = [];
+  readonly labels: Labels[] = [];
+  readonly ints: number[] = [];
+  /** Bumped by every decode with this order: a snapshot of an older one is stale. */
+  generation = 0;
+}
+
+/** A snapshot leased from a ReplyOrder was read after a later decode with that order. */
+export class StaleSnapshotError extends Error {
+  override readonly name = 'StaleSnapshotError';
 }
 
 /** True when bytes[at, at + lit.length) is `lit` and ends at or before `end`. */
@@ -154,9 +170,13 @@ function matchAt(bytes: Uint8Array, at: number, end: number, lit: Uint8Array): b
  * labels (the decoder's shared, frozen objects) and its int value, 0 standing for an
  * omitted value (runsc never writes `"int":0`). That is three array slots per point
  * instead of a Data and a WireNumber object (~88 bytes), which is most of what a scrape
- * allocates. The verifier and the ExpositionBuilder read the columns (canonicalPointAt);
- * `data` makes the Data objects on first use, deep-equal to what the general path
- * decodes. Immutable.
+ * allocates. The verifier and the ExpositionBuilder read the columns (canonicalPointAt)
+ * up to `length` (a leased column may be longer); `data` makes the Data objects on first
+ * use, deep-equal to what the general path decodes. Immutable while it is current.
+ *
+ * Decoded with a ReplyOrder, it is leased: its columns are the order's, and the next
+ * decode with that order overwrites them. Readers call `assertCurrent()` first, so a
+ * snapshot kept too long fails loudly instead of showing another reply's points.
  */
 export class CanonicalSnapshot implements Snapshot {
   private made: readonly Data[] | undefined;
@@ -166,17 +186,24 @@ export class CanonicalSnapshot implements Snapshot {
     readonly metrics: readonly Metric[],
     readonly labels: readonly Labels[],
     readonly ints: readonly number[],
+    /** Number of points. */
+    readonly length: number = metrics.length,
+    private readonly lease: ReplyOrder | undefined = undefined,
+    private readonly generation = 0,
   ) {}
 
-  /** Number of points. */
-  get length(): number {
-    return this.metrics.length;
+  /** Throws StaleSnapshotError when a later decode has taken this leased snapshot's columns. */
+  assertCurrent(): void {
+    if (this.lease !== undefined && this.lease.generation !== this.generation) {
+      throw new StaleSnapshotError('a canonical snapshot was read after a later reply of its sandbox was decoded over it');
+    }
   }
 
   get data(): readonly Data[] {
     if (this.made === undefined) {
+      this.assertCurrent();
       const out: Data[] = [];
-      for (let i = 0; i < this.metrics.length; i++) {
+      for (let i = 0; i < this.length; i++) {
         const v = this.ints[i]!;
         out.push({ metric: this.metrics[i]!, labels: this.labels[i]!, number: v === 0 ? ZERO : { int: v, float: 0 } });
       }
@@ -227,9 +254,13 @@ export class CanonicalSnapshotDecoder {
    * shared Metric and Labels objects and numbers.
    */
   private count = 0;
-  private readonly colMetrics: Metric[] = [];
-  private readonly colLabels: Labels[] = [];
-  private readonly colInts: number[] = [];
+  private readonly ownMetrics: Metric[] = [];
+  private readonly ownLabels: Labels[] = [];
+  private readonly ownInts: number[] = [];
+  /** Where the running decode writes: the decoder's own columns, or its ReplyOrder's. */
+  private colMetrics: Metric[] = this.ownMetrics;
+  private colLabels: Labels[] = this.ownLabels;
+  private colInts: number[] = this.ownInts;
 
   constructor(known: Iterable<KnownMetric>) {
     for (const k of known) {
@@ -279,22 +310,33 @@ export class CanonicalSnapshotDecoder {
    * guesses each point from the sandbox's last reply and records this one.
    */
   decodeResult(bytes: Buffer, start: number, end: number, order?: ReplyOrder): Snapshot | undefined {
-    if (order === undefined) return this.decodeWith(bytes, start, end);
+    if (order === undefined) return this.decodeWith(bytes, start, end, undefined);
     if (order.decoder !== this) {
       order.decoder = this;
       order.cells.fill(0);
+      // Another decoder's objects are not kept alive by a column it will never read again.
+      order.metrics.length = 0;
+      order.labels.length = 0;
+      order.ints.length = 0;
     }
+    order.generation++; // whatever this decode ends in, it writes the columns
     this.order = order.cells;
+    this.colMetrics = order.metrics;
+    this.colLabels = order.labels;
+    this.colInts = order.ints;
     try {
-      const snapshot = this.decodeWith(bytes, start, end);
+      const snapshot = this.decodeWith(bytes, start, end, order);
       if (this.order !== order.cells) order.cells = this.order; // grown
       return snapshot;
     } finally {
       this.order = null;
+      this.colMetrics = this.ownMetrics;
+      this.colLabels = this.ownLabels;
+      this.colInts = this.ownInts;
     }
   }
 
-  private decodeWith(bytes: Buffer, start: number, end: number): Snapshot | undefined {
+  private decodeWith(bytes: Buffer, start: number, end: number, order: ReplyOrder | undefined): Snapshot | undefined {
     if (end > bytes.length || !matchAt(bytes, start, end, SNAPSHOT_HEAD)) return undefined;
     let i = start + SNAPSHOT_HEAD.length;
     const whenEnd = bytes.indexOf(QUOTE, i);
@@ -327,6 +369,7 @@ export class CanonicalSnapshotDecoder {
     if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
     const n = this.count;
     if (n === 0) return { when, data: EMPTY_DATA };
+    if (order !== undefined) return new CanonicalSnapshot(when, this.colMetrics, this.colLabels, this.colInts, n, order, order.generation);
     return new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n));
   }
 

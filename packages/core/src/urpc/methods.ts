@@ -30,7 +30,11 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
    * result and every error are the same with or without it.
    */
   readonly decoder?: CanonicalSnapshotDecoder;
-  /** The sandbox's own record of its last reply for `decoder` (a guess per point; see ReplyOrder). */
+  /**
+   * The sandbox's own record of its last reply for `decoder` (a guess per point; see
+   * ReplyOrder). A canonical snapshot decoded with it is leased: read it before the next
+   * call with the same order (its readers check, and throw StaleSnapshotError after).
+   */
   readonly replyOrder?: ReplyOrder;
   /**
    * The sandbox's connection to call on (kept open from call to call when it was made
@@ -108,8 +112,11 @@ function accepted(
 /** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */
 function checkFilter(socketPath: string, matches: ((metricName: string) => boolean) | undefined, snapshot: Snapshot): Snapshot {
   if (matches === undefined) return snapshot;
+  if (snapshot instanceof CanonicalSnapshot) snapshot.assertCurrent();
   const metrics = snapshot instanceof CanonicalSnapshot ? snapshot.metrics : snapshot.data.map((d) => d.metric);
-  for (const m of metrics) {
+  const n = snapshot instanceof CanonicalSnapshot ? snapshot.length : metrics.length;
+  for (let i = 0; i < n; i++) {
+    const m = metrics[i]!;
     if (!matches(m.name)) {
       throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${m.name} violated the filter set in export options`);
     }

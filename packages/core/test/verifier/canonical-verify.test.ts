@@ -9,6 +9,8 @@ import {
   decodeExportResult,
   decodeRegistration,
   parseJson,
+  ReplyOrder,
+  StaleSnapshotError,
   type Labels,
   type Metric,
   type Snapshot,
@@ -77,5 +79,24 @@ describe('Verifier on CanonicalSnapshot', () => {
     for (const c of ['ok', 'counter-decreased', 'duplicate-series', 'bad-definition', 'unknown-metric', 'value-not-allowed', 'time-went-back']) {
       expect(codes.get(c) ?? 0, `${c} in ${JSON.stringify([...codes])}`).toBeGreaterThan(5);
     }
+  });
+
+  // A snapshot leased from a ReplyOrder reads its columns only up to its length (they keep
+  // the capacity of longer replies), and is refused once a later decode took them.
+  it('reads a leased snapshot up to its length, and refuses it once stale', () => {
+    const pool = seriesPool();
+    const honest = pool.slice(0, 3);
+    const lie = pool[pool.length - 3]!; // an unknown metric past the snapshot's length
+    const order = new ReplyOrder();
+    const when: Timestamp = { seconds: 1_800_000_000, nanos: 0 };
+    const now: Timestamp = { seconds: 1_800_000_001, nanos: 0 };
+    const metrics = [...honest.map((s) => s.metric), lie.metric];
+    const labels = [...honest.map((s) => s.labels), lie.labels];
+    const leased = new CanonicalSnapshot(when, metrics, labels, [1, 2, 3, 4], 3, order, order.generation);
+    expect(verdict(new Verifier(registration).verify(leased, now))).toBe('ok');
+    const whole = new CanonicalSnapshot(when, metrics, labels, [1, 2, 3, 4]);
+    expect(verdict(new Verifier(registration).verify(whole, now))).toMatch(/^unknown-metric/);
+    order.generation++;
+    expect(() => new Verifier(registration).verify(leased, now)).toThrow(StaleSnapshotError);
   });
 });

@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CanonicalSnapshotDecoder, goJsonString, type KnownMetric, ReplyOrder } from '../../src/canonical.js';
+import { CanonicalSnapshot, CanonicalSnapshotDecoder, goJsonString, type KnownMetric, ReplyOrder, StaleSnapshotError } from '../../src/canonical.js';
+import { ExpositionBuilder } from '../../src/builder.js';
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
 import type { Snapshot } from '../../src/model.js';
@@ -68,6 +69,46 @@ describe('CanonicalSnapshotDecoder on real runsc replies', () => {
     const sys = (s: Snapshot) => s.data.find((d) => d.metric.name === 'unimplemented_syscalls')!;
     expect(sys(a).labels).toBe(sys(b).labels);
     expect(Object.isFrozen(sys(a).labels)).toBe(true);
+  });
+
+  // With a ReplyOrder the snapshot's columns are the order's own (no copy per reply): it is
+  // valid until the next decode with that order, and a reader after that must fail loudly.
+  it('leases a snapshot decoded with a ReplyOrder until the next decode with it', () => {
+    const order = new ReplyOrder();
+    const bytes = (r: string): Buffer => Buffer.from(r, 'utf8');
+    const whole = bytes(replies[0]!);
+    const filtered = bytes(replies[1]!);
+    const first = decoder.decodeReply(whole, whole.length, order) as CanonicalSnapshot;
+    expect(first).toBeInstanceOf(CanonicalSnapshot);
+    expect(first.metrics).toBe(order.metrics); // the order's column, not a copy
+    const firstData = plain(first);
+    expect(firstData).toStrictEqual(general(replies[0]!));
+
+    // A shorter reply over the same columns: its own length, its own points, and the first is stale.
+    const second = decoder.decodeReply(filtered, filtered.length, order) as CanonicalSnapshot;
+    expect(second.length).toBeLessThan(first.length);
+    expect(order.metrics.length).toBeGreaterThanOrEqual(first.length); // capacity kept
+    expect(plain(second)).toStrictEqual(general(replies[1]!));
+    expect(plain(first)).toStrictEqual(firstData); // its Data, made while it was current, are its own
+    expect(() => first.assertCurrent()).toThrow(StaleSnapshotError);
+    const builder = new ExpositionBuilder();
+    expect(() => builder.add({ snapshot: first, exporterPrefix: 'runsc_', extraLabels: {} })).toThrow(StaleSnapshotError);
+    builder.add({ snapshot: second, exporterPrefix: 'runsc_', extraLabels: {} });
+
+    // A failed decode with the order takes the columns too; a decode without one takes nothing.
+    const third = decoder.decodeReply(whole, whole.length, order) as CanonicalSnapshot;
+    expect(decoder.decodeReply(whole, whole.length)).toBeInstanceOf(CanonicalSnapshot);
+    third.assertCurrent();
+    const broken = bytes(replies[0]!.replace('"val":{"int":', '"val":{"int": '));
+    expect(decoder.decodeReply(broken, broken.length, order)).toBeUndefined();
+    expect(() => third.assertCurrent()).toThrow(StaleSnapshotError);
+    expect(() => third.data).toThrow(StaleSnapshotError);
+    // A snapshot decoded without an order is its own: never stale.
+    const own = decoder.decodeReply(whole, whole.length) as CanonicalSnapshot;
+    decoder.decodeReply(filtered, filtered.length);
+    decoder.decodeReply(whole, whole.length, order);
+    own.assertCurrent();
+    expect(plain(own)).toStrictEqual(firstData);
   });
 
   it('takes a snapshot without data (runsc leaves the key out), with [] and with null', () => {
