@@ -218,8 +218,9 @@ export class Scraper {
             reason: failure === 'verify' || failure === 'error' ? failureReason(result as Error) : undefined,
           });
         }
-        const running = t.meta !== undefined && t.isRunning();
         const ok = !(result instanceof Error);
+        // A verified reply proves the sandbox answered just now: kill(pid, 0) only after a failure.
+        const running = t.meta !== undefined && (ok || t.isRunning());
         meta.addSandbox(t.labels, t.meta, running, ok);
         if (ok) {
           // Verified, so no series twice (the verifier's duplicate-series rule).

@@ -192,6 +192,26 @@ describe('meta metrics', () => {
     expect(warned).toEqual([expect.objectContaining({ sandbox: 'broken', error: 'urpc: connection refused' })]);
   });
 
+  // Go asks kill(pid, 0) after every query; a verified reply already proves the process
+  // answered, so only a failed export asks (docs/compat.md).
+  it('asks whether a sandbox runs only after a failed export', async () => {
+    class CountingTarget extends FakeTarget {
+      asked = 0;
+      override isRunning(): boolean {
+        this.asked++;
+        return super.isRunning();
+      }
+    }
+    const ok = new CountingTarget({ id: 'ok', running: false }); // kill(pid, 0) would say no
+    const failed = new CountingTarget({ id: 'failed', fail: 'urpc: connection refused', running: false });
+    const { s } = scraper(new FakeBackend([ok, failed]));
+    const text = await render(s);
+    expect(text).toMatch(/^runsc_meta_sandbox_running\{sandbox="ok"\} 1 /m);
+    expect(text).toMatch(/^runsc_meta_sandbox_running\{sandbox="failed"\} 0 /m);
+    expect(text).toMatch(/^runsc_meta_num_sandboxes_broken_metrics 0 /m);
+    expect([ok.asked, failed.asked]).toEqual([0, 1]);
+  });
+
   it('uses the exporter prefix for sandbox and meta metrics but never for process_start_time_seconds', async () => {
     const { s } = scraper(new FakeBackend([new FakeTarget({ id: 'a' })]), { exporterPrefix: '' });
     const text = await render(s);
