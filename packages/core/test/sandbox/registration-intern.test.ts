@@ -16,6 +16,16 @@ describe('internRegistration', () => {
     expect(internRegistration(reg('intern_b'))).not.toBe(a);
   });
 
+  it('keeps the content of what it interns (its strings are shared, the values are the same)', () => {
+    const given = reg('intern_content');
+    const withField: MetricRegistration = {
+      ...given,
+      metrics: [...given.metrics, { ...given.metrics[0]!, name: '/f', prometheusName: 'f', fields: [{ fieldName: 'op', allowedValues: ['read', 'write'] }] }],
+    };
+    const expected = structuredClone(withField);
+    expect(internRegistration(withField)).toStrictEqual(expected);
+  });
+
   it('tells a bigint bound from a nearby number and from another bigint', () => {
     const big = internRegistration(reg('intern_big', 2n ** 60n));
     expect(internRegistration(reg('intern_big', 2n ** 60n))).toBe(big);
