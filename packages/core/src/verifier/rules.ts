@@ -54,6 +54,17 @@ export interface MetricRule {
 const byRegistration = new WeakMap<MetricRegistration, ReadonlyMap<string, MetricRule>>();
 
 /**
+ * Tables by content, whatever the order the registration lists its metrics in: runsc
+ * lists them in another order per sandbox process, and each order is its own interned
+ * registration. One table for all of them keeps what every point consults (~200 rules
+ * and their maps) in one place in the cache instead of one copy per order. A rule's
+ * `index` is its position in the first such registration; it only indexes a Verifier's
+ * own memos, so any consistent numbering does. Bounded like registration interning.
+ */
+const byContent = new Map<string, ReadonlyMap<string, MetricRule>>();
+const MAX_SHARED_TABLES = 16;
+
+/**
  * The (shared, immutable) lookup table of `registration` by Prometheus name, validated
  * once per registration object. Throws RegistrationError (a rejected registration is not cached).
  */
@@ -63,8 +74,20 @@ export function rulesFor(registration: MetricRegistration): ReadonlyMap<string, 
     if (cached !== undefined) return cached;
   }
   const rules = buildRules(registration);
-  byRegistration.set(registration, rules);
-  return rules;
+  const key = contentKey(registration);
+  let table: ReadonlyMap<string, MetricRule> | undefined = byContent.get(key);
+  if (table === undefined) {
+    table = rules;
+    if (byContent.size < MAX_SHARED_TABLES) byContent.set(key, rules);
+  }
+  byRegistration.set(registration, table);
+  return table;
+}
+
+/** The same text for registrations that list the same metrics (each exactly as given) in any order. */
+function contentKey(registration: MetricRegistration): string {
+  const text = (m: MetricMetadata): string => JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  return registration.metrics.map(text).sort().join('\n');
 }
 
 /** Validates `registration` and returns the lookup table by Prometheus name. Throws RegistrationError. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Verifier, type VerifyResult } from '../../src/verifier/index.js';
+import { rulesFor } from '../../src/verifier/rules.js';
 import { DIST, at, hist, histPoint, int, meta, point, registration, snap } from './helpers.js';
 
 function code(r: VerifyResult): string {
@@ -37,5 +38,25 @@ describe('Verifiers sharing one registration object (one rule table)', () => {
     expect(code(a.verify(snap(at(0), histPoint('h', hist([0, 0, 0, 5]))), at(0)))).toBe('ok');
     expect(code(b.verify(snap(at(0), histPoint('h', hist([0, 0, 0, 1]))), at(0)))).toBe('ok');
     expect(code(a.verify(snap(at(1), histPoint('h', hist([0, 0, 0, 4]))), at(1)))).toBe('histogram-bucket-decreased');
+  });
+
+  // runsc lists the same metrics in another order per sandbox process: one table serves
+  // every order (its rules are what each point consults), never two different sets.
+  it('one table for registrations listing the same metrics in any order, another for different metrics', () => {
+    const c = meta('shared_c');
+    const k = meta('shared_k', { fields: [{ fieldName: 'k', allowedValues: ['x', 'y'] }] });
+    const one = registration(c, k);
+    const other = registration(k, c);
+    expect(rulesFor(other)).toBe(rulesFor(one));
+    expect(rulesFor(registration(c))).not.toBe(rulesFor(one));
+    const values = registration(c, meta('shared_k', { fields: [{ fieldName: 'k', allowedValues: ['y', 'x'] }] }));
+    expect(rulesFor(values)).not.toBe(rulesFor(one)); // allowed values are kept in their order
+    // Verifiers of either order verify alike and keep their own state.
+    const a = new Verifier(one);
+    const b = new Verifier(other);
+    expect(code(a.verify(snap(at(0), point('shared_c', int(10)), point('shared_k', int(1), { k: 'y' })), at(0)))).toBe('ok');
+    expect(code(b.verify(snap(at(0), point('shared_k', int(1), { k: 'x' }), point('shared_c', int(3))), at(0)))).toBe('ok');
+    expect(code(a.verify(snap(at(1), point('shared_c', int(9))), at(1)))).toBe('counter-decreased');
+    expect(code(b.verify(snap(at(1), point('shared_c', int(4))), at(1)))).toBe('ok');
   });
 });
