@@ -28,6 +28,11 @@ export interface ScrapeTarget {
    * Rejects with an operator-readable error. The caller serialises calls per target.
    */
   exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot>;
+  /**
+   * True when exportVerified() itself rejects as soon as `cut` is cut (it registers with
+   * the cut synchronously): the scrape then need not race each call against the cut.
+   */
+  readonly settlesOnCut?: boolean;
   /** Liveness of the sandbox process (kill(pid, 0)), asked after the query. */
   isRunning(): boolean;
 }

@@ -72,6 +72,9 @@ class CoreTarget implements ScrapeTarget {
     this.connection.close();
   }
 
+  /** exportMetrics registers the call with `cut` before it returns, and a cut fails the call. */
+  readonly settlesOnCut = true;
+
   exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
     // One promise per call (the connection's), verified inside the read: up to --scrape-concurrency wait at once.
     return exportMetrics(this.view.controlSocketPath, filter, {

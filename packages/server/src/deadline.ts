@@ -45,6 +45,13 @@ abstract class CutBase implements CallCut {
     return this.reason;
   }
 
+  /**
+   * A failed call's error as the scrape reports it: once this is cut, the cut's reason
+   * (a DeadlineError), whatever the call itself rejected with (a call that settles on the
+   * cut says UrpcTimeout); else the call's own error. One function per cut, shared by its calls.
+   */
+  readonly failure = (e: unknown): Error => asError(this.done ? this.reason : e);
+
   /** Runs `cb(reason)` once when cut; at once when already cut. */
   onCut(cb: (reason: unknown) => void): void {
     if (this.done) cb(this.reason);

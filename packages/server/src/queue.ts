@@ -20,7 +20,7 @@ export class KeyedQueue<K extends object> {
    * Per run at 1000 sandboxes a scrape: one Tail and its settle closure; a promise
    * to wait on only when a run of the same key is still going.
    */
-  run<T>(key: K, cut: CallCut, fn: () => Promise<T>): Promise<T> {
+  run<T>(key: K, cut: CallCut, fn: () => Promise<T>, settlesOnCut = false): Promise<T> {
     const prev = this.tails.get(key);
     const tail = new Tail();
     this.tails.set(key, tail);
@@ -30,11 +30,11 @@ export class KeyedQueue<K extends object> {
         tail.settle();
         return Promise.reject(asError(cut.cutReason));
       }
-      return this.start(fn, cut, tail);
+      return this.start(fn, cut, tail, settlesOnCut);
     }
     const turn = prev.done();
     return raceCut(turn, cut).then(
-      () => this.start(fn, cut, tail),
+      () => this.start(fn, cut, tail, settlesOnCut),
       (e: unknown) => {
         // Our turn never came, but our successors may still wait for our predecessor.
         void turn.then(tail.settle);
@@ -43,7 +43,12 @@ export class KeyedQueue<K extends object> {
     );
   }
 
-  private start<T>(fn: () => Promise<T>, cut: CallCut, tail: Tail): Promise<T> {
+  /**
+   * Runs `fn` now. Its promise is raced against `cut` unless `settlesOnCut` says `fn`'s own
+   * promise rejects when cut (a urpc call registered with the cut): then that race was a
+   * promise, an executor and three callbacks per call kept alive until the call settled.
+   */
+  private start<T>(fn: () => Promise<T>, cut: CallCut, tail: Tail, settlesOnCut: boolean): Promise<T> {
     let p: Promise<T>;
     try {
       p = fn();
@@ -54,7 +59,7 @@ export class KeyedQueue<K extends object> {
     // Not p.then(settle) alone: the chain's tail must not hold the Snapshot until this
     // key's next run, and settle() takes no value.
     p.then(tail.settle, tail.settle);
-    return raceCut(p, cut);
+    return settlesOnCut ? p : raceCut(p, cut);
   }
 }
 

@@ -273,10 +273,12 @@ export class Scraper {
       if (until <= now) return Promise.resolve(new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`));
       own = late.timed(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
     }
-    const cut: CallCut = own ?? phase;
-    // run() never throws: a throwing exportVerified becomes its rejection.
-    const run = this.queue.run(t, cut, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut));
-    if (own === undefined) return run.then(undefined, asError);
+    const cut = own ?? phase;
+    // run() never throws: a throwing exportVerified becomes its rejection. A target that
+    // settles on the cut is not raced against it; `cut.failure` then reports the cut's
+    // reason, as the race would have.
+    const run = this.queue.run(t, cut, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut), t.settlesOnCut === true);
+    if (own === undefined) return run.then(undefined, phase.failure);
     return run.then(
       (snapshot) => {
         own.dispose();
@@ -284,7 +286,7 @@ export class Scraper {
       },
       (e: unknown) => {
         own.dispose();
-        return asError(e);
+        return own.failure(e);
       },
     );
   }

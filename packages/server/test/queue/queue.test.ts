@@ -24,6 +24,33 @@ describe('KeyedQueue', () => {
     expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
   });
 
+  // A run whose own promise rejects when cut (a urpc call registered with the cut) is not
+  // raced: its promise is returned as is, and the cut's reason is the caller's to report.
+  it('does not race a run that settles on its cut; still releases the key when it settles', async () => {
+    const q = new KeyedQueue<object>();
+    const k = {};
+    let made!: Promise<string>;
+    const cut = new DeadlineGroup(new AbortController().signal, 20, 'per-sandbox deadline');
+    const settling = () => {
+      made = new Promise<string>((_resolve, reject) => cut.onCut(() => reject(new Error('urpc: call aborted'))));
+      return made;
+    };
+    const run = q.run(k, cut, settling, true);
+    expect(run).toBe(made);
+    const failed = await run.then(() => undefined, cut.failure);
+    expect(failed).toBeInstanceOf(DeadlineError);
+    expect(failed?.message).toBe('per-sandbox deadline');
+    // Raced (the default), a run that never settles still rejects at the cut.
+    const later = new DeadlineGroup(new AbortController().signal, 20, 'raced');
+    await expect(q.run({}, later, () => new Promise<string>(() => {}))).rejects.toThrow('raced');
+    // The key is free again once the unraced run settled.
+    await expect(q.run(k, never(), async () => 'next', true)).resolves.toBe('next');
+    // An error before any cut stays the call's own.
+    const early = never();
+    const own = await q.run({}, early, () => Promise.reject(new Error('refused')), true).then(() => undefined, early.failure);
+    expect(own?.message).toBe('refused');
+  });
+
   it('a waiter that times out gives up, and an abandoned run still blocks its successor until it settles', async () => {
     const q = new KeyedQueue<object>();
     const k = {};

@@ -60,6 +60,14 @@ describe('scraping a fake fleet through core', () => {
     const warnings = s.log.records().filter((r) => r.msg === 'Could not export metrics from sandbox');
     expect(new Set(warnings.map((w) => w.sandbox)).size).toBe(3);
     expect(warnings.length).toBe(3);
+    // A stalled sandbox is a timeout (the deadline's own error), not a failure: the urpc
+    // call settles on the cut itself and the scrape reports the cut's reason.
+    for (const sb of s.fleet.sandboxes.slice(0, 2)) {
+      expect(second.body).toMatch(new RegExp(`^runsc_meta_sandbox_export_timeouts\\{[^}]*sandbox="${sb.id}"\\} 2 `, 'm'));
+      expect(second.body).not.toMatch(new RegExp(`^runsc_meta_sandbox_export_failures\\{[^}]*sandbox="${sb.id}"`, 'm'));
+      const w = warnings.find((r) => r.sandbox === sb.id);
+      expect(String(w?.error)).toMatch(/^no verified answer within the per-sandbox deadline of 1500 ms from the start of the scrape$/);
+    }
   });
 
   it('applies a metrics filter end to end and drops a sandbox that ignores it', async () => {
