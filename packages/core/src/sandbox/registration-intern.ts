@@ -27,39 +27,6 @@ export function internRegistration(decoded: MetricRegistration): MetricRegistrat
   const key = createHash('sha256').update(text).digest('base64');
   const hit = interned.get(key);
   if (hit !== undefined) return hit;
-  if (interned.size >= MAX_INTERNED_REGISTRATIONS) return decoded;
-  const shared = withSharedStrings(decoded);
-  interned.set(key, shared);
-  return shared;
-}
-
-/**
- * One string object per distinct name, description, field name and allowed value across
- * the interned registrations. runsc lists the same metrics in another order per sandbox
- * process, so each order is its own registration; the canonical decoder is shared by
- * every order (verifier/decoder.ts), and the verifier compares the decoder's strings with
- * its own rules' on every point (a Map lookup by name, the help, the label value). Equal
- * content in distinct objects made each compare a walk over the text; the same object
- * is equal at once. Bounded with the table: at most 16 registrations feed it.
- */
-const sharedStrings = new Map<string, string>();
-
-function share(s: string): string {
-  const known = sharedStrings.get(s);
-  if (known !== undefined) return known;
-  sharedStrings.set(s, s);
-  return s;
-}
-
-function withSharedStrings(r: MetricRegistration): MetricRegistration {
-  return {
-    ...r,
-    metrics: r.metrics.map((m) => ({
-      ...m,
-      name: share(m.name),
-      prometheusName: share(m.prometheusName),
-      description: share(m.description),
-      fields: m.fields.map((f) => ({ ...f, fieldName: share(f.fieldName), allowedValues: f.allowedValues.map(share) })),
-    })),
-  };
+  if (interned.size < MAX_INTERNED_REGISTRATIONS) interned.set(key, decoded);
+  return decoded;
 }
