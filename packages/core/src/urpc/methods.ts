@@ -112,9 +112,10 @@ function accepted(
 /** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */
 function checkFilter(socketPath: string, matches: ((metricName: string) => boolean) | undefined, snapshot: Snapshot): Snapshot {
   if (matches === undefined) return snapshot;
-  if (snapshot instanceof CanonicalSnapshot) snapshot.assertCurrent();
-  const metrics = snapshot instanceof CanonicalSnapshot ? snapshot.metrics : snapshot.data.map((d) => d.metric);
-  const n = snapshot instanceof CanonicalSnapshot ? snapshot.length : metrics.length;
+  const canonical = snapshot instanceof CanonicalSnapshot ? snapshot : undefined;
+  canonical?.assertCurrent();
+  const metrics = canonical?.metrics ?? snapshot.data.map((d) => d.metric);
+  const n = canonical?.length ?? metrics.length;
   for (let i = 0; i < n; i++) {
     const m = metrics[i]!;
     if (!matches(m.name)) {
