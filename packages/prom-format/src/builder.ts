@@ -36,6 +36,7 @@ import { CanonicalSnapshot, canonicalPointAt, newPointScratch } from './canonica
 import { type Data, type Metric, NO_LABELS } from './model.js';
 import { isValidMetricName } from './names.js';
 import type { ExpositionFormat, SkippedData, SnapshotExport } from './writer.js';
+import type { FamilyPool } from './family-pool.js';
 
 export interface BuilderOptions {
   /** `prometheus` (default) or `openmetrics`: decided up front, points are rendered at add. */
@@ -50,6 +51,11 @@ export interface BuilderOptions {
    * it only ever holds hints.
    */
   readonly sizeHints?: Map<string, number>;
+  /**
+   * Where families' buffers and columns come from and go back to (see FamilyPool): columns
+   * at finish, buffers when the caller releases the rendered body.
+   */
+  readonly pool?: FamilyPool;
 }
 
 export interface FinishOptions {
@@ -64,6 +70,12 @@ export interface RenderedPieces {
   readonly pieces: readonly Buffer[];
   /** Total length of the pieces. */
   readonly bytes: number;
+  /**
+   * Gives the family buffers the pieces point into back to the builder's pool (nothing
+   * without one), for a later build to overwrite: call it once nothing will read the
+   * pieces again. Calls after the first do nothing.
+   */
+  release(): void;
 }
 
 /** Builder misuse (a slot filled twice, add after finish). */
@@ -83,8 +95,9 @@ function familyBytes(hint: number | undefined): number {
  * scans nor promotes it, which matters with ~170k points per scrape.
  */
 class Column {
-  data = new Uint32Array(8);
   length = 0;
+  /** `data` may be a pooled column: its old contents are past `length`, never read. */
+  constructor(public data: Uint32Array = new Uint32Array(8)) {}
   push(v: number): void {
     if (this.length === this.data.length) {
       const next = new Uint32Array(this.data.length * 2);
@@ -177,6 +190,7 @@ export class ExpositionBuilder extends LineEncoder {
   private readonly om: boolean;
   private readonly onSkip: ((skip: SkippedData) => void) | undefined;
   private readonly sizeHints: Map<string, number> | undefined;
+  private readonly pool: FamilyPool | undefined;
   /** The Data that add() overwrites with each point of a CanonicalSnapshot. */
   private readonly pointScratch = newPointScratch();
   /** Per slot: what finish() needs once added; undefined while reserved. */
@@ -192,6 +206,7 @@ export class ExpositionBuilder extends LineEncoder {
     this.om = options.format === 'openmetrics';
     this.onSkip = options.onSkip;
     this.sizeHints = options.sizeHints;
+    this.pool = options.pool;
   }
 
   /** A slot for a snapshot added later: slots order the header and each family's points. */
@@ -321,6 +336,9 @@ export class ExpositionBuilder extends LineEncoder {
     const family = this.om && full.endsWith('_total') && full.length > 6 ? full.slice(0, -6) : full;
     const counterName = this.om ? `${family}_total` : full;
     const nameBytes = Buffer.from(full, 'latin1');
+    const pool = this.pool;
+    const bytes = familyBytes(this.sizeHints?.get(full));
+    const columns = pool?.takeColumns(full);
     store = {
       name: full,
       familyName: full,
@@ -330,13 +348,13 @@ export class ExpositionBuilder extends LineEncoder {
       counterName,
       nameBytes,
       counterBytes: counterName === full ? nameBytes : Buffer.from(counterName, 'latin1'),
-      buf: Buffer.allocUnsafe(familyBytes(this.sizeHints?.get(full))),
+      buf: pool?.takeBuffer(full, bytes) ?? Buffer.allocUnsafe(bytes),
       len: 0,
       firstTypeSlot: -1,
       firstType: 0,
       hasHistogram: false,
-      points: new Column(),
-      segments: new Column(),
+      points: new Column(columns?.[0]),
+      segments: new Column(columns?.[1]),
       mixed: undefined,
       lastSlot: -1,
       firstPointType: -1,
@@ -467,8 +485,10 @@ export class ExpositionBuilder extends LineEncoder {
    * tells them apart. Reserved slots never added are left out.
    */
   finish(options: FinishOptions = {}): Buffer {
-    const { pieces, bytes } = this.finishPieces(options);
-    return Buffer.concat(pieces, bytes);
+    const rendered = this.finishPieces(options);
+    const body = Buffer.concat(rendered.pieces, rendered.bytes);
+    rendered.release();
+    return body;
   }
 
   /**
@@ -486,7 +506,7 @@ export class ExpositionBuilder extends LineEncoder {
     const out = new PieceList();
     if (infos.length === 0) {
       if (om) out.add(Buffer.from('# EOF\n', 'latin1'));
-      return out.done();
+      return this.handOver(out);
     }
     if (!om) {
       this.startSmall(out);
@@ -541,10 +561,32 @@ export class ExpositionBuilder extends LineEncoder {
       hints.clear();
       for (const [name, store] of this.families) hints.set(name, store.len);
     }
-    // The builder lets go of everything: the pieces are what callers keep.
+    return this.handOver(out);
+  }
+
+  /**
+   * The builder lets go of everything: the pieces are what callers keep. Columns go back
+   * to the pool now; buffers when the caller releases the pieces.
+   */
+  private handOver(out: PieceList): RenderedPieces {
+    const { pieces, bytes } = out.done();
+    const pool = this.pool;
+    const stores = [...this.families.values()];
     this.families.clear();
     this.byPrefix.clear();
-    return out.done();
+    this.buf = this.scratch; // no view of the last family's buffer stays here
+    if (pool === undefined) return { pieces, bytes, release: noRelease };
+    pool.giveColumns(stores.map((st) => [st.name, st.points.data, st.segments.data] as const));
+    let released = false;
+    return {
+      pieces,
+      bytes,
+      release: (): void => {
+        if (released) return;
+        released = true;
+        pool.giveBuffers(stores.map((st) => [st.name, st.buf] as const));
+      },
+    };
   }
 
   /** Reports every written point of `store` as skipped with `reason`. */
@@ -730,11 +772,13 @@ class PieceList {
     this.runBuf = undefined;
   }
 
-  done(): RenderedPieces {
+  done(): { pieces: Buffer[]; bytes: number } {
     this.flush();
     return { pieces: this.pieces, bytes: this.total };
   }
 }
+
+function noRelease(): void {}
 
 /**
  * A histogram family's series names. Out of addPoint: a closure there over `name` would

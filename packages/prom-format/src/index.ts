@@ -8,4 +8,5 @@ export * from './names.js';
 export * from './decode.js';
 export * from './writer.js';
 export * from './builder.js';
+export * from './family-pool.js';
 export * from './canonical.js';

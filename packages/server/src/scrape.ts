@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { wallNow } from './clock.js';
-import { ExpositionBuilder, type ExpositionFormat, type Snapshot } from '@org/metricserver-prom-format';
+import { ExpositionBuilder, type ExpositionFormat, FamilyPool, type RenderedPieces, type Snapshot } from '@org/metricserver-prom-format';
 import type { CallCut } from '@org/metricserver-core';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
 import { DeadlineError, DeadlineGroup, TimedCut, asError, deadline, raceAbort } from './deadline.js';
@@ -26,21 +26,59 @@ export interface ScrapeRequest {
   readonly format?: ExpositionFormat;
 }
 
+/** The body was read after its last holder released it (its memory may hold another scrape's). */
+export class ReleasedOutcomeError extends Error {
+  override readonly name = 'ReleasedOutcomeError';
+}
+
 /**
  * One rendered scrape, shared read-only by every request that joined it: the body is
  * rendered once (meta, process, then sandboxes in completion order), kept as the
  * builder's pieces (no copy into one buffer), and compressed at most once.
+ *
+ * Holders: the outcome starts with one hold, the scraper's, which Scraper.scrape gives
+ * up on the turn after the outcome settles (every request that joined it has taken its
+ * own hold by then). Each request calls release() once its response is written or
+ * abandoned. When the last hold goes the pieces' buffers go back to the scraper's
+ * FamilyPool for the next scrape to overwrite, and reading the body throws. An outcome
+ * never released is left to the GC.
  */
 export class ScrapeOutcome {
   /** Set by the first gzip() call; later callers share it. */
   private gzipped: Promise<readonly Buffer[]> | undefined;
+  /** Holds on the body (the scraper's, then one per request); changed by hold() and release() only. */
+  private holders = 1;
+  private released = false;
 
   constructor(
     readonly format: ExpositionFormat,
-    /** The body, in order; `bytes` long in total. */
-    readonly pieces: readonly Buffer[],
-    readonly bytes: number,
+    private readonly body: RenderedPieces,
   ) {}
+
+  /** The body, in order; `bytes` long in total. */
+  get pieces(): readonly Buffer[] {
+    if (this.released) throw new ReleasedOutcomeError('the scrape body was read after it was released');
+    return this.body.pieces;
+  }
+
+  get bytes(): number {
+    return this.body.bytes;
+  }
+
+  /** One more reader of the body (Scraper.scrape, per request it answers). */
+  hold(): this {
+    if (this.released) throw new ReleasedOutcomeError('a released scrape body cannot be held again');
+    this.holders++;
+    return this;
+  }
+
+  /** A holder is done with the body (and with its gzip form, which reads it). */
+  release(): void {
+    if (this.holders === 0) return;
+    if (--this.holders > 0) return;
+    this.released = true;
+    this.body.release();
+  }
 
   /** The body as one string (tests, small outputs). */
   text(): string {
@@ -59,7 +97,7 @@ export class ScrapeOutcome {
       z.on('data', (c: Buffer) => out.push(c));
       z.once('end', () => resolve(out));
       z.once('error', reject);
-      for (const p of this.pieces) z.write(p);
+      for (const p of this.pieces) z.write(p); // read by zlib later: a holder waits for the end
       z.end();
     });
     return this.gzipped;
@@ -110,6 +148,11 @@ export class Scraper {
    * may overwrite each other's. Holds the last scrape's family names, nothing more.
    */
   private readonly sizeHints = new Map<ExpositionFormat, Map<string, number>>();
+  /**
+   * Per format, family buffers and columns for the next scrape to reuse: columns come back
+   * as a scrape's body is finished, buffers as its last request releases it (ScrapeOutcome).
+   */
+  private readonly pools = new Map<ExpositionFormat, FamilyPool>();
 
   constructor(
     private readonly backend: ScrapeBackend,
@@ -125,7 +168,8 @@ export class Scraper {
    * The outcome for `req`, shared with every concurrent request with the same metrics
    * and capability filters and format (it is read-only: one body, compressed at most
    * once). Rejects when `clientSignal` aborts; the shared export is aborted only when
-   * all of its requests have gone.
+   * all of its requests have gone. The outcome comes with one hold for this request: call
+   * its release() once the body has been written (or will not be).
    */
   async scrape(req: ScrapeRequest, clientSignal: AbortSignal): Promise<ScrapeOutcome> {
     if (clientSignal.aborted) throw asError(clientSignal.reason);
@@ -138,7 +182,11 @@ export class Scraper {
       const drop = (): void => {
         if (this.inFlight.get(key) === entry) this.inFlight.delete(key);
       };
-      entry.outcome.then(drop, drop);
+      entry.outcome.then((outcome) => {
+        drop();
+        // The joined requests resume in microtasks and hold it first; then the scraper lets go.
+        setImmediate(() => outcome.release());
+      }, drop);
       shared = entry;
     }
     const s = shared;
@@ -150,7 +198,7 @@ export class Scraper {
     };
     clientSignal.addEventListener('abort', onAbort, { once: true });
     try {
-      return await raceAbort(s.outcome, clientSignal);
+      return (await raceAbort(s.outcome, clientSignal)).hold();
     } finally {
       clientSignal.removeEventListener('abort', onAbort);
       if (!left) s.joined--;
@@ -192,9 +240,12 @@ export class Scraper {
       let firstSkip = '';
       let sizeHints = this.sizeHints.get(format);
       if (sizeHints === undefined) this.sizeHints.set(format, (sizeHints = new Map()));
+      let pool = this.pools.get(format);
+      if (pool === undefined) this.pools.set(format, (pool = new FamilyPool()));
       const body = new ExpositionBuilder({
         format,
         sizeHints,
+        pool,
         onSkip: (sk) => {
           if (skipped++ === 0) firstSkip = `${sk.metric}: ${sk.reason}`;
         },
@@ -242,7 +293,7 @@ export class Scraper {
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
       const rendered = body.finishPieces({ commentHeader: header, metricsWritten: new Set() });
       if (skipped > 0) o.log.warn('data points skipped by the writer', { count: skipped, first: firstSkip });
-      return new ScrapeOutcome(format, rendered.pieces, rendered.bytes);
+      return new ScrapeOutcome(format, rendered);
     } finally {
       phase.dispose();
       late.dispose();

@@ -9,7 +9,9 @@ import {
   ExpositionBuilder,
   type ExpositionFormat,
   ExpositionWriter,
+  FamilyPool,
   type Labels,
+  type RenderedPieces,
   type SkippedData,
   type SnapshotExport,
   type WireNumber,
@@ -85,6 +87,13 @@ function viaWriter(exports: SnapshotExport[], format: ExpositionFormat, written:
 }
 
 const SIZE_HINTS = new Map<string, number>();
+/** One pool across every call, so builds render into buffers other random sets left there. */
+const POOL = new FamilyPool();
+/**
+ * Bodies not yet released, oldest first: later builds share their pool, so each must still
+ * read as rendered when it is released (two builds later).
+ */
+const HELD: { rendered: RenderedPieces; text: string }[] = [];
 
 function viaBuilder(
   exports: SnapshotExport[],
@@ -94,10 +103,18 @@ function viaBuilder(
 ): { text: string; skips: SkippedData[] } {
   const skips: SkippedData[] = [];
   // One hint map across every call: families start at sizes other random sets left there.
-  const b = new ExpositionBuilder({ format, onSkip: (s) => skips.push(s), sizeHints: SIZE_HINTS });
+  const b = new ExpositionBuilder({ format, onSkip: (s) => skips.push(s), sizeHints: SIZE_HINTS, pool: POOL });
   const slots = exports.map(() => b.reserve());
   for (const i of order) b.add(exports[i]!, slots[i]!);
-  const text = b.finish({ commentHeader: 'hdr\nsecond', metricsWritten: written }).toString('utf8');
+  const rendered = b.finishPieces({ commentHeader: 'hdr\nsecond', metricsWritten: written });
+  const text = Buffer.concat(rendered.pieces, rendered.bytes).toString('utf8');
+  HELD.push({ rendered, text });
+  if (HELD.length > 2) {
+    const old = HELD.shift()!;
+    const now = Buffer.concat(old.rendered.pieces, old.rendered.bytes).toString('utf8');
+    if (now !== old.text) expect(now).toBe(old.text);
+    old.rendered.release();
+  }
   return { text, skips };
 }
 

@@ -5,6 +5,7 @@ import type { Handler } from '../http.js';
 import { sendError } from '../http.js';
 import { compileRe2 } from '../filters.js';
 import type { AppState } from '../state.js';
+import type { ScrapeOutcome } from '../scrape.js';
 import { firstValue, parseQuery } from '../url.js';
 import { acceptsGzip, negotiateFormat } from '../negotiate.js';
 
@@ -43,9 +44,10 @@ export function metricsHandler(app: AppState): Handler {
       });
     }
     active++;
+    let outcome: ScrapeOutcome | undefined;
     try {
       const format = app.config.openMetrics ? negotiateFormat(req.headers.accept) : 'prometheus';
-      const outcome = await app.scraper.scrape({ metricsFilter, metricsMatcher, capabilityMatcher, format }, info.signal);
+      outcome = await app.scraper.scrape({ metricsFilter, metricsMatcher, capabilityMatcher, format }, info.signal);
       if (info.signal.aborted) return; // the client is gone: nothing to send to
       const gzip = acceptsGzip(req.headers['accept-encoding']);
       // The body is shared with every request that joined this scrape (and so is its gzip form).
@@ -69,6 +71,8 @@ export function metricsHandler(app: AppState): Handler {
       });
     } finally {
       active--;
+      // Written, or the client is gone (on 'close' the socket has let go of every piece).
+      outcome?.release();
     }
   };
 }

@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../../src/config.js';
+import { InFlight, createRequestListener } from '../../src/http.js';
+import { silentLogger } from '../../src/log.js';
+import { createProfiler } from '../../src/profile.js';
 import { INDEX_BODY } from '../../src/routes/index-page.js';
+import { buildRouter } from '../../src/routes/router.js';
+import { ReleasedOutcomeError, type ScrapeOutcome, Scraper } from '../../src/scrape.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { get, request } from '../support/http-client.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
@@ -254,24 +261,25 @@ describe('/metrics', () => {
   });
 });
 
+/** The router over `scraper` on an ephemeral port, as the server builds it. */
+async function serveApp(scraper: Scraper, isShuttingDown: () => boolean): Promise<{ port: number; close: () => void }> {
+  const config = resolveConfig({ root: '/r', metricServer: '127.0.0.1:0', allowProfiling: true });
+  const app = { config, log: silentLogger, pid: 4242, scraper, profiler: createProfiler(), isShuttingDown };
+  const server = http.createServer(createRequestListener({ log: silentLogger, route: buildRouter(app), inFlight: new InFlight() }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as { port: number }).port, close: () => server.close() };
+}
+
+function fakeScraper(): Scraper {
+  return new Scraper(new FakeBackend([new FakeTarget({ id: 'sbA' })]), {
+    root: '/r', exporterPrefix: 'runsc_', perSandboxTimeoutMs: 1000, scrapeConcurrency: 4, scrapeDeadlineMs: 5000, startTimeSeconds: 1, log: silentLogger,
+  });
+}
+
 describe('shutting down', () => {
   it('healthcheck and pid answer 503 and profile endpoints their own wording; /metrics still answers', async () => {
-    const http = await import('node:http');
-    const { buildRouter } = await import('../../src/routes/router.js');
-    const { InFlight, createRequestListener } = await import('../../src/http.js');
-    const { resolveConfig } = await import('../../src/config.js');
-    const { silentLogger } = await import('../../src/log.js');
-    const { Scraper } = await import('../../src/scrape.js');
-    const { createProfiler } = await import('../../src/profile.js');
-    const config = resolveConfig({ root: '/r', metricServer: '127.0.0.1:0', allowProfiling: true });
-    const scraper = new Scraper(new FakeBackend([new FakeTarget({ id: 'sbA' })]), {
-      root: '/r', exporterPrefix: 'runsc_', perSandboxTimeoutMs: 1000, scrapeConcurrency: 4, scrapeDeadlineMs: 5000, startTimeSeconds: 1, log: silentLogger,
-    });
-    const app = { config, log: silentLogger, pid: 4242, scraper, profiler: createProfiler(), isShuttingDown: () => true };
-    const server = http.createServer(createRequestListener({ log: silentLogger, route: buildRouter(app), inFlight: new InFlight() }));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port, close } = await serveApp(fakeScraper(), () => true);
     try {
-      const port = (server.address() as { port: number }).port;
       expectGoError(await get({ port }, '/runsc-metrics/healthcheck?root=/r'), 503, 'server is shutting down\n');
       expectGoError(await get({ port }, '/runsc-metrics/pid'), 503, 'server is shutting down\n');
       expectGoError(await get({ port }, '/runsc-metrics/profile-cpu?seconds=1'), 503, 'server is shutting down already\n');
@@ -280,7 +288,33 @@ describe('shutting down', () => {
       expect(metrics.status).toBe(200);
       expectPromtoolAccepts(metrics.body);
     } finally {
-      server.close();
+      close();
+    }
+  });
+});
+
+describe('/metrics body release', () => {
+  it('lets go of the shared body once it is written, plain or gzipped, so the next scrape can reuse it', async () => {
+    const scraper = fakeScraper();
+    const outcomes: ScrapeOutcome[] = [];
+    const scrape = scraper.scrape.bind(scraper);
+    scraper.scrape = async (...args) => {
+      const o = await scrape(...args);
+      outcomes.push(o);
+      return o;
+    };
+    const { port, close } = await serveApp(scraper, () => false);
+    try {
+      for (const headers of [{}, { 'Accept-Encoding': 'gzip' }] as Record<string, string>[]) {
+        const res = await request({ port }, 'GET', '/metrics', { headers });
+        expect(res.status).toBe(200);
+        const o = outcomes.at(-1)!;
+        await vi.waitFor(() => expect(() => o.text()).toThrow(ReleasedOutcomeError), { timeout: 2000 });
+      }
+      expect(outcomes).toHaveLength(2);
+      expectPromtoolAccepts((await get({ port }, '/metrics')).body);
+    } finally {
+      close();
     }
   });
 });

@@ -3,7 +3,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compileRe2 } from '../../src/filters.js';
-import type { ScrapeRequest, Scraper } from '../../src/scrape.js';
+import { ReleasedOutcomeError, type ScrapeRequest, type Scraper } from '../../src/scrape.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { NO_FILTER, newScraper } from '../support/scraper.js';
@@ -115,5 +115,54 @@ describe('scrape coalescing', () => {
     c.abort(new Error('gone before'));
     await expect(s.scrape(NO_FILTER, c.signal)).rejects.toThrow('gone before');
     expect(t.calls).toBe(0);
+  });
+});
+
+describe('scrape body holds', () => {
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  const opens = (o: Awaited<ReturnType<Scraper['scrape']>>): string => /^runsc_fs_opens\{sandbox="a"\} (\d+) /m.exec(o.text())![1]!;
+
+  it('a body stays whole while any request holds it, and reads as released once all have let go', async () => {
+    const s = scraper(new FakeBackend([new FakeTarget({ id: 'a', delayMs: 20 })]));
+    const [x, y] = await Promise.all([0, 1].map(() => s.scrape(NO_FILTER, new AbortController().signal)));
+    expect(x).toBe(y);
+    await turn(); // the scraper's own hold is gone
+    x!.release();
+    expect(opens(y!)).toBe('1'); // y's hold keeps it
+    y!.release();
+    expect(() => y!.text()).toThrow(ReleasedOutcomeError);
+    expect(() => y!.hold()).toThrow(ReleasedOutcomeError);
+  });
+
+  it('later scrapes reuse a released body but never a held one', async () => {
+    const s = scraper(new FakeBackend([new FakeTarget({ id: 'a' })]));
+    const first = await s.scrape(NO_FILTER, new AbortController().signal);
+    const firstText = first.text();
+    const fam = (o: typeof first): Buffer => o.pieces.find((p) => p.toString('latin1').startsWith('runsc_fs_opens{'))!;
+    const firstPiece = fam(first);
+    await turn();
+    const second = await s.scrape(NO_FILTER, new AbortController().signal);
+    await turn();
+    expect(first.text()).toBe(firstText); // held: the second scrape rendered elsewhere
+    expect(opens(second)).toBe('2');
+    first.release();
+    const third = await s.scrape(NO_FILTER, new AbortController().signal);
+    await turn();
+    expect(opens(third)).toBe('3');
+    expect(opens(second)).toBe('2');
+    const samePlace = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
+    expect(samePlace(fam(second), firstPiece)).toBe(false);
+    expect(samePlace(fam(third), firstPiece)).toBe(true); // rendered into the released body's buffer
+    expectPromtoolAccepts(third.text());
+  });
+
+  it('an outcome every client left is let go by the scraper alone; the next scrape is whole', async () => {
+    const s = scraper(new FakeBackend([new FakeTarget({ id: 'a', delayMs: 30 })]));
+    const leaving = new AbortController();
+    const gone = s.scrape(NO_FILTER, leaving.signal);
+    leaving.abort(new Error('client left'));
+    await expect(gone).rejects.toThrow('client left');
+    const next = await s.scrape(NO_FILTER, new AbortController().signal);
+    expectPromtoolAccepts(next.text());
   });
 });
