@@ -37,6 +37,15 @@ export interface ScrapeTarget {
   isRunning(): boolean;
 }
 
+/** Where a backend learns of changes in the root directory (the inotify watch, watch.ts). */
+export interface RootChanges {
+  /**
+   * Changes of the root seen so far; undefined while nothing watches it. Equal counts
+   * before and after a pass's listing mean no state file changed in between.
+   */
+  changeCount(): number | undefined;
+}
+
 export interface ScrapeBackend {
   /** One discovery pass; concurrent calls join the running one. Never rejects. */
   refresh(): Promise<void>;
@@ -48,6 +57,12 @@ export interface ScrapeBackend {
    * refresh() twice. Never rejects.
    */
   rediscover?(): Promise<{ readonly busy: number }>;
+  /**
+   * The root's change source, once the watch exists. While it reports no change since a
+   * complete pass (nothing busy), refresh() only checks the served sandboxes' processes.
+   * Optional: without it every refresh() is a whole pass.
+   */
+  useRootChanges?(source: RootChanges): void;
   /** `num_sandboxes_total`: sandboxes ever registered by discovery. */
   totalSandboxes(): number;
   /** Stops discovery (shutdown): later refresh() calls do nothing; the known sandboxes stay served. */

@@ -4,6 +4,7 @@
 import {
   type CallCut,
   type Logger as CoreLogger,
+  type RefreshOutcome,
   SandboxRegistry,
   type SandboxView,
   UrpcConnection,
@@ -15,7 +16,7 @@ import {
 } from '@org/metricserver-core';
 import { type CanonicalSnapshotDecoder, type Labels, ReplyOrder, type Snapshot } from '@org/metricserver-prom-format';
 import { verifyNow } from './clock.js';
-import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
+import type { RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
 import type { Re2Matcher } from './filters.js';
 import { VerificationError } from './health.js';
@@ -137,14 +138,44 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
   let served = new Set<CoreTarget>();
   // Set by stop() (shutdown): /metrics keeps answering from the known sandboxes, as runsc does.
   let stopped = false;
+  /** The inotify watch's change count (useRootChanges); undefined: every refresh is a whole pass. */
+  let changes: RootChanges | undefined;
+  /**
+   * The change count read before the last whole pass that listed the root and found no state
+   * file locked: while the watch still reports it, no state file changed since that listing.
+   * Written only by wholePass, after its pass (a later pass may only lower what it covers).
+   */
+  let cleanAt: number | undefined;
+  // A scrape must see every sandbox whose state file existed when it began: with instant
+  // discovery a watcher pass is often running, and joining it could answer from a listing
+  // taken before the scrape (and before the file). Concurrent scrapes still share one pass.
+  const wholePass = async (): Promise<RefreshOutcome> => {
+    // Read before the pass: refreshFresh() never joins a pass that started earlier, so its
+    // listing comes after every change counted here.
+    const seen = changes?.changeCount();
+    const outcome = await registry.refreshFresh();
+    cleanAt = seen !== undefined && outcome.rootListed && !outcome.skipped && outcome.busy.length === 0 ? seen : undefined;
+    return outcome;
+  };
   return {
-    // A scrape must see every sandbox whose state file existed when it began: with instant
-    // discovery a watcher pass is often running, and joining it could answer from a listing
-    // taken before the scrape (and before the file). Concurrent scrapes still share one pass.
     refresh: async () => {
-      if (!stopped) await registry.refreshFresh();
+      if (stopped) return;
+      if (changes !== undefined) {
+        // One turn first: an inotify event queued before this request arrived (a state file
+        // written before the scrape was asked for) is counted by then (same poll phase).
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const seen = changes.changeCount();
+        // Nothing changed in the root since a whole pass: what a pass would still find is a
+        // process gone, so only that is checked (no listing, no stat per sandbox).
+        if (seen !== undefined && seen === cleanAt && registry.checkLiveness() !== undefined) return;
+      }
+      await wholePass();
     },
-    rediscover: async () => (stopped ? { busy: 0 } : { busy: (await registry.refreshFresh()).busy.length }),
+    rediscover: async () => (stopped ? { busy: 0 } : { busy: (await wholePass()).busy.length }),
+    useRootChanges: (source) => {
+      changes = source;
+      cleanAt = undefined;
+    },
     targets: () => {
       const now = new Set<CoreTarget>();
       for (const e of registry.served()) {

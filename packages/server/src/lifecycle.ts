@@ -59,6 +59,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   const watcher = config.instantDiscovery
     ? new RootWatcher({ root: config.root, debounceMs: config.watchDebounceMs, log, rediscover: rediscoverOf(backend) })
     : undefined;
+  if (watcher !== undefined) backend.useRootChanges?.(watcher);
   // Set once by shutdown(); read by handlers and the loop.
   let shuttingDown = false;
   const scraper = new Scraper(backend, {

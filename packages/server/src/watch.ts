@@ -6,7 +6,7 @@
 
 import { type FSWatcher, promises as fsp, watch as fsWatch } from 'node:fs';
 import { basename } from 'node:path';
-import type { ScrapeBackend } from './backend.js';
+import type { RootChanges, ScrapeBackend } from './backend.js';
 import { errText } from './bind.js';
 import type { Logger } from './log.js';
 
@@ -39,8 +39,10 @@ const STATE_SUFFIX = '.state';
  * watcher's events, the single timer, and the one drain() chain (`draining`)
  * which is the only caller of rediscover().
  */
-export class RootWatcher {
+export class RootWatcher implements RootChanges {
   private watcher: FSWatcher | undefined;
+  /** State-file events, queue overflows, losses and re-armings seen: what changeCount() reports. */
+  private changes = 0;
   /** dev:ino of the directory being watched; a replaced root needs a new watch. */
   private watchedKey: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +66,14 @@ export class RootWatcher {
   /** Whether an inotify watch is armed. */
   get active(): boolean {
     return this.watcher !== undefined;
+  }
+
+  /**
+   * Changes of the root seen (RootChanges); undefined while no watch is armed. Any gap in
+   * watching counts as a change, since anything may have happened in it.
+   */
+  changeCount(): number | undefined {
+    return this.watcher === undefined || this.closed ? undefined : this.changes;
   }
 
   /**
@@ -96,6 +106,7 @@ export class RootWatcher {
     }
     const rearmed = this.armedBefore;
     this.armedBefore = true;
+    this.changes++;
     if (this.failing) this.opts.log.info('Watching the root directory again: instant discovery resumed', { root: this.opts.root });
     this.failing = false;
     // After a gap, whatever happened while nothing watched is picked up by one pass. The first
@@ -115,12 +126,15 @@ export class RootWatcher {
     // Only state files matter (their lock files and control sockets come and go with them).
     // A null name (queue overflow) may hide anything.
     if (file !== null && file.endsWith(STATE_SUFFIX)) {
+      this.changes++;
       this.busyRetries = 0;
       this.schedule(this.opts.debounceMs);
     } else if (file === null) {
+      this.changes++;
       this.schedule(this.opts.debounceMs);
     } else if (file === basename(this.opts.root)) {
       // The root itself was removed or moved away: the watch is dead; check now.
+      this.changes++;
       void this.ensure();
     }
   }
@@ -181,6 +195,7 @@ export class RootWatcher {
   }
 
   private lost(why: string): void {
+    this.changes++;
     this.unwatch();
     if (this.failing || this.closed) return;
     this.failing = true;

@@ -135,6 +135,25 @@ export class SandboxRegistry<T> {
     return this.queued;
   }
 
+  /**
+   * The liveness step of a pass alone, for a caller that knows no state file changed since
+   * a complete pass (an inotify watch saw nothing): each served sandbox whose process is
+   * gone is dropped, as a pass drops it, with no listing of the root and no stat. Runs now,
+   * synchronously; undefined (nothing done) while a pass is running, which owns the state.
+   */
+  checkLiveness(): RefreshOutcome | undefined {
+    if (this.inflight !== undefined || this.queued !== undefined) return undefined;
+    const out: Mutable<RefreshOutcome> = { rootListed: true, skipped: false, added: [], removed: [], busy: [] };
+    if (this.closed) return { ...out, skipped: true };
+    for (const entry of this.entries.values()) {
+      if (this.isAlive(entry.view.pid)) continue;
+      this.log.info(`Sandbox ${entry.id} is no longer running, deleting it.`, { sandbox: entry.id, pid: entry.view.pid });
+      this.drop(entry, out);
+    }
+    if (out.removed.length > 0) this.snapshot = Object.freeze(this.snapshot.filter((e) => this.entries.has(e.id)));
+    return out;
+  }
+
   /** Stops discovery (later refreshes are no-ops) after any running pass, and releases every served sandbox. */
   async close(): Promise<void> {
     this.closed = true;

@@ -196,6 +196,56 @@ describe('SandboxRegistry removal', () => {
     expect(log.take()).toEqual([]);
   });
 
+  // For a caller whose inotify watch saw no change since a pass: the pass's liveness step
+  // alone, with no listing and no stat (a file change is the caller's to notice).
+  it('checkLiveness() drops a sandbox whose process died, without listing or stat', async () => {
+    const { fs: inner } = memDiscoveryFs(realRoot());
+    const calls = { readdir: 0, stat: 0, readFile: 0 };
+    /** When set, the next listing waits for `gate` and says it has begun. */
+    let gate: { begun: () => void; open: Promise<void> } | undefined;
+    const fs: DiscoveryFs = {
+      readdir: async (p) => {
+        calls.readdir++;
+        const g = gate;
+        gate = undefined;
+        if (g !== undefined) {
+          g.begun();
+          await g.open;
+        }
+        return inner.readdir(p);
+      },
+      stat: (p) => (calls.stat++, inner.stat(p)),
+      readFile: (p) => (calls.readFile++, inner.readFile(p)),
+    };
+    const live = new Set([10186, 10760, 11238, 11280, 12074, 15044, 16081]);
+    const log = new RecordingLogger();
+    const released: string[] = [];
+    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker: new FakeLocker(), log, isAlive: (pid) => live.has(pid), prepare: (v) => v.id, release: (id) => released.push(id) });
+    await reg.refresh();
+    const before = ids(reg as unknown as SandboxRegistry<Prepared>);
+    expect(before).toContain('sb-g');
+    log.take();
+    Object.assign(calls, { readdir: 0, stat: 0, readFile: 0 });
+    expect(reg.checkLiveness()).toMatchObject({ removed: [], busy: [] });
+    const steady = reg.served();
+    live.delete(16081);
+    expect(reg.checkLiveness()!.removed).toEqual(['sb-g']);
+    expect(calls).toEqual({ readdir: 0, stat: 0, readFile: 0 });
+    expect(log.take()).toEqual(['I Sandbox sb-g is no longer running, deleting it.']);
+    expect(released).toEqual(['sb-g']);
+    expect(reg.served().map((e) => e.id)).toEqual(before.filter((id) => id !== 'sb-g'));
+    expect(steady.map((e) => e.id)).toEqual(before); // the old snapshot is not mutated
+    // While a pass runs it owns the state: nothing is done.
+    let open!: () => void;
+    const begun = new Promise<void>((b) => (gate = { begun: b, open: new Promise<void>((o) => (open = o)) }));
+    const pass = reg.refresh();
+    await begun;
+    expect(reg.checkLiveness()).toBeUndefined();
+    open();
+    await pass;
+    expect(reg.checkLiveness()).toBeDefined();
+  });
+
   it('drops a served sandbox whose changed state file no longer loads', async () => {
     const { reg, vol, log } = setup();
     await reg.refresh();

@@ -1,3 +1,4 @@
+import { flockLocker, lockPath } from '@org/metricserver-core';
 import { createFleet } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
@@ -33,5 +34,41 @@ describe('core backend', () => {
     await fleet.add();
     await backend.refresh();
     expect(backend.targets().length).toBe(2);
+  });
+
+  // With the inotify watch's change count, a refresh after a clean whole pass only checks
+  // the processes: a state file the count does not know of is not listed until it does.
+  it('lists the root again only when the root change count moves, or after a pass found a locked file', async () => {
+    const root = tempDir('ms-backend-');
+    const address = `${root}/m.sock`;
+    const fleet = await createFleet({ root, metricServer: address, count: 2 });
+    onCleanup(() => fleet.close());
+    const backend = createCoreBackend(resolveConfig({ root, metricServer: address }), memoryLogger());
+    onCleanup(() => backend.close?.());
+    let count: number | undefined = 0;
+    backend.useRootChanges!({ changeCount: () => count });
+    const served = async (): Promise<number> => {
+      await backend.refresh();
+      return backend.targets().length;
+    };
+    expect(await served()).toBe(2);
+    await fleet.add(); // unseen by the count: a liveness check only
+    expect(await served()).toBe(2);
+    count++;
+    expect(await served()).toBe(3);
+
+    // A pass that meets a locked state file is not clean: the next refresh lists again.
+    const locked = await fleet.add();
+    count++;
+    const hold = flockLocker.tryLock(lockPath(root, locked.id, locked.id));
+    if (hold === 'locked') throw new Error('the new sandbox lock is held elsewhere');
+    expect(await served()).toBe(3);
+    hold.release();
+    expect(await served()).toBe(4);
+
+    // No watch (undefined): every refresh lists.
+    count = undefined;
+    await fleet.add();
+    expect(await served()).toBe(5);
   });
 });

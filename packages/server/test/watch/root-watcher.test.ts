@@ -169,6 +169,36 @@ describe('RootWatcher', () => {
     await until(() => s.calls.length > before + 1, 2000, 'a pass in the new root');
   });
 
+  // The backend skips listing the root while this count stands still (core-backend.ts).
+  it('counts state-file events, overflows and gaps in watching; no count while unwatched', async () => {
+    const fakes: (EventEmitter & { listener?: (event: string, file: string | null) => void })[] = [];
+    const s = setup({
+      watch: (_root, listener) => {
+        const e = Object.assign(new EventEmitter(), { close: () => {}, listener });
+        fakes.push(e);
+        return e as unknown as FSWatcher;
+      },
+    });
+    expect(s.w.changeCount()).toBeUndefined();
+    await s.w.ensure();
+    const armed = s.w.changeCount()!;
+    expect(armed).toBeTypeOf('number');
+    const fire = (file: string | null): void => fakes[fakes.length - 1]!.listener!('rename', file);
+    fire('a_sandbox:a.lock');
+    fire('runsc-a.sock');
+    expect(s.w.changeCount()).toBe(armed); // names a pass ignores
+    fire('a_sandbox:a.state');
+    expect(s.w.changeCount()).toBe(armed + 1);
+    fire(null); // queue overflow: anything may have changed
+    expect(s.w.changeCount()).toBe(armed + 2);
+    fakes[fakes.length - 1]!.emit('error', new Error('inotify queue overflow'));
+    expect(s.w.changeCount()).toBeUndefined();
+    await s.w.ensure();
+    expect(s.w.changeCount()!).toBeGreaterThan(armed + 2); // the gap counts
+    s.w.close();
+    expect(s.w.changeCount()).toBeUndefined();
+  });
+
   it('does nothing after close()', async () => {
     const s = setup();
     await s.w.ensure();
