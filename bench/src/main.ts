@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
 import { performance } from 'node:perf_hooks';
 import { BenchError, REPO_ROOT, workspaceBin } from './children.js';
 import { buildMatrix, PER_SANDBOX_TIMEOUT_MS, SOAK_SCRAPES } from './matrix.js';
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
       const requested = quick ? 20 : SOAK_SCRAPES;
       for (const kind of profileOnly ? [] : servers) {
         progress(`soak ${kind.name}: up to ${requested} scrapes at N = 1000 (budget ${budgetMs / 1000} s)`);
-        const s = await soak(ctx, fleet, kind, requested, kind.name === 'ours' ? budgetMs : budgetMs / 4);
+        const s = await soak(ctx, fleet, kind, requested, kind.name === 'ours' ? budgetMs : budgetMs / 4, !quick);
         soaks.push(s);
         progress(`soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`);
       }
@@ -180,7 +181,8 @@ ${r.soak
       `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
       `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
       `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB` +
-      (s.bodyFirstBytes !== undefined ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so their values take more digits).` : '.'),
+      (s.bodyFirstBytes !== undefined ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so their values take more digits).` : '.') +
+      ` In the full run the server starts only once the fleet is past its first ${SERIES_RAMP_SECONDS} s, in which fake sandboxes add series (their expositions grow ~15% then), so every judged scrape sees the same series.`,
   )
   .join('\n')}
 

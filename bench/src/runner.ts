@@ -1,6 +1,7 @@
 // Runs one fleet group: boot the fleet, then per server: start it, warm it up,
 // and for each scenario alternate a round of scrapes with a round of floor
 // passes (so noise on this shared machine hits both alike), then stop it.
+import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Child, freePort, startFleet, startServer } from './children.js';
@@ -59,6 +60,8 @@ export interface BootedFleet {
   /** Ids of the sandboxes that answer (behaviours go to the first ids). */
   readonly healthy: readonly string[];
   readonly dir: string;
+  /** performance.now() once the fleet was ready: its sandboxes started before this. */
+  readonly readyAt: number;
 }
 
 export async function bootFleet(ctx: GroupContext, key: string, n: number, stalled: number, transport: 'tcp' | 'unix'): Promise<BootedFleet> {
@@ -67,9 +70,10 @@ export async function bootFleet(ctx: GroupContext, key: string, n: number, stall
   const root = join(dir, 'root');
   const address = transport === 'tcp' ? `127.0.0.1:${await freePort()}` : join(dir, 'metrics.sock');
   const child = await startFleet(ctx.fleetCli, { root, address, count: n, stalled, hosts: Math.min(4, n), logFile: join(dir, 'fleet.log') });
+  const readyAt = performance.now();
   const targets = floorTargets(root);
   const healthy = targets.slice(stalled).map((t) => t.id);
-  return { child, root, address, targets, healthy, dir };
+  return { child, root, address, targets, healthy, dir, readyAt };
 }
 
 export async function runGroup(ctx: GroupContext, g: FleetGroup): Promise<ScenarioResult[]> {

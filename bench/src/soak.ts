@@ -1,6 +1,8 @@
 // RSS soak: consecutive scrapes at N = 1000, sampling the server's VmRSS after
-// each, to show memory does not grow scrape over scrape.
+// each, to show memory does not grow scrape over scrape. Judged only once the fleet's
+// expositions stopped growing: fake sandboxes add series over their first minute.
 import { join } from 'node:path';
+import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
 import { performance } from 'node:perf_hooks';
 import { startServer } from './children.js';
 import { memory } from './proc.js';
@@ -17,7 +19,7 @@ export interface SoakResult {
   /** True when the time budget ended the soak before `requested` scrapes. */
   readonly stoppedByBudget: boolean;
   readonly seconds: number;
-  /** Scrapes left out of the judgement while V8's heap grows to its working size. */
+  /** Scrapes before the judged ones, while V8's heap grows to its working size. */
   readonly warmupScrapes: number;
   /** Median RSS over the first and the last 10% of the judged scrapes, bytes. */
   readonly rssFirstBytes: number;
@@ -32,7 +34,27 @@ export interface SoakResult {
   readonly rssSamples: readonly number[];
 }
 
-export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKind, requested: number, budgetMs: number): Promise<SoakResult> {
+const WARMUP_SCRAPES = 20;
+
+/**
+ * `requested` judged scrapes after 20 warm-up scrapes of a fresh server. `waitForRamp`:
+ * start the server only once the fleet is past its series ramp, so every judged scrape
+ * sees the same series (only values change).
+ */
+export async function soak(
+  ctx: GroupContext,
+  fleet: BootedFleet,
+  kind: ServerKind,
+  requested: number,
+  budgetMs: number,
+  waitForRamp: boolean,
+): Promise<SoakResult> {
+  const rampEndsAt = waitForRamp ? fleet.readyAt + SERIES_RAMP_SECONDS * 1000 : 0;
+  const wait = rampEndsAt - performance.now();
+  if (wait > 0) {
+    ctx.progress(`soak ${kind.name}: waiting ${(wait / 1000).toFixed(0)} s for the fleet's ${SERIES_RAMP_SECONDS} s series ramp to end`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
   const server = await startServer(kind.spec(fleet.root, fleet.address, join(fleet.dir, `${kind.name}-soak.log`)));
   const rss: number[] = [];
   const body: number[] = [];
@@ -40,7 +62,10 @@ export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKi
   try {
     const s = new Scraper(fleet.address);
     await s.scrape(false); // discovery, not part of the soak
-    while (rss.length < requested && performance.now() - t0 < budgetMs) {
+    let warm = 0;
+    for (; warm < WARMUP_SCRAPES; warm++) await s.scrape(false);
+    const judgedFrom = performance.now();
+    while (rss.length < requested && performance.now() - judgedFrom < budgetMs) {
       body.push((await s.scrape(false)).bytes);
       rss.push(memory(server.pid).rss);
       if (rss.length % 50 === 0) {
@@ -48,10 +73,7 @@ export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKi
       }
     }
     s.close();
-    // The first scrapes grow V8's heap to its working size; judge growth after them.
-    const warm = Math.min(20, Math.floor(rss.length / 5));
-    const judged = rss.slice(warm);
-    const tenth = Math.max(1, Math.floor(judged.length / 10));
+    const tenth = Math.max(1, Math.floor(rss.length / 10));
     return {
       server: kind.name,
       sandboxes: fleet.targets.length,
@@ -60,10 +82,10 @@ export async function soak(ctx: GroupContext, fleet: BootedFleet, kind: ServerKi
       stoppedByBudget: rss.length < requested,
       seconds: (performance.now() - t0) / 1000,
       warmupScrapes: warm,
-      rssFirstBytes: median(judged.slice(0, tenth)),
-      rssLastBytes: median(judged.slice(-tenth)),
-      rssSlopePer100Bytes: slope(judged) * 100,
-      bodyFirstBytes: median(body.slice(warm, warm + tenth)),
+      rssFirstBytes: median(rss.slice(0, tenth)),
+      rssLastBytes: median(rss.slice(-tenth)),
+      rssSlopePer100Bytes: slope(rss) * 100,
+      bodyFirstBytes: median(body.slice(0, tenth)),
       bodyLastBytes: median(body.slice(-tenth)),
       rssPeakBytes: memory(server.pid).hwm,
       rssSamples: rss.filter((_, i) => i % 10 === 0),

@@ -11,6 +11,7 @@ export {
   type BehaviourName,
 } from './behaviour.js';
 export { LIES, type LieName } from './metrics/lies.js';
+export { SERIES_RAMP_SECONDS } from './metrics/source.js';
 export { REAL_REGISTRATION, FAKE_DISTRIBUTION, type WireRegistration, type WireMetricMetadata } from './metrics/registration.js';
 export { INJECTED_ERROR } from './urpc/server.js';
 export { PidHolder } from './os/pid-holder.js';

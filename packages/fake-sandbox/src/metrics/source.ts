@@ -21,6 +21,13 @@ interface Series {
   readonly startAfterSec: number;
 }
 
+/**
+ * Every series of a fake sandbox exists this many seconds after the sandbox starts: some
+ * counters start late, as in a sandbox warming up, so a fleet's expositions grow over its
+ * first minute (a memory soak must let this pass before judging growth).
+ */
+export const SERIES_RAMP_SECONDS = 60;
+
 const REPLY_HEAD = '{"success":true,"err":"","result":{"snapshot":{"when":"';
 const REPLY_TAIL = '}}}';
 
@@ -57,7 +64,7 @@ export class MetricSource {
         gauge: false,
         base: prng.int(1, 5000),
         ratePerSec: prng.next() < 0.5 ? 0 : prng.next() * 50,
-        startAfterSec: i < 28 || prng.next() < 0.7 ? 0 : prng.int(1, 30),
+        startAfterSec: i < 28 || prng.next() < 0.7 ? 0 : prng.int(1, SERIES_RAMP_SECONDS / 2),
       });
     });
     for (const m of fielded) {
@@ -72,7 +79,7 @@ export class MetricSource {
           gauge: false,
           base: prng.int(1, 20),
           ratePerSec: prng.next() * 0.2,
-          startAfterSec: prng.int(0, 60),
+          startAfterSec: prng.int(0, SERIES_RAMP_SECONDS),
         });
       }
     }
