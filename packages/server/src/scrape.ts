@@ -46,9 +46,11 @@ export class ReleasedOutcomeError extends Error {
 export class ScrapeOutcome {
   /** Set by the first gzip() call; later callers share it. */
   private gzipped: Promise<readonly Buffer[]> | undefined;
-  /** Holds on the body (the scraper's, then one per request); changed by hold() and release() only. */
+  /**
+   * Holds on the body (the scraper's, then one per request); changed by hold() and
+   * release() only. 0 means released: it never rises again.
+   */
   private holders = 1;
-  private released = false;
 
   constructor(
     readonly format: ExpositionFormat,
@@ -57,7 +59,7 @@ export class ScrapeOutcome {
 
   /** The body, in order; `bytes` long in total. */
   get pieces(): readonly Buffer[] {
-    if (this.released) throw new ReleasedOutcomeError('the scrape body was read after it was released');
+    if (this.holders === 0) throw new ReleasedOutcomeError('the scrape body was read after it was released');
     return this.body.pieces;
   }
 
@@ -67,7 +69,7 @@ export class ScrapeOutcome {
 
   /** One more reader of the body (Scraper.scrape, per request it answers). */
   hold(): this {
-    if (this.released) throw new ReleasedOutcomeError('a released scrape body cannot be held again');
+    if (this.holders === 0) throw new ReleasedOutcomeError('a released scrape body cannot be held again');
     this.holders++;
     return this;
   }
@@ -76,7 +78,6 @@ export class ScrapeOutcome {
   release(): void {
     if (this.holders === 0) return;
     if (--this.holders > 0) return;
-    this.released = true;
     this.body.release();
   }
 
