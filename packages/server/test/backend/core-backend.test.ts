@@ -7,14 +7,20 @@ import { DeadlineGroup } from '../../src/deadline.js';
 import { memoryLogger } from '../../src/log.js';
 import { onCleanup, tempDir } from '../support/server.js';
 
+/** A two-sandbox fake fleet in a fresh root, and the core backend over that root (both closed after the test). */
+async function fleetWithBackend() {
+  const root = tempDir('ms-backend-');
+  const address = `${root}/m.sock`;
+  const fleet = await createFleet({ root, metricServer: address, count: 2 });
+  onCleanup(() => fleet.close());
+  const backend = createCoreBackend(resolveConfig({ root, metricServer: address }), memoryLogger());
+  onCleanup(() => backend.close?.());
+  return { root, fleet, backend };
+}
+
 describe('core backend', () => {
   it('exports verified snapshots, and after stop() keeps serving known sandboxes without discovering new ones', async () => {
-    const root = tempDir('ms-backend-');
-    const address = `${root}/m.sock`;
-    const fleet = await createFleet({ root, metricServer: address, count: 2 });
-    onCleanup(() => fleet.close());
-    const backend = createCoreBackend(resolveConfig({ root, metricServer: address }), memoryLogger());
-    onCleanup(() => backend.close?.());
+    const { fleet, backend } = await fleetWithBackend();
     await backend.refresh();
     const targets = backend.targets();
     expect(targets.map((t) => t.id).sort()).toEqual(fleet.sandboxes.map((s) => s.id).sort());
@@ -39,12 +45,7 @@ describe('core backend', () => {
   // With the inotify watch's change count, a refresh after a clean whole pass only checks
   // the processes: a state file the count does not know of is not listed until it does.
   it('lists the root again only when the root change count moves, or after a pass found a locked file', async () => {
-    const root = tempDir('ms-backend-');
-    const address = `${root}/m.sock`;
-    const fleet = await createFleet({ root, metricServer: address, count: 2 });
-    onCleanup(() => fleet.close());
-    const backend = createCoreBackend(resolveConfig({ root, metricServer: address }), memoryLogger());
-    onCleanup(() => backend.close?.());
+    const { root, fleet, backend } = await fleetWithBackend();
     let count: number | undefined = 0;
     backend.useRootChanges!({ changeCount: () => count });
     const served = async (): Promise<number> => {
