@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from './children.js';
 import { memory } from './proc.js';
 import type { BootedFleet, GroupContext } from './runner.js';
@@ -53,7 +54,7 @@ export async function soak(
   const wait = rampEndsAt - performance.now();
   if (wait > 0) {
     ctx.progress(`soak ${kind.name}: waiting ${(wait / 1000).toFixed(0)} s for the fleet's ${SERIES_RAMP_SECONDS} s series ramp to end`);
-    await new Promise((r) => setTimeout(r, wait));
+    await sleep(wait);
   }
   const server = await startServer(kind.spec(fleet.root, fleet.address, join(fleet.dir, `${kind.name}-soak.log`)));
   const rss: number[] = [];
