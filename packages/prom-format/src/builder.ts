@@ -33,7 +33,7 @@ import {
   snapInfo,
 } from './line-encoder.js';
 import { CanonicalSnapshot, canonicalPointAt, newPointScratch } from './canonical.js';
-import { type Data, type Metric, NO_LABELS } from './model.js';
+import { type Data, type Labels, type Metric, NO_LABELS, type Snapshot, type Timestamp } from './model.js';
 import { isValidMetricName } from './names.js';
 import type { ExpositionFormat, SkippedData, SnapshotExport } from './writer.js';
 import type { FamilyPool } from './family-pool.js';
@@ -130,7 +130,8 @@ const SEG = 2; // segment: slot, first point
 /**
  * Everything added under one full name. Owned by the builder; written only by add()
  * (appends) and read by finish(). `buf` holds the rendered points back to back, in
- * add order; a segment is one slot's written points (a slot adds all its points in one call).
+ * add order; a segment is a run of one slot's written points (a slot added whole is one
+ * segment; a slot given in parts may come back after another slot's points: slotAgain).
  */
 interface FamilyStore extends PointFamily {
   readonly name: string;
@@ -160,6 +161,8 @@ interface FamilyStore extends PointFamily {
   firstPointType: number;
   /** A segment was added for a lower slot than the one before it (slots added out of order). */
   unsorted: boolean;
+  /** A slot given in parts may have more than one segment here (see record). */
+  slotAgain: boolean;
   /** A segment's first point has another type than the first segment's first point. */
   typeChange: boolean;
   /** Segments of snapshots with no extra labels (they cannot be told apart by a label). */
@@ -182,8 +185,24 @@ interface PlainSection {
 
 /** What finish() needs of an added snapshot (the rendering pieces are dropped after add). */
 interface SlotInfo extends HeaderEntry {
+  /** Points so far (a slot given in parts adds to it with each part). */
+  count: number;
+  /** Made at add, or at finish for a slot given in parts (its count is known only then). */
+  line: string | undefined;
   readonly extraKeys: readonly string[];
   separatorId: number;
+  /** Set for a slot given in parts (addPart): what every later part must match, and reuses. */
+  readonly parts: PartsOf | undefined;
+}
+
+/** The first part of a slot given in parts: its identity and rendering info. */
+interface PartsOf {
+  readonly when: Timestamp;
+  readonly exporterPrefix: string;
+  readonly extraLabels: Labels;
+  readonly distinctSeries: boolean;
+  readonly info: SnapInfo;
+  readonly groups: Map<string, FamilyStore>;
 }
 
 export class ExpositionBuilder extends LineEncoder {
@@ -217,26 +236,80 @@ export class ExpositionBuilder extends LineEncoder {
 
   /** Renders `exp` into its families now; the snapshot is not kept. */
   add(exp: SnapshotExport, slot: number = this.reserve()): void {
+    this.checkEmptySlot(slot);
+    const { snapshot, exporterPrefix } = exp;
+    const info = snapInfo(exp, this.om);
+    const count = snapshotLength(snapshot);
+    const entry: SlotInfo = { count, when: snapshot.when, extraLabels: exp.extraLabels, line: undefined, extraKeys: info.extraKeys, separatorId: -1, parts: undefined };
+    // The header's line for it is made now, off the scrape's tail (OpenMetrics has no header).
+    if (!this.om) entry.line = headerLine(entry);
+    this.slots[slot] = entry;
+    this.render(snapshot, this.groupsOf(exporterPrefix), exporterPrefix, slot, info);
+  }
+
+  /**
+   * Renders `exp`'s points now as one more part of the snapshot in `slot` (reserved, or
+   * opened by an earlier part): the slot comes out as one snapshot holding every part's
+   * points in the order added, as if added whole. Lets a caller render a snapshot it
+   * assembles over time (the server's meta snapshot, a sandbox at a time as answers
+   * arrive) instead of all of it at the end. Every part must carry the first part's
+   * `when`, exporter prefix, extra labels (the same object) and distinctSeries, which
+   * then vouches for all of the parts together. The part is not kept: the caller may
+   * reuse its objects for the next one.
+   */
+  addPart(exp: SnapshotExport, slot: number): void {
+    const open = this.slots[slot]?.parts;
+    const { snapshot, exporterPrefix } = exp;
+    if (open === undefined) {
+      this.checkEmptySlot(slot);
+      const info = snapInfo(exp, this.om);
+      const parts: PartsOf = {
+        when: snapshot.when,
+        exporterPrefix,
+        extraLabels: exp.extraLabels,
+        distinctSeries: exp.distinctSeries === true,
+        info,
+        groups: this.groupsOf(exporterPrefix),
+      };
+      this.slots[slot] = { count: 0, when: snapshot.when, extraLabels: exp.extraLabels, line: undefined, extraKeys: info.extraKeys, separatorId: -1, parts };
+      this.addPart(exp, slot);
+      return;
+    }
+    if (this.finished) throw new BuilderStateError('addPart() after finish()');
+    if (
+      snapshot.when !== open.when ||
+      exporterPrefix !== open.exporterPrefix ||
+      exp.extraLabels !== open.extraLabels ||
+      (exp.distinctSeries === true) !== open.distinctSeries
+    ) {
+      throw new BuilderStateError(`a part of slot ${slot} differs from its first part in when, exporter prefix, extra labels or distinctSeries`);
+    }
+    this.slots[slot]!.count += snapshotLength(snapshot);
+    this.render(snapshot, open.groups, exporterPrefix, slot, open.info);
+  }
+
+  private checkEmptySlot(slot: number): void {
     if (this.finished) throw new BuilderStateError('add() after finish()');
     if (!(slot >= 0 && slot < this.slots.length) || this.slots[slot] !== undefined) {
       throw new BuilderStateError(`slot ${slot} is not a reserved, empty slot`);
     }
-    const { snapshot, exporterPrefix } = exp;
-    const info = snapInfo(exp, this.om);
-    const canonical = snapshot instanceof CanonicalSnapshot ? snapshot : undefined;
-    const data = canonical === undefined ? snapshot.data : undefined;
-    const count = canonical === undefined ? data!.length : canonical.length;
-    const entry = { count, when: snapshot.when, extraLabels: exp.extraLabels };
-    // The header's line for it is made now, off the scrape's tail (OpenMetrics has no header).
-    this.slots[slot] = { ...entry, line: this.om ? undefined : headerLine(entry), extraKeys: info.extraKeys, separatorId: -1 };
+  }
+
+  private groupsOf(exporterPrefix: string): Map<string, FamilyStore> {
     let groups = this.byPrefix.get(exporterPrefix);
     if (groups === undefined) {
       groups = new Map();
       this.byPrefix.set(exporterPrefix, groups);
     }
-    if (canonical !== undefined) return this.addCanonical(canonical, groups, exporterPrefix, slot, info);
-    for (let di = 0; di < count; di++) {
-      const d = data![di]!;
+    return groups;
+  }
+
+  /** A snapshot's (or part's) points into their families, in order. */
+  private render(snapshot: Snapshot, groups: Map<string, FamilyStore>, exporterPrefix: string, slot: number, info: SnapInfo): void {
+    if (snapshot instanceof CanonicalSnapshot) return this.addCanonical(snapshot, groups, exporterPrefix, slot, info);
+    const data = snapshot.data;
+    for (let di = 0; di < data.length; di++) {
+      const d = data[di]!;
       this.addPoint(this.groupStore(groups, exporterPrefix, d.metric), slot, info, d);
     }
   }
@@ -359,6 +432,7 @@ export class ExpositionBuilder extends LineEncoder {
       lastSlot: -1,
       firstPointType: -1,
       unsorted: false,
+      slotAgain: false,
       typeChange: false,
       bareSegments: 0,
       firstSegSlot: -1,
@@ -459,6 +533,9 @@ export class ExpositionBuilder extends LineEncoder {
       if (nSeg > 0) {
         if (slot < store.lastSlot) store.unsorted = true;
         if (type !== store.firstPointType) store.typeChange = true;
+        // A slot given in parts may come back to this family after another slot's points:
+        // then two of its segments here, which only the full check at finish keeps apart.
+        if (this.slots[slot]!.parts !== undefined) store.slotAgain = true;
       } else {
         store.firstPointType = type;
       }
@@ -502,7 +579,11 @@ export class ExpositionBuilder extends LineEncoder {
     const om = this.om;
     const written = options.metricsWritten ?? new Set<string>();
     const infos: SlotInfo[] = [];
-    for (const info of this.slots) if (info !== undefined) infos.push(info);
+    for (const info of this.slots) {
+      if (info === undefined) continue;
+      if (info.parts !== undefined && !om) info.line = headerLine(info);
+      infos.push(info);
+    }
     const out = new PieceList();
     if (infos.length === 0) {
       if (om) out.add(Buffer.from('# EOF\n', 'latin1'));
@@ -632,7 +713,8 @@ export class ExpositionBuilder extends LineEncoder {
     const rename =
       om && familyType === COUNTER && `${familyName}_total` !== store.counterName ? Buffer.from(`${familyName}_total`, 'latin1') : undefined;
     // One contributing snapshot, or each with its own separator value: no duplicates across snapshots.
-    const apart = nSeg === 1 || (pass.allKeyed && store.bareSegments === 0);
+    // (Not when a slot given in parts has two segments: they share its separator value.)
+    const apart = nSeg === 1 || (pass.allKeyed && store.bareSegments === 0 && !store.slotAgain);
     if (apart && order === null && rename === undefined && !store.typeChange && store.mixed === undefined) {
       // The common case (every sandbox family, every meta family): in slot order, one type,
       // so the whole buffer as rendered, in O(1) rather than per segment or point.
@@ -779,6 +861,10 @@ class PieceList {
 }
 
 function noRelease(): void {}
+
+function snapshotLength(snapshot: Snapshot): number {
+  return snapshot instanceof CanonicalSnapshot ? snapshot.length : snapshot.data.length;
+}
 
 /**
  * A histogram family's series names. Out of addPoint: a closure there over `name` would

@@ -5,7 +5,7 @@
 // the label maps and Data records are allocated.
 
 import { MetricType } from '@org/metricserver-prom-format';
-import type { Data, Labels, Metric, Snapshot, Timestamp, WireNumber } from '@org/metricserver-prom-format';
+import type { Data, Labels, Metric, Snapshot, SnapshotExport, Timestamp, WireNumber } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from './backend.js';
 import type { SandboxHealth } from './health.js';
 import type { Re2Matcher } from './filters.js';
@@ -93,20 +93,29 @@ function reasonLabels(identity: Labels, reason: string): Labels {
 }
 
 /**
- * Collects the meta snapshot of one scrape; owned by that scrape (results are added in completion order).
- * No two of its points share a metric and label set, which the scrape promises the builder (distinctSeries):
+ * Collects the meta snapshot of one scrape and hands it out in parts, a sandbox's points at
+ * a time as its result comes in (flush), so it is rendered during the scrape rather than
+ * after the last answer. Owned by that scrape (results are added in completion order).
+ * No two of its points share a metric and label set, which it promises the builder (distinctSeries):
  * each sandbox adds one point per metric under its own identity labels (sandbox ids are unique in a root, and
  * identity keys win every merge), its capability points differ by capability (a union, each name once), its
  * failure points by reason (a map's keys), and the three totals are unlabelled points of three metrics.
  */
 export class MetaSnapshotBuilder {
+  /** The points added since the last flush: one array, emptied by each flush. */
   private readonly data: Data[] = [];
+  /** Every part handed out is this object (the builder keeps none of it). */
+  private readonly part: SnapshotExport;
   running = 0;
   broken = 0;
 
   constructor(
     private readonly capabilityFilter: Re2Matcher | undefined,
-  ) {}
+    when: Timestamp,
+    exporterPrefix: string,
+  ) {
+    this.part = { snapshot: { when, data: this.data }, exporterPrefix, extraLabels: EMPTY, distinctSeries: true };
+  }
 
   /** One sandbox's result: `exported` is true when its snapshot passed every check. */
   addSandbox(identity: Labels, meta: SandboxMeta | undefined, running: boolean, exported: boolean): void {
@@ -139,14 +148,24 @@ export class MetaSnapshotBuilder {
     }
   }
 
-  /** The meta snapshot with the three counts appended. */
-  finish(when: Timestamp, totalSandboxes: number): Snapshot {
+  /** The three counts, the meta snapshot's last points (flush them as its last part). */
+  finish(totalSandboxes: number): void {
     this.data.push(
       { metric: META.numRunning, labels: EMPTY, number: int(this.running) },
       { metric: META.numBroken, labels: EMPTY, number: int(this.broken) },
       { metric: META.numTotal, labels: EMPTY, number: int(totalSandboxes) },
     );
-    return { when, data: this.data };
+  }
+
+  /**
+   * Hands the points added since the last flush to `render` as the next part of the meta
+   * snapshot, then forgets them. The part is one reused object: `render` must be done with
+   * it when it returns (ExpositionBuilder.addPart is).
+   */
+  flush(render: (part: SnapshotExport) => void): void {
+    if (this.data.length === 0) return;
+    render(this.part);
+    this.data.length = 0;
   }
 }
 

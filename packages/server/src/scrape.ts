@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { wallNow } from './clock.js';
-import { ExpositionBuilder, type ExpositionFormat, FamilyPool, type RenderedPieces, type Snapshot } from '@org/metricserver-prom-format';
+import { ExpositionBuilder, type ExpositionFormat, FamilyPool, type RenderedPieces, type Snapshot, type SnapshotExport } from '@org/metricserver-prom-format';
 import type { CallCut } from '@org/metricserver-core';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
 import { DeadlineError, DeadlineGroup, TimedCut, asError, deadline, raceAbort } from './deadline.js';
@@ -232,8 +232,7 @@ export class Scraper {
       const targets = this.backend.targets();
       shuffle(targets);
       const format = req.format ?? 'prometheus';
-      const meta = new MetaSnapshotBuilder(req.capabilityMatcher);
-      const metaWhen = wallNow();
+      const meta = new MetaSnapshotBuilder(req.capabilityMatcher, wallNow(), `${o.exporterPrefix}meta_`);
       // Each verified snapshot is rendered as it arrives and then dropped: what a scrape
       // holds is bytes, and only concatenation is left after the last answer. Owned by
       // this call; the workers add to it synchronously after their await.
@@ -253,6 +252,8 @@ export class Scraper {
       });
       const metaSlot = body.reserve();
       const processSlot = body.reserve();
+      // The meta snapshot goes into its slot a sandbox at a time (no series twice: MetaSnapshotBuilder says why).
+      const renderMeta = (part: SnapshotExport): void => body.addPart(part, metaSlot);
       // Each finished query records its result and launches the next target: at most
       // --scrape-concurrency in flight, with no async frame per slot or per sandbox (at
       // 1000 sandboxes those frames lived through the scrape and were promoted).
@@ -274,6 +275,9 @@ export class Scraper {
         // A verified reply proves the sandbox answered just now: kill(pid, 0) only after a failure.
         const running = t.meta !== undefined && (ok || t.isRunning());
         meta.addSandbox(t.labels, t.meta, running, ok);
+        const h = t.meta === undefined ? undefined : this.health.get(t.id);
+        if (h?.last !== undefined) meta.addHealth(t.labels, h);
+        meta.flush(renderMeta);
         if (ok) {
           // Verified, so no series twice (the verifier's duplicate-series rule).
           body.add({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
@@ -282,13 +286,8 @@ export class Scraper {
       };
       await runLimited(targets, o.scrapeConcurrency, (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt), record);
       this.pruneErrors(targets);
-      for (const t of targets) {
-        const h = t.meta === undefined ? undefined : this.health.get(t.id);
-        if (h?.last !== undefined) meta.addHealth(t.labels, h);
-      }
-      // No series twice in the meta snapshot (MetaSnapshotBuilder says why): the builder keeps no duplicate sets for it.
-      const metaSnapshot = meta.finish(metaWhen, this.backend.totalSandboxes());
-      body.add({ snapshot: metaSnapshot, exporterPrefix: `${o.exporterPrefix}meta_`, extraLabels: {}, distinctSeries: true }, metaSlot);
+      meta.finish(this.backend.totalSandboxes());
+      meta.flush(renderMeta);
       body.add({ snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} }, processSlot);
       let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;

@@ -282,6 +282,70 @@ describe('same bytes as the writer', () => {
     expect(plainCandidates).toBeGreaterThan(3_000);
   });
 
+  // A slot given in parts (addPart) renders as the snapshot of all its parts, whatever
+  // other slots' points come between them, so its points can meet another slot's in a
+  // family more than once (sandboxes registering `meta_*` names meet the server's meta
+  // snapshot that way). Duplicates within the slot across such runs must still go.
+  test('parts: a slot given in parts, interleaved with other slots, as the whole snapshot; 3000 random sets', () => {
+    let interleaved = 0;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const r = rng(seed);
+      const format = r() < 0.5 ? 'prometheus' : 'openmetrics';
+      const exports = randomExports(r).map((e, i): SnapshotExport => {
+        if (r() < 0.5) {
+          // Series twice within the snapshot, and each slot its own `sandbox` (then only the
+          // builder's own checks keep a slot's parts from repeating a series).
+          const data = e.snapshot.data.flatMap((d) => (r() < 0.3 ? [d, d] : [d]));
+          return { ...e, snapshot: { ...e.snapshot, data }, extraLabels: r() < 0.7 ? { sandbox: `own${i}` } : e.extraLabels };
+        }
+        // Vouched only when honest: no metric name and label set twice in the whole snapshot.
+        const keys = e.snapshot.data.map((d) => `${d.metric.name} ${JSON.stringify(Object.entries(d.labels).sort())}`);
+        return new Set(keys).size === keys.length ? { ...e, distinctSeries: true } : e;
+      });
+      // Each slot's events: one whole add, or its points cut into 1-4 parts (empty ones included).
+      const events: { slot: number; part: SnapshotExport | undefined }[][] = exports.map((e, slot) => {
+        if (r() < 0.3) return [{ slot, part: undefined }];
+        const data = e.snapshot.data;
+        const cuts = Array.from({ length: Math.floor(r() * 4) }, () => Math.floor(r() * (data.length + 1))).sort((a, b) => a - b);
+        const bounds = [0, ...cuts, data.length];
+        return bounds.slice(1).map((to, i) => ({ slot, part: { ...e, snapshot: { when: e.snapshot.when, data: data.slice(bounds[i], to) } } }));
+      });
+      const want = viaWriter(exports, format, new Set());
+      const skips: SkippedData[] = [];
+      const b = new ExpositionBuilder({ format, onSkip: (k) => skips.push(k), sizeHints: SIZE_HINTS, pool: POOL });
+      const slots = exports.map(() => b.reserve());
+      // A random merge of the slots' event lists (each slot's parts stay in order).
+      const next = events.map(() => 0);
+      const namesSince = exports.map(() => new Set<string>());
+      let left = events.reduce((n, ev) => n + ev.length, 0);
+      while (left > 0) {
+        const open = events.flatMap((ev, i) => (next[i]! < ev.length ? [i] : []));
+        const i = pick(r, open);
+        const ev = events[i]![next[i]!++]!;
+        left--;
+        const e = exports[i]!;
+        const names = (ev.part ?? e).snapshot.data.map((d) => e.exporterPrefix + d.metric.name);
+        if (ev.part === undefined) b.add(e, slots[i]!);
+        else {
+          // A part meeting a family that another slot wrote to since this slot's earlier part.
+          if (next[i]! > 1 && names.some((n) => namesSince[i]!.has(n))) interleaved++;
+          namesSince[i]!.clear();
+          b.addPart(ev.part, slots[i]!);
+        }
+        for (let j = 0; j < exports.length; j++) if (j !== i) for (const n of names) namesSince[j]!.add(n);
+      }
+      const rendered = b.finishPieces({ commentHeader: 'hdr\nsecond', metricsWritten: new Set() });
+      const text = Buffer.concat(rendered.pieces, rendered.bytes).toString('utf8');
+      rendered.release();
+      if (text !== want.text) expect({ seed, text }).toEqual({ seed, text: want.text });
+      if (skipCounts(skips).join('|') !== skipCounts(want.skips).join('|')) {
+        expect({ seed, skips: skipCounts(skips) }).toEqual({ seed, skips: skipCounts(want.skips) });
+      }
+    }
+    // The generator brings a slot's parts back to families other slots wrote in between.
+    expect(interleaved).toBeGreaterThan(300);
+  });
+
   test('a fleet of the real capture, added in completion order, meta slots reserved first', () => {
     const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as { result: unknown };
     const { snapshot } = decodeExportResult(raw.result);
@@ -341,6 +405,29 @@ describe('slots', () => {
     b.finish();
     expect(() => b.add(exp([]))).toThrow(BuilderStateError);
     expect(() => b.finish()).toThrow(BuilderStateError);
+  });
+
+  test('parts: misuse is a typed error, and a slot given in parts counts every part in the header', () => {
+    const b = new ExpositionBuilder();
+    const whole = b.reserve();
+    const inParts = b.reserve();
+    const extra = { sandbox: 'x' };
+    const part = (n: number): SnapshotExport => ({ snapshot: { when: T0, data: [gauge('g', int(n), { k: `${n}` })] }, exporterPrefix: 'p_', extraLabels: extra });
+    b.add(exp([]), whole);
+    expect(() => b.addPart(part(1), whole)).toThrow(BuilderStateError);
+    b.addPart(part(1), inParts);
+    b.addPart(part(2), inParts);
+    expect(() => b.add(part(3), inParts)).toThrow(BuilderStateError);
+    expect(() => b.addPart({ ...part(3), extraLabels: { sandbox: 'x' } }, inParts)).toThrow(BuilderStateError);
+    expect(() => b.addPart({ ...part(3), exporterPrefix: 'q_' }, inParts)).toThrow(BuilderStateError);
+    expect(() => b.addPart({ ...part(3), snapshot: { when: { ...T0 }, data: [] } }, inParts)).toThrow(BuilderStateError);
+    expect(() => b.addPart({ ...part(3), distinctSeries: true }, inParts)).toThrow(BuilderStateError);
+    expect(() => b.addPart(part(3), 9)).toThrow(BuilderStateError);
+    const text = b.finish().toString();
+    expect(text).toContain('Snapshot with 2 data points taken at');
+    expect(text).toContain('p_g{k="1",sandbox="x"} 1 ');
+    expect(text).toContain('p_g{k="2",sandbox="x"} 2 ');
+    expect(() => b.addPart(part(4), inParts)).toThrow(BuilderStateError);
   });
 
   test('no snapshot: OpenMetrics still ends with # EOF, 0.0.4 is empty (as the writer)', () => {

@@ -3,7 +3,7 @@
 // fleet with everything that adds meta points: metadata that names identity keys,
 // capabilities (filtered and not), failure reasons, broken and not-loaded sandboxes.
 import { describe, expect, it } from 'vitest';
-import { ExpositionBuilder, type Labels } from '@org/metricserver-prom-format';
+import { ExpositionBuilder, type Labels, type Snapshot, type SnapshotExport } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from '../../src/backend.js';
 import type { SandboxHealth } from '../../src/health.js';
 import { MetaSnapshotBuilder } from '../../src/meta.js';
@@ -29,14 +29,30 @@ function health(i: number): SandboxHealth {
   return { id: `sb-${i}`, last: { finishedAtMs: 1, durationMs: 3 + i, failure: undefined }, exports: 5, failures: 3, timeouts: i % 5, failuresByReason } as SandboxHealth;
 }
 
-function metaSnapshot(n: number) {
-  const meta = new MetaSnapshotBuilder(undefined);
+const WHEN = { seconds: 1_700_000_100, nanos: 0 };
+
+/** The meta snapshot of `n` sandboxes, flushed a sandbox at a time as a scrape does: its parts, in order. */
+function metaParts(n: number): SnapshotExport[] {
+  const meta = new MetaSnapshotBuilder(undefined, WHEN, 'runsc_meta_');
+  const parts: SnapshotExport[] = [];
+  // Copies: the builder hands out one reused part object.
+  const keep = (p: SnapshotExport): void => {
+    parts.push({ ...p, snapshot: { when: p.snapshot.when, data: [...p.snapshot.data] } });
+  };
   for (let i = 0; i < n; i++) {
     const loaded = i % 7 !== 6;
     meta.addSandbox(identity(i), loaded ? metaOf(i) : undefined, i % 5 !== 4, i % 3 !== 2);
     if (loaded) meta.addHealth(identity(i), health(i));
+    meta.flush(keep);
   }
-  return meta.finish({ seconds: 1_700_000_100, nanos: 0 }, n);
+  meta.finish(n);
+  meta.flush(keep);
+  meta.flush(keep); // nothing new: no part
+  return parts;
+}
+
+function metaSnapshot(n: number): Snapshot {
+  return { when: WHEN, data: metaParts(n).flatMap((p) => p.snapshot.data) };
 }
 
 describe('meta snapshot', () => {
@@ -58,5 +74,23 @@ describe('meta snapshot', () => {
     expect(render(true)).toBe(plain);
     expect(plain).toContain('runsc_meta_sandbox_capabilities{capability="SYS_PTRACE"');
     expect(plain).toContain('runsc_meta_sandbox_export_failures{iteration="it0",reason="urpc:closed",sandbox="sb-0"}');
+  });
+
+  it('comes in one part per sandbox and the counts last; rendered in parts it is the whole snapshot', () => {
+    const parts = metaParts(60);
+    expect(parts).toHaveLength(61);
+    expect(parts.at(-1)!.snapshot.data.map((d) => d.metric.name)).toEqual(['num_sandboxes_running', 'num_sandboxes_broken_metrics', 'num_sandboxes_total']);
+    expect(parts.every((p) => p.distinctSeries === true && p.exporterPrefix === 'runsc_meta_')).toBe(true);
+    const inParts = new ExpositionBuilder();
+    const slot = inParts.reserve();
+    // Another slot's points between the parts, as sandboxes' snapshots come between them in a scrape.
+    parts.forEach((p, i) => {
+      inParts.addPart({ ...p, extraLabels: parts[0]!.extraLabels }, slot);
+      if (i % 10 === 0) inParts.add({ snapshot: { when: WHEN, data: [] }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `x${i}` } });
+    });
+    const whole = new ExpositionBuilder();
+    whole.add({ snapshot: metaSnapshot(60), exporterPrefix: 'runsc_meta_', extraLabels: {}, distinctSeries: true });
+    for (let i = 0; i < 61; i += 10) whole.add({ snapshot: { when: WHEN, data: [] }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `x${i}` } });
+    expect(inParts.finish().toString('utf8')).toBe(whole.finish().toString('utf8'));
   });
 });
