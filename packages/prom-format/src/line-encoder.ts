@@ -155,6 +155,21 @@ export function fastIntValue(n: WireNumber | undefined): number {
 }
 
 /** One snapshot's line in the header comment. */
+/** "00".."99" as ASCII pairs, for integer(). */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
+/** Decimal digits of a non-negative safe integer. */
+function decimalDigits(x: number): number {
+  if (x < 100000) return x < 10 ? 1 : x < 100 ? 2 : x < 1000 ? 3 : x < 10000 ? 4 : 5;
+  let digits = 6;
+  for (let bound = 1000000; x >= bound && digits < 16; bound *= 10) digits++;
+  return digits;
+}
+
 export interface HeaderEntry {
   readonly count: number;
   readonly when: Timestamp;
@@ -266,6 +281,11 @@ export class LineEncoder {
   }
 
   /** A safe integer written digit by digit, without a string. */
+  /**
+   * A safe integer in decimal. Hot (every int point): the digit count by comparisons, then
+   * two digits per division, in uint32 arithmetic once the value fits (float division and
+   * floor per digit were ~5% of the builder's time).
+   */
   protected integer(v: number): void {
     this.ensure(17);
     const buf = this.buf;
@@ -274,15 +294,27 @@ export class LineEncoder {
       buf[this.pos++] = 0x2d;
       x = -x;
     }
-    let digits = 1;
-    for (let t = x; t >= 10; t = Math.floor(t / 10)) digits++;
-    let p = this.pos + digits;
+    let p = this.pos + decimalDigits(x);
     this.pos = p;
-    do {
-      const q = Math.floor(x / 10);
-      buf[--p] = 0x30 + (x - q * 10);
+    while (x > 0xffffffff) {
+      const q = Math.floor(x / 100);
+      const r = (x - q * 100) << 1;
+      buf[--p] = DIGIT_PAIRS[r + 1]!;
+      buf[--p] = DIGIT_PAIRS[r]!;
       x = q;
-    } while (x > 0);
+    }
+    let y = x >>> 0;
+    while (y >= 100) {
+      const q = (y / 100) >>> 0;
+      const r = (y - q * 100) << 1;
+      buf[--p] = DIGIT_PAIRS[r + 1]!;
+      buf[--p] = DIGIT_PAIRS[r]!;
+      y = q;
+    }
+    if (y >= 10) {
+      buf[--p] = DIGIT_PAIRS[(y << 1) + 1]!;
+      buf[--p] = DIGIT_PAIRS[y << 1]!;
+    } else buf[--p] = 0x30 + y;
   }
 
 

@@ -71,14 +71,31 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
+/**
+ * The date and time of day of the last formatGoTime call: a scrape formats a header line
+ * per sandbox, nearly all within the same second or two.
+ */
+let lastSeconds = Number.NaN;
+let lastDateTime = '';
+
 /** Go's `time.Time.String()` of the instant in UTC: `2026-11-27 22:45:02.272446868 +0000 UTC`. */
 export function formatGoTime(ts: Timestamp): string {
-  const days = Math.floor(ts.seconds / 86400);
-  const sod = ts.seconds - days * 86400;
-  const [y, mo, d] = civilFromDays(days);
-  let out = `${y < 0 ? '-' + pad(-y, 4) : pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}`;
-  if (ts.nanos !== 0) out += '.' + pad(ts.nanos, 9).replace(/0+$/, '');
-  return out + ' +0000 UTC';
+  if (ts.seconds !== lastSeconds) {
+    const days = Math.floor(ts.seconds / 86400);
+    const sod = ts.seconds - days * 86400;
+    const [y, mo, d] = civilFromDays(days);
+    lastDateTime = `${y < 0 ? '-' + pad(-y, 4) : pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}`;
+    lastSeconds = ts.seconds;
+  }
+  if (ts.nanos === 0) return `${lastDateTime} +0000 UTC`;
+  // Go prints the fraction without trailing zeros.
+  let nanos = ts.nanos;
+  let width = 9;
+  while (nanos % 10 === 0) {
+    nanos /= 10;
+    width--;
+  }
+  return `${lastDateTime}.${pad(nanos, width)} +0000 UTC`;
 }
 
 /** Unix milliseconds, rounded down (also before 1970), as the exposition writer prints them. */

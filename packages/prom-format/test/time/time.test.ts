@@ -90,6 +90,15 @@ describe('formatGoTime', () => {
     expect(formatGoTime(ts)).toBe(text);
   });
 
+  test('calls alternating between seconds give each its own date (the last second is remembered)', () => {
+    const a = { seconds: 1716229722, nanos: 5 };
+    const b = { seconds: 1716229723, nanos: 0 };
+    for (let i = 0; i < 3; i++) {
+      expect(formatGoTime(a)).toBe('2024-05-20 18:28:42.000000005 +0000 UTC');
+      expect(formatGoTime(b)).toBe('2024-05-20 18:28:43 +0000 UTC');
+    }
+  });
+
   test('round trip with the parser', () => {
     const ts = parseRfc3339('2031-07-04T01:02:03.4Z');
     expect(formatGoTime(ts)).toBe('2031-07-04 01:02:03.4 +0000 UTC');

@@ -164,6 +164,14 @@ describe('values', () => {
     ]);
   });
 
+  test('safe integers at every digit-count and uint32 boundary, both signs', () => {
+    const values: number[] = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 99999, 100000, 4294967295, 4294967296, 4294967396, 2 ** 53 - 1];
+    for (let p = 10; p <= 1e15; p *= 10) values.push(p - 1, p, p + 1);
+    const all = values.flatMap((v) => (v === 0 ? [0] : [v, -v]));
+    const { text } = render([exp(all.map((v, i) => gauge(`g${String(i).padStart(3, '0')}`, int(v))))]);
+    expect(samples(text).map((l) => l.split(' ')[1])).toEqual(all.map(String));
+  });
+
   test('huge integers stay exact from wire JSON to exposition text', () => {
     const wire =
       '{"snapshot":{"when":"2024-05-20T18:28:42.123456789Z","data":[' +
