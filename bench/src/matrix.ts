@@ -37,9 +37,10 @@ export const SOAK_SCRAPES = 1000;
 
 function roundsFor(n: number, stalled: number, quick: boolean): number {
   if (stalled > 0) return quick ? 2 : n >= 1000 ? 3 : 4;
-  if (quick) return n >= 1000 ? 4 : n >= 100 ? 8 : 20;
   // N = 1000 carries the 1.3x target: its p50s (ours and the floor's) were medians of 8
-  // rounds, and the floor's moved 85-106 ms between groups of one run. 24 rounds cost ~30 s.
+  // rounds (4 in quick mode), and the floor's moved 85-106 ms between groups of one run.
+  // 24 rounds cost ~30 s of the full run, 12 ~5 s of the quick one.
+  if (quick) return n >= 1000 ? 12 : n >= 100 ? 8 : 20;
   return n >= 1000 ? 24 : n >= 100 ? 20 : n >= 10 ? 40 : 60;
 }
 
