@@ -26,6 +26,7 @@ import { parseRfc3339, TimestampError } from './time.js';
 
 /** A metric the fast path may meet: its exact definition and, when it has one, its only field. */
 export interface KnownMetric {
+  /** Every decoded point of this metric has it as its `metric`: this very object when frozen, else a frozen copy. */
   readonly metric: Metric;
   /** The metric's only field and its allowed values; absent for a metric without fields. */
   readonly field?: { readonly name: string; readonly allowedValues: readonly string[] };
@@ -178,8 +179,20 @@ function matchAt(bytes: Uint8Array, at: number, end: number, lit: Uint8Array): b
  * decode with that order overwrites them. Readers call `assertCurrent()` first, so a
  * snapshot kept too long fails loudly instead of showing another reply's points.
  */
+/** Marks a snapshot as made by a decoder: only decodeWith calls it (see CanonicalSnapshot.madeBy). */
+let markDecodedBy: (snapshot: CanonicalSnapshot, decoder: CanonicalSnapshotDecoder) => CanonicalSnapshot;
+
 export class CanonicalSnapshot implements Snapshot {
   private made: readonly Data[] | undefined;
+  /** The decoder that made it from a reply (undefined when built any other way); set only in this module. */
+  #decoder: CanonicalSnapshotDecoder | undefined;
+
+  static {
+    markDecodedBy = (snapshot, decoder) => {
+      snapshot.#decoder = decoder;
+      return snapshot;
+    };
+  }
 
   constructor(
     readonly when: Timestamp,
@@ -191,6 +204,15 @@ export class CanonicalSnapshot implements Snapshot {
     private readonly lease: ReplyOrder | undefined = undefined,
     private readonly generation = 0,
   ) {}
+
+  /**
+   * Whether `decoder` made this snapshot from a reply: then every point's metric is one of the
+   * decoder's known metrics (the very object its KnownMetric gave), and its labels are NO_LABELS
+   * or one of that metric's allowed values. A snapshot built any other way says false.
+   */
+  madeBy(decoder: CanonicalSnapshotDecoder | undefined): boolean {
+    return decoder !== undefined && this.#decoder === decoder;
+  }
 
   /** Throws StaleSnapshotError when a later decode has taken this leased snapshot's columns. */
   assertCurrent(): void {
@@ -286,7 +308,8 @@ export class CanonicalSnapshotDecoder {
           values.add(value, 0);
         }
       }
-      const metric: Metric = Object.freeze({ name: m.name, type: m.type, help: m.help });
+      // A frozen metric is shared as given (a caller may recognise its own objects in snapshots: madeBy).
+      const metric: Metric = Object.isFrozen(m) ? m : Object.freeze({ name: m.name, type: m.type, help: m.help });
       const entry: MetricEntry = { bytes: ascii(text), keyLength: name.length - 2, index: this.entryList.length, metric, labelsHead, values, valueList };
       this.entryList.push(entry);
       this.metrics.add(entry, NAME_AT);
@@ -369,8 +392,8 @@ export class CanonicalSnapshotDecoder {
     if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
     const n = this.count;
     if (n === 0) return { when, data: EMPTY_DATA };
-    if (order !== undefined) return new CanonicalSnapshot(when, this.colMetrics, this.colLabels, this.colInts, n, order, order.generation);
-    return new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n));
+    if (order !== undefined) return markDecodedBy(new CanonicalSnapshot(when, this.colMetrics, this.colLabels, this.colInts, n, order, order.generation), this);
+    return markDecodedBy(new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n)), this);
   }
 
   /** The running decode's ReplyOrder cells, grown to hold point `k` (the old guesses kept). */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   CanonicalSnapshot,
   decodeExportResult,
+  goJsonString,
   decodeRegistration,
   parseJson,
   ReplyOrder,
@@ -17,7 +18,8 @@ import {
   type Timestamp,
 } from '@org/metricserver-prom-format';
 import { rng } from '../../../../test-support/rng.js';
-import { Verifier, type VerifyResult } from '../../src/verifier/index.js';
+import { Verifier, snapshotDecoderFor, type VerifyResult } from '../../src/verifier/index.js';
+import { rulesFor } from '../../src/verifier/rules.js';
 
 const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const registration = decodeRegistration((parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result.RegisteredMetrics);
@@ -98,5 +100,69 @@ describe('Verifier on CanonicalSnapshot', () => {
     expect(verdict(new Verifier(registration).verify(whole, now))).toMatch(/^unknown-metric/);
     order.generation++;
     expect(() => new Verifier(registration).verify(leased, now)).toThrow(StaleSnapshotError);
+  });
+});
+
+// A snapshot the registration's own decoder made skips the checks its construction
+// guarantees (Verifier.checkDecoded): over replies with series twice, decreasing counters
+// and clocks going back, its verdicts and memos must stay those of its plain data.
+describe('Verifier on snapshots its registration decoder made', () => {
+  /** Canonical point texts of every series the decoder knows: counters and gauges with at most one field. */
+  function seriesTexts(): { text: string; counter: boolean }[] {
+    const out: { text: string; counter: boolean }[] = [];
+    for (const rule of rulesFor(registration).values()) {
+      if (rule.kind === 'histogram' || rule.fields.length > 1) continue;
+      const head = `{"metric":{"name":${goJsonString(rule.name)},"type":${rule.type},"help":${goJsonString(rule.help)}}`;
+      const field = rule.fields[0];
+      const values = field === undefined ? [undefined] : [...field.allowed.keys()].slice(0, 3);
+      for (const v of values) {
+        const labels = field === undefined ? '' : `,"labels":{${goJsonString(field.name)}:${goJsonString(v!)}}`;
+        out.push({ text: head + labels, counter: rule.kind === 'counter' });
+      }
+    }
+    return out;
+  }
+
+  const rfc3339 = (t: Timestamp): string => `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}.${String(t.nanos).padStart(9, '0')}Z`;
+
+  it('gives the verdicts of their plain data, 200 sandboxes x 20 replies', () => {
+    const decoder = snapshotDecoderFor(registration);
+    const series = seriesTexts();
+    expect(series.length).toBeGreaterThan(50);
+    const codes = new Map<string, number>();
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = rng(seed);
+      const decoded = new Verifier(registration);
+      const onData = new Verifier(registration);
+      const order = new ReplyOrder();
+      const values = new Map<number, number>();
+      let seconds = 1_800_000_000;
+      for (let step = 0; step < 20; step++) {
+        seconds += r() < 0.05 ? -2 : 1;
+        const when: Timestamp = { seconds, nanos: 1 + Math.floor(r() * 999_999_998) };
+        const picks: number[] = [];
+        for (let i = 0; i < series.length; i++) if (r() < 0.5) picks.push(i);
+        if (r() < 0.1 && picks.length > 0) picks.splice(Math.floor(r() * picks.length), 0, picks[Math.floor(r() * picks.length)]!); // a series twice
+        const points = picks.map((p) => {
+          const last = values.get(p) ?? 0;
+          const next = series[p]!.counter && r() < 0.02 && last > 0 ? last - 1 : last + (r() < 0.5 ? 0 : Math.floor(r() * 1e9));
+          values.set(p, next);
+          return `${series[p]!.text},"val":${next === 0 ? '{}' : `{"int":${next}}`}}`;
+        });
+        const reply = Buffer.from(`{"success":true,"err":"","result":{"snapshot":{"when":"${rfc3339(when)}","data":[${points.join(',')}]}}}`);
+        const snapshot = decoder.decodeReply(reply, reply.length, order);
+        if (!(snapshot instanceof CanonicalSnapshot)) throw new Error(`seed ${seed} step ${step}: the generated reply is not canonical`);
+        const now: Timestamp = { seconds: seconds + 1, nanos: 0 };
+        const asData: Snapshot = { when, data: snapshot.data };
+        const a = verdict(decoded.verify(snapshot, now));
+        const b = verdict(onData.verify(asData, now));
+        if (a !== b) expect({ seed, step, verdict: a }).toEqual({ seed, step, verdict: b });
+        const c = a.split(':')[0]!;
+        codes.set(c, (codes.get(c) ?? 0) + 1);
+      }
+    }
+    for (const c of ['ok', 'counter-decreased', 'duplicate-series', 'time-went-back']) {
+      expect(codes.get(c) ?? 0, `${c} in ${JSON.stringify([...codes])}`).toBeGreaterThan(5);
+    }
   });
 });

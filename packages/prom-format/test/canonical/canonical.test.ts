@@ -71,6 +71,27 @@ describe('CanonicalSnapshotDecoder on real runsc replies', () => {
     expect(Object.isFrozen(sys(a).labels)).toBe(true);
   });
 
+  // A verifier trusts a snapshot's columns only when its own decoder made them (madeBy),
+  // and then reads its own objects back off the points: a frozen KnownMetric is shared as is.
+  it('says which decoder made a snapshot, and shares frozen known metrics as given', () => {
+    const bytes = Buffer.from(replies[0]!, 'utf8');
+    const made = decoder.decodeReply(bytes, bytes.length) as CanonicalSnapshot;
+    const other = new CanonicalSnapshotDecoder(knownFrom(...replies));
+    expect(made).toBeInstanceOf(CanonicalSnapshot);
+    expect(made.madeBy(decoder)).toBe(true);
+    expect(made.madeBy(other)).toBe(false);
+    expect(made.madeBy(undefined)).toBe(false);
+    const order = new ReplyOrder();
+    expect((decoder.decodeReply(bytes, bytes.length, order) as CanonicalSnapshot).madeBy(decoder)).toBe(true);
+    // The same columns built by hand claim no decoder.
+    expect(new CanonicalSnapshot(made.when, made.metrics, made.labels, made.ints).madeBy(decoder)).toBe(false);
+    const own = knownFrom(...replies).map((k) => ({ ...k, metric: Object.freeze({ ...k.metric, tag: k.metric.name }) }));
+    const sharing = new CanonicalSnapshotDecoder(own);
+    const taken = sharing.decodeReply(bytes, bytes.length) as CanonicalSnapshot;
+    const first = own.find((k) => k.metric.name === taken.metrics[0]!.name)!;
+    expect(taken.metrics[0]).toBe(first.metric);
+  });
+
   // With a ReplyOrder the snapshot's columns are the order's own (no copy per reply): it is
   // valid until the next decode with that order, and a reader after that must fail loudly.
   it('leases a snapshot decoded with a ReplyOrder until the next decode with it', () => {
