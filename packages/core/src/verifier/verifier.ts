@@ -186,37 +186,23 @@ export class Verifier {
     return (m as Map<string, CounterMemo | HistogramMemo>).get(key);
   }
 
-  /** Step 3 for one point; records its rule and series key in the scratch arrays. */
   /**
    * checkPoint for a point of a snapshot that this verifier's own decoder made: its metric is
    * the rule's (name, type and help matched byte for byte), its labels are none or one allowed
    * value of the rule's only field, and its value a safe int. What is left is the duplicate
-   * check, which must give checkPoint's verdict (a test holds the two together).
+   * check (a test holds the verdicts to checkPoint's).
    */
   private checkDecoded(rule: MetricRule, labels: Labels, i: number, stamp: number): VerifyRejection | null {
-    const fields = rule.fields;
-    const seen = rule.seen;
-    let key = '';
-    if (fields.length === 0) {
-      if (seen.stamp === stamp) {
-        return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(fieldValues(fields, labels))} was already seen`);
-      }
-      seen.stamp = stamp;
-      seen.keys?.clear();
-    } else {
-      key = labels[fields[0]!.name]!;
-      const index = fields[0]!.allowed.get(key)!;
-      const byValue = seen.byValue!;
-      if (byValue[index] === stamp) {
-        return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(key)} was already seen`);
-      }
-      byValue[index] = stamp;
-    }
+    const field = rule.fields[0];
+    const key = field === undefined ? '' : labels[field.name]!;
+    const r = duplicateSeries(rule, labels, key, field === undefined ? 0 : field.allowed.get(key)!, stamp);
+    if (r !== null) return r;
     pointRules[i] = rule;
     pointKeys[i] = key;
     return null;
   }
 
+  /** Step 3 for one point; records its rule and series key in the scratch arrays. */
   private checkPoint(d: Data, i: number, stamp: number): VerifyRejection | null {
     if (typeof d !== 'object' || d === null) return new VerifyRejection('malformed-snapshot', `data point ${i} is null`);
     const metric = d.metric;
@@ -252,21 +238,8 @@ export class Verifier {
       if (fields.length === 1) key = value;
       else key = f === 0 ? String(at) : `${key},${at}`;
     }
-    const seen = rule.seen;
-    if (fields.length === 1) {
-      // One field: a stamp per allowed value (no set to clear and refill per call).
-      const byValue = seen.byValue!;
-      if (byValue[index] === stamp) {
-        return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(key)} was already seen`);
-      }
-      byValue[index] = stamp;
-    } else if (seen.stamp !== stamp) {
-      seen.stamp = stamp;
-      seen.keys?.clear();
-    } else if (fields.length === 0 || seen.keys?.has(key) === true) {
-      return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(fieldValues(fields, labels))} was already seen`);
-    }
-    if (fields.length > 1) (seen.keys ??= new Set()).add(key);
+    const dup = duplicateSeries(rule, labels, key, index, stamp);
+    if (dup !== null) return dup;
 
     // Value: exactly one of number / histogram, well-formed, of the registered kind.
     const num = d.number ?? undefined;
@@ -310,6 +283,30 @@ const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  * The point's field values joined by commas, for a message. Out of checkPoint: a closure
  * there over `labels` would make V8 allocate a context for it on every call (~40 bytes per point).
  */
+/**
+ * The duplicate-series rule for one point of the verify() call stamped `stamp`, recording the
+ * point's series: `key` is its series key, `index` its allowed-value index (one field only).
+ */
+function duplicateSeries(rule: MetricRule, labels: Labels, key: string, index: number, stamp: number): VerifyRejection | null {
+  const fields = rule.fields;
+  const seen = rule.seen;
+  if (fields.length === 1) {
+    // One field: a stamp per allowed value (no set to clear and refill per call).
+    const byValue = seen.byValue!;
+    if (byValue[index] === stamp) {
+      return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(key)} was already seen`);
+    }
+    byValue[index] = stamp;
+  } else if (seen.stamp !== stamp) {
+    seen.stamp = stamp;
+    seen.keys?.clear();
+  } else if (fields.length === 0 || seen.keys?.has(key) === true) {
+    return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(fieldValues(fields, labels))} was already seen`);
+  }
+  if (fields.length > 1) (seen.keys ??= new Set()).add(key);
+  return null;
+}
+
 function fieldValues(fields: readonly FieldRule[], labels: Readonly<Record<string, string>>): string {
   return fields.map((f) => labels[f.name]).join(',');
 }
