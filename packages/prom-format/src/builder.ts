@@ -33,7 +33,7 @@ import {
   snapInfo,
 } from './line-encoder.js';
 import { CanonicalSnapshot, canonicalPointAt, newPointScratch } from './canonical.js';
-import { type Data, type Labels, type Metric, NO_LABELS, type Snapshot, type Timestamp } from './model.js';
+import { type Data, type Metric, NO_LABELS, type Snapshot } from './model.js';
 import { isValidMetricName } from './names.js';
 import type { ExpositionFormat, SkippedData, SnapshotExport } from './writer.js';
 import type { FamilyPool } from './family-pool.js';
@@ -195,12 +195,12 @@ interface SlotInfo extends HeaderEntry {
   readonly parts: PartsOf | undefined;
 }
 
-/** The first part of a slot given in parts: its identity and rendering info. */
+/**
+ * What a slot given in parts keeps of its first part, for the later ones to match and reuse
+ * (its `when` and extra labels are the slot's; distinctSeries is `info`'s).
+ */
 interface PartsOf {
-  readonly when: Timestamp;
   readonly exporterPrefix: string;
-  readonly extraLabels: Labels;
-  readonly distinctSeries: boolean;
   readonly info: SnapInfo;
   readonly groups: Map<string, FamilyStore>;
 }
@@ -258,34 +258,28 @@ export class ExpositionBuilder extends LineEncoder {
    * reuse its objects for the next one.
    */
   addPart(exp: SnapshotExport, slot: number): void {
-    const open = this.slots[slot]?.parts;
     const { snapshot, exporterPrefix } = exp;
-    if (open === undefined) {
+    let entry = this.slots[slot];
+    let parts = entry?.parts;
+    if (entry === undefined || parts === undefined) {
       this.checkEmptySlot(slot);
       const info = snapInfo(exp, this.om);
-      const parts: PartsOf = {
-        when: snapshot.when,
-        exporterPrefix,
-        extraLabels: exp.extraLabels,
-        distinctSeries: exp.distinctSeries === true,
-        info,
-        groups: this.groupsOf(exporterPrefix),
-      };
-      this.slots[slot] = { count: 0, when: snapshot.when, extraLabels: exp.extraLabels, line: undefined, extraKeys: info.extraKeys, separatorId: -1, parts };
-      this.addPart(exp, slot);
-      return;
+      parts = { exporterPrefix, info, groups: this.groupsOf(exporterPrefix) };
+      entry = { count: 0, when: snapshot.when, extraLabels: exp.extraLabels, line: undefined, extraKeys: info.extraKeys, separatorId: -1, parts };
+      this.slots[slot] = entry;
+    } else {
+      if (this.finished) throw new BuilderStateError('addPart() after finish()');
+      if (
+        snapshot.when !== entry.when ||
+        exporterPrefix !== parts.exporterPrefix ||
+        exp.extraLabels !== entry.extraLabels ||
+        (exp.distinctSeries === true) !== parts.info.distinctSeries
+      ) {
+        throw new BuilderStateError(`a part of slot ${slot} differs from its first part in when, exporter prefix, extra labels or distinctSeries`);
+      }
     }
-    if (this.finished) throw new BuilderStateError('addPart() after finish()');
-    if (
-      snapshot.when !== open.when ||
-      exporterPrefix !== open.exporterPrefix ||
-      exp.extraLabels !== open.extraLabels ||
-      (exp.distinctSeries === true) !== open.distinctSeries
-    ) {
-      throw new BuilderStateError(`a part of slot ${slot} differs from its first part in when, exporter prefix, extra labels or distinctSeries`);
-    }
-    this.slots[slot]!.count += snapshotLength(snapshot);
-    this.render(snapshot, open.groups, exporterPrefix, slot, open.info);
+    entry.count += snapshotLength(snapshot);
+    this.render(snapshot, parts.groups, exporterPrefix, slot, parts.info);
   }
 
   private checkEmptySlot(slot: number): void {

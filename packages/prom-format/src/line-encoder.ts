@@ -154,7 +154,6 @@ export function fastIntValue(n: WireNumber | undefined): number {
   return n !== undefined && typeof n.int === 'number' && (n.int !== 0 || n.float === 0) ? n.int : NaN;
 }
 
-/** One snapshot's line in the header comment. */
 /** "00".."99" as ASCII pairs, for integer(). */
 const DIGIT_PAIRS = new Uint8Array(200);
 for (let i = 0; i < 100; i++) {
@@ -170,6 +169,7 @@ function decimalDigits(x: number): number {
   return digits;
 }
 
+/** One snapshot's line in the header comment. */
 export interface HeaderEntry {
   readonly count: number;
   readonly when: Timestamp;
@@ -280,9 +280,8 @@ export class LineEncoder {
     this.pos = p;
   }
 
-  /** A safe integer written digit by digit, without a string. */
   /**
-   * A safe integer in decimal. Hot (every int point): the digit count by comparisons, then
+   * A safe integer in decimal, without a string. Hot (every int point): the digit count by comparisons, then
    * two digits per division, in uint32 arithmetic once the value fits (float division and
    * floor per digit were ~5% of the builder's time).
    */
