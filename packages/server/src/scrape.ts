@@ -12,7 +12,7 @@ import type { ScrapeBackend, ScrapeTarget } from './backend.js';
 import { DeadlineError, DeadlineGroup, TimedCut, asError, deadline, raceAbort } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
-import { type ExportFailureKind, HealthBook, VerificationError, failureReason } from './health.js';
+import { type ExportFailureKind, HealthBook, type SandboxHealth, VerificationError, failureReason } from './health.js';
 import type { Logger } from './log.js';
 import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
 import { KeyedQueue } from './queue.js';
@@ -262,8 +262,9 @@ export class Scraper {
         // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
         // because every client left (the sandbox is not to blame).
         const failure = result instanceof Error ? failureKind(result) : undefined;
+        let h: SandboxHealth | undefined;
         if (failure === undefined || !whole.signal.aborted || whole.signal.reason instanceof DeadlineError) {
-          this.health.record(t.id, {
+          h = this.health.record(t.id, {
             finishedAtMs: Date.now(),
             durationMs: performance.now() - started,
             failure,
@@ -275,8 +276,11 @@ export class Scraper {
         // A verified reply proves the sandbox answered just now: kill(pid, 0) only after a failure.
         const running = t.meta !== undefined && (ok || t.isRunning());
         meta.addSandbox(t.labels, t.meta, running, ok);
-        const h = t.meta === undefined ? undefined : this.health.get(t.id);
-        if (h?.last !== undefined) meta.addHealth(t.labels, h);
+        // Its export health (an unrecorded, cut export leaves the last recorded one).
+        if (t.meta !== undefined) {
+          h ??= this.health.get(t.id);
+          if (h?.last !== undefined) meta.addHealth(t.labels, h);
+        }
         meta.flush(renderMeta);
         if (ok) {
           // Verified, so no series twice (the verifier's duplicate-series rule).
