@@ -43,6 +43,14 @@ export class MetricSource {
   private readonly masks = new WeakMap<RE2JS, Uint8Array>();
   /** The one counter series the per-series lies rewrite; present from the start. */
   private readonly victim: number;
+  /**
+   * Series indexes per metric, in registration order. runsc walks a Go map of metrics and,
+   * for a metric with a field, a Go map of its values: a metric's entries come together,
+   * but both orders are drawn afresh on every export (checked against real runsc in
+   * test/real/runsc.test.ts). A fixed order would flatter any decoder that guesses it.
+   */
+  private readonly groups: number[][];
+  private readonly seed: number;
 
   constructor(
     registration: WireRegistration,
@@ -50,6 +58,7 @@ export class MetricSource {
     startNs: bigint,
   ) {
     this.startNs = startNs;
+    this.seed = seed;
     const prng = new Prng(seed);
     const plain = registration.metrics.filter((m) => m.cumulative && !m.fields && (m.type ?? 0) === 0);
     const gauges = registration.metrics.filter((m) => !m.cumulative && (m.type ?? 0) === 0 && !m.fields);
@@ -94,8 +103,28 @@ export class MetricSource {
         startAfterSec: 0,
       });
     }
-    prng.shuffle(this.series); // runsc's entry order is random too
+    const byName = new Map<string, number[]>();
+    this.series.forEach((s, i) => {
+      const group = byName.get(s.name);
+      if (group === undefined) byName.set(s.name, [i]);
+      else group.push(i);
+    });
+    this.groups = [...byName.values()];
     this.victim = this.series.findIndex((s) => !s.gauge && s.startAfterSec === 0 && !s.prefix.includes('"labels"'));
+  }
+
+  /**
+   * The series in the order export number `n` sends them: metrics shuffled, and the values
+   * of a metric with a field shuffled within it. Reproducible from the seed and `n`.
+   */
+  entryOrder(n: number): number[] {
+    const prng = new Prng(exportSeed(this.seed, n));
+    const order: number[] = [];
+    for (const group of prng.shuffle([...this.groups])) {
+      if (group.length === 1) order.push(group[0] as number);
+      else order.push(...prng.shuffle([...group]));
+    }
+    return order;
   }
 
   /** Number of series with a non-zero value or a gauge at `nowNs` (before filtering). */
@@ -133,7 +162,7 @@ export class MetricSource {
     const el = this.elapsedSec(nowNs);
     const mask = re && lie !== 'ignore-filter' ? this.mask(re) : null;
     const parts: string[] = [];
-    for (let i = 0; i < this.series.length; i++) {
+    for (const i of this.entryOrder(this.exports)) {
       if (mask && mask[i] === 0) continue;
       const s = this.series[i] as Series;
       const v = this.value(s, el);
@@ -214,6 +243,11 @@ export class MetricSource {
         break;
     }
   }
+}
+
+/** The PRNG seed of export `n` of a sandbox seeded `seed` (golden-ratio step, so consecutive exports differ). */
+function exportSeed(seed: number, n: number): number {
+  return (seed ^ Math.imul(n, 0x9e3779b1)) >>> 0;
 }
 
 const WEIRDNESS_HELP =

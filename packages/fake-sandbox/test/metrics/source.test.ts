@@ -50,6 +50,23 @@ describe('MetricSource', () => {
     expect(Math.max(...counts) - Math.min(...counts)).toBeGreaterThan(50);
   });
 
+  it('draws a new entry order on every export, reproducible from the seed, a metric\'s entries together', () => {
+    const reg = registrationFor(7, false).value;
+    const orders = (src: MetricSource): string[] =>
+      Array.from({ length: 5 }, (_, i) => data(src.exportReply(null, START + BigInt(60 + i) * SEC, null, 'o')).map(key).join(' '));
+    const a = orders(new MetricSource(reg, 7, START));
+    expect(new Set(a).size).toBe(5);
+    expect(orders(new MetricSource(reg, 7, START))).toEqual(a);
+    const src = new MetricSource(reg, 7, START);
+    const all = src.entryOrder(0).length;
+    for (let n = 1; n <= 20; n++) {
+      expect(new Set(src.entryOrder(n)).size).toBe(all); // a permutation of every series
+      const byName = data(src.exportReply(null, START + 60n * SEC, null, 'o')).map((d) => d.metric.name);
+      const runs = byName.filter((nm, i) => i === 0 || byName[i - 1] !== nm);
+      expect(new Set(runs).size).toBe(runs.length);
+    }
+  });
+
   it('takes the snapshot time from the export call', () => {
     const src = new MetricSource(registrationFor(1, false).value, 1, START);
     const when = JSON.parse(src.exportReply(null, START + 3n * SEC, null, 'o')).result.snapshot.when;

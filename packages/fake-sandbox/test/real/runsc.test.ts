@@ -73,6 +73,25 @@ describe('against a real runsc sandbox', () => {
         const model = realEntries.find((r) => r.metric.type === e.metric.type && !!r.labels === !!e.labels && shapeDiff(r, e, '$', new Set(['$.val'])).length === 0);
         if (!e.labels) expect(model, JSON.stringify(e)).toBeDefined();
       }
+
+      // Entry order: runsc walks Go maps, so every export draws a new order (a map of ~100
+      // metrics has ~128 starting points) while a metric's entries stay together. The fake
+      // must do the same, or a decoder that guesses the last order is measured on a gift.
+      const orders = async (socket: string): Promise<string[][]> => {
+        const out: string[][] = [];
+        for (let i = 0; i < 8; i++) {
+          const reply = JSON.parse((await call(socket, EXPORT_ALL, 5000)).bytes.toString());
+          out.push((reply.result.snapshot.data as { metric: { name: string } }[]).map((d) => d.metric.name));
+        }
+        return out;
+      };
+      for (const [who, seen] of [['real', await orders(real.sandbox.controlSocketPath)], ['fake', await orders(sb.socketPath)]] as const) {
+        expect(new Set(seen.map((o) => o.join(' '))).size, `${who}: distinct orders in 8 exports`).toBeGreaterThanOrEqual(3);
+        for (const names of seen) {
+          const runs = names.filter((n, i) => i === 0 || names[i - 1] !== n);
+          expect(new Set(runs).size, `${who}: a metric's entries are contiguous`).toBe(runs.length);
+        }
+      }
     } finally {
       await runRunsc([`--root=${realRoot}`, 'delete', '-force', id]).catch(() => -1);
       await fleet.close();
