@@ -1,18 +1,18 @@
 // The metric server the way operators deploy it on a node: a FROM-scratch image
-// with the node binary (+ the libraries ldd lists) and the server package as
-// `pnpm deploy` packs it (its "files" plus production deps, koffi and re2js
-// included, resolved offline from the local store). Host network and host PID
+// with the node binary (+ the libraries ldd lists) and the server package as npm
+// installs its packed tarball (test-support/packed-server.ts: its "files" plus
+// production deps, koffi and re2js included, offline). Host network and host PID
 // namespace: the server must see sandbox PIDs to judge liveness, and the root
 // dir is bind-mounted at the same path so state-file socket paths stay valid.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 
 type BindMount = Parameters<GenericContainer['withBindMounts']>[0][number];
 import { addExitHook } from '../exit-hooks.js';
 import { requireTool } from '../require-tool.js';
-import { SERVER_BIN_NAME, serverPackageDir } from '../server-bin.js';
+import { installPackedServer } from '../../../test-support/packed-server.js';
 import { copyBinaryWithLibs, copyIn, makeContext, removeImage, sharedLibs } from './rootfs.js';
 
 const APP = '/app';
@@ -48,33 +48,18 @@ export async function buildServerImage(): Promise<ServerImage> {
   // Everything before the build only stages files in `dir`; it goes whatever happens.
   let built: { tag: string; rel: string };
   try {
-    const app = join(rootfs, APP.slice(1));
-    const pkgDir = serverPackageDir();
-    const name = (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { name: string }).name;
-    // Under `pnpm exec`/`pnpm test`, npm_execpath is the running pnpm; else the one on PATH.
-    const execPath = process.env.npm_execpath;
-    const [cmd, pre] = execPath && /pnpm/.test(execPath) ? [process.execPath, [execPath]] : ['pnpm', []];
-    const r = spawnSync(cmd, [...pre, '--filter', name, 'deploy', '--legacy', '--prod', '--offline', app], {
-      encoding: 'utf8',
-      cwd: join(pkgDir, '..', '..'),
-      timeout: 120_000,
-    });
-    if (r.status !== 0) throw new Error(`pnpm deploy of ${name} failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
-    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')) as { bin?: string | Record<string, string> };
-    const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[SERVER_BIN_NAME];
-    if (!rel || !statSync(join(app, rel), { throwIfNoEntry: false })) {
-      throw new Error(`deployed ${name} has no built "bin" ${SERVER_BIN_NAME}; run \`pnpm turbo build\``);
-    }
+    // What `npm i @org/metricserver-server` puts in an empty directory, made offline.
+    const packed = installPackedServer(join(rootfs, APP.slice(1)));
     copyBinaryWithLibs(rootfs, process.execPath, NODE);
     // Native addons (koffi) may load libraries node itself does not; prebuilds for
     // other libcs/arches (musl_x64, ...) are never loaded here and ldd cannot read them.
-    for (const addon of nativeAddons(app)) {
+    for (const addon of nativeAddons(packed.dir)) {
       if (!addon.includes(`${process.platform}_${process.arch}`)) continue;
       for (const lib of sharedLibs(addon)) copyIn(rootfs, lib);
     }
     const tag = `metricserver-e2e-server:${process.pid}-${Date.now()}`;
     await GenericContainer.fromDockerfile(dir).build(tag, { deleteOnExit: false });
-    built = { tag, rel };
+    built = { tag, rel: relative(packed.dir, packed.entry) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

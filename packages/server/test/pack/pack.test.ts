@@ -1,16 +1,18 @@
 // The published shape: `pnpm pack` of this package installs in an empty
 // directory with npm, offline, and its bin works there (workspace packages are
-// bundled into dist; koffi, re2js, yaml and bcryptjs come as real dependencies, packed here
-// from the workspace's own copies because tests may not reach a registry).
+// bundled into dist; koffi, re2js, yaml and bcryptjs come as real dependencies, packed
+// from the workspace's own copies by test-support/packed-server.ts: tests may not reach
+// a registry).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createFleet } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
 import { get } from '../support/http-client.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
+import { installPackedServer } from '../../../../test-support/packed-server.js';
 
 const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -25,22 +27,9 @@ describe('npm pack', () => {
     if (!existsSync(`${pkgDir}dist/bin.js`)) {
       throw new Error('dist/bin.js is missing: run `pnpm turbo build` before this test (npm test does)');
     }
-    const work = tempDir('ms-pack-');
-    sh('pnpm', ['pack', '--pack-destination', work], pkgDir);
-    const manifest = JSON.parse(readFileSync(`${pkgDir}package.json`, 'utf8')) as { version: string; dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(`${pkgDir}package.json`, 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['bcryptjs', 'koffi', 're2js', 'yaml']);
-    const tarballs = [`${work}/org-metricserver-server-${manifest.version}.tgz`];
-    for (const dep of Object.keys(manifest.dependencies)) {
-      // Packed from a plain copy: npm 11 fails without a message on some packages (bcryptjs) inside pnpm's store.
-      const copy = `${work}/src-${dep}`;
-      cpSync(realpathSync(`${pkgDir}node_modules/${dep}`), copy, { recursive: true, dereference: true });
-      sh('npm', ['pack', '--pack-destination', work, copy], work);
-      tarballs.push(`${work}/${dep}-${manifest.dependencies[dep]}.tgz`);
-    }
-    const app = `${work}/app`;
-    sh('mkdir', ['-p', app], work);
-    writeFileSync(`${app}/package.json`, '{"name":"app","version":"1.0.0","private":true}');
-    sh('npm', ['install', '--offline', '--no-audit', '--no-fund', ...tarballs], app);
+    const app = installPackedServer(`${tempDir('ms-pack-')}/app`).dir;
 
     const help = sh('npx', ['--offline', 'runsc-metric-server', '--help'], app);
     expect(help).toContain('--metric-server');
