@@ -1,5 +1,6 @@
-// deploy/ checked for real: the Kubernetes manifests parsed (multi-document)
-// with their cross-references (selectors, mounts, ports, flags parsed by the
+// deploy/ checked for real: the Kubernetes manifests parsed (multi-document),
+// validated strictly against the Kubernetes OpenAPI schema (support/k8s-schema.ts)
+// and with their cross-references (selectors, mounts, ports, flags parsed by the
 // server's own CLI parser), the web config example loaded by the server's own
 // loader, the Prometheus config through `promtool check config`, and every
 // Grafana query through `promtool check rules` and against the metric names a
@@ -19,6 +20,7 @@ import { startMetricServer } from '../../src/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { WebConfigError, loadWebConfig } from '../../src/web-config.js';
 import { get } from '../support/http-client.js';
+import { K8S_SCHEMA, k8sSchemaErrors } from '../support/k8s-schema.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
 import { makePki } from '../../../../test-support/tls-pki.js';
@@ -59,6 +61,66 @@ describe('deploy/kubernetes/runsc-metric-server.yaml', () => {
       if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe(ns);
     }
     expect(ds.apiVersion).toBe('apps/v1');
+  });
+
+  it(`every document validates against the ${K8S_SCHEMA} OpenAPI schema, strictly`, async () => {
+    const checked = await Promise.all(
+      objects.map(async (o) => ({ doc: `${o.kind} ${o.metadata?.name}`, errors: await k8sSchemaErrors(o) })),
+    );
+    expect(checked.filter((c) => c.errors.length > 0)).toEqual([]);
+  });
+
+  it('the schema check fails on an invented or misspelled field and on a wrong type', async () => {
+    // A deep copy of one document, edited: the broken variants never reach `objects` or the repo.
+    const edited = (kind: string, edit: (o: Obj) => void): Obj => {
+      const copy = structuredClone(byKind(kind));
+      edit(copy);
+      return copy;
+    };
+    const c0 = '/spec/template/spec/containers/0';
+    const invented = edited('DaemonSet', (o) => {
+      o.spec.template.spec.containers[0].imagePullPolicyy = 'Always';
+    });
+    expect(await k8sSchemaErrors(invented)).toEqual([`${c0}/imagePullPolicyy: unknown field`]);
+    const portAsString = edited('DaemonSet', (o) => {
+      o.spec.template.spec.containers[0].ports[0].containerPort = '9800';
+    });
+    expect(await k8sSchemaErrors(portAsString)).toEqual([`${c0}/ports/0/containerPort: must be integer`]);
+    const hostPidAsString = edited('DaemonSet', (o) => {
+      o.spec.template.spec.hostPID = 'yes';
+    });
+    expect(await k8sSchemaErrors(hostPidAsString)).toEqual(['/spec/template/spec/hostPID: must be boolean']);
+    const inventedSpecField = edited('DaemonSet', (o) => {
+      o.spec.minReadySecondz = 5;
+    });
+    expect(await k8sSchemaErrors(inventedSpecField)).toEqual(['/spec/minReadySecondz: unknown field']);
+    const misspelledService = edited('Service', (o) => {
+      o.spec.clusterIp = o.spec.clusterIP;
+      delete o.spec.clusterIP;
+    });
+    expect(await k8sSchemaErrors(misspelledService)).toEqual(['/spec/clusterIp: unknown field']);
+    // Maps take any key, but their values are still checked.
+    const labelNotString = edited('Namespace', (o) => {
+      o.metadata.labels['example.com/any-key'] = 1;
+    });
+    expect(await k8sSchemaErrors(labelNotString)).toEqual(['/metadata/labels/example.com~1any-key: must be string']);
+  });
+
+  it('an apiVersion/kind without a schema is reported as such, not passed', async () => {
+    const meta = { metadata: { name: 'x' } };
+    for (const [apiVersion, kind] of [
+      ['apps/v1', 'DaemonSett'],
+      ['example.com/v1', 'Widget'],
+      ['v1', 'ContainerPort'], // a type of the schema, but not an object of its own
+      ['../../v1', 'Service'], // names that are not an apiVersion never reach a module path
+    ]) {
+      expect(await k8sSchemaErrors({ apiVersion, kind, ...meta })).toEqual([
+        `/: no schema for apiVersion ${apiVersion} kind ${kind} in ${K8S_SCHEMA}`,
+      ]);
+    }
+    expect(await k8sSchemaErrors({ kind: 'Service', ...meta })).toEqual([
+      `/: no schema for apiVersion undefined kind Service in ${K8S_SCHEMA}`,
+    ]);
   });
 
   it('the DaemonSet selector matches its template labels, and so does the Service selector', () => {
