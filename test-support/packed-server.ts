@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 export const SERVER_PACKAGE = '@org/metricserver-server';
 export const SERVER_BIN = 'runsc-metric-server';
-const serverDir = fileURLToPath(new URL('../packages/server/', import.meta.url));
+const workspaceServerDir = fileURLToPath(new URL('../packages/server/', import.meta.url));
 
 export interface PackedServer {
   /** The directory npm installed into (its node_modules holds the server and its dependencies). */
@@ -93,11 +93,12 @@ function packCopy(dir: string, work: string): string {
 
 /**
  * Installs the built server package into `dir` (created empty; must not exist or be empty)
- * the way `npm i` does, offline. Needs `pnpm turbo build` first.
+ * the way `npm i` does, offline. Needs `pnpm turbo build` first. `serverDir`: another
+ * checkout's packages/server (the bench's A/B runs), this workspace's by default.
  */
-export function installPackedServer(dir: string): PackedServer {
+export function installPackedServer(dir: string, serverDir = workspaceServerDir): PackedServer {
   if (!existsSync(join(serverDir, 'dist', 'bin.js'))) {
-    throw new Error(`${serverDir}dist/bin.js is missing: run \`pnpm turbo build\` first (npm test does)`);
+    throw new Error(`${join(serverDir, 'dist', 'bin.js')} is missing: run \`pnpm turbo build\` first (npm test does)`);
   }
   const work = mkdtempSync(join(tmpdir(), 'ms-packed-'));
   try {

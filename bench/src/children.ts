@@ -109,11 +109,13 @@ export interface ServerSpec {
   readonly args: readonly string[];
   readonly address: string;
   readonly logFile: string;
+  /** Added to the bench's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Starts a metric server and resolves once its address accepts connections. */
-export async function startServer(s: ServerSpec): Promise<Child> {
-  const proc = spawn(s.command, [...s.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts a metric server and resolves once its address accepts connections (polled every `pollMs`). */
+export async function startServer(s: ServerSpec, pollMs = 50): Promise<Child> {
+  const proc = spawn(s.command, [...s.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...s.env } });
   const child = track(proc, s.command, s.logFile);
   const t0 = Date.now();
   while (Date.now() - t0 < 30_000) {
@@ -121,7 +123,7 @@ export async function startServer(s: ServerSpec): Promise<Child> {
       throw new BenchError(`${s.command} exited (${proc.exitCode ?? proc.signalCode}) before it listened: ${tail(s.logFile)}`);
     }
     if (await canConnect(s.address)) return child;
-    await sleep(50);
+    await sleep(pollMs);
   }
   await child.stop();
   throw new BenchError(`${s.command} did not listen on ${s.address} within 30 s: ${tail(s.logFile)}`);

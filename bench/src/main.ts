@@ -9,19 +9,31 @@ import { BenchError, REPO_ROOT, workspaceBin } from './children.js';
 import { buildMatrix, PER_SANDBOX_TIMEOUT_MS, SOAK_SCRAPES } from './matrix.js';
 import { describeMachine } from './proc.js';
 import { profileOurs, type ProfileResult } from './profile.js';
-import { chartSeries, profileSection, type RunResults, scenarioTable, verdicts } from './report.js';
+import { chartSeries, coldTable, profileSection, type RunResults, scenarioTable, verdicts } from './report.js';
 import { bootFleet, type GroupContext, runGroup, type ScenarioResult } from './runner.js';
-import { ours, type ServerKind, shippedNodeFlags, theirs } from './servers.js';
+import { ours, type OursBuild, type ServerKind, theirs } from './servers.js';
+import { installPackedServer } from '../../test-support/packed-server.js';
+import { abTable, buildRef, runAb } from './ab.js';
+import { execFileSync } from 'node:child_process';
 import { soak, type SoakResult } from './soak.js';
 import { latencyChart } from './svg.js';
 
-const USAGE = 'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only] [--keep-workdir]   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
+const USAGE =
+  'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only | --ab=REF|self [--ab-n=N] [--ab-rounds=R] [--ab-cold=K]] [--keep-workdir]' +
+  '   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
+
+/** `--name=value` of argv, or undefined. */
+function option(argv: string[], name: string): string | undefined {
+  const a = argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? undefined : a.slice(name.length + 3);
+}
 
 /** Sandboxes the floor queries at once: the same as our server's default --scrape-concurrency. */
 const FLOOR_CONCURRENCY = 1024; // ours: the default --scrape-concurrency
 
 async function main(argv: string[]): Promise<void> {
-  const unknown = argv.filter((a) => !['--quick', '--keep-workdir', '--profile-only', '--report-only', '--soak-only'].includes(a));
+  const flags = ['--quick', '--keep-workdir', '--profile-only', '--report-only', '--soak-only'];
+  const unknown = argv.filter((a) => !flags.includes(a) && !/^--ab(-n|-rounds|-cold)?=./.test(a));
   if (unknown.length > 0) throw new BenchError(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
   if (argv.includes('--report-only')) {
     // Re-renders BENCHMARKS.md and the chart from the last full run (e.g. after editing bench/analysis.md).
@@ -35,15 +47,24 @@ async function main(argv: string[]): Promise<void> {
   const elapsed = (): string => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s`;
   const progress = (line: string): void => void process.stdout.write(`[${elapsed()}] ${line}\n`);
 
-  const serverBin = process.env.BENCH_SERVER_BIN ?? workspaceBin('server', 'runsc-metric-server');
   const fleetCli = workspaceBin('fake-sandbox', 'fake-sandbox');
-  const servers: ServerKind[] = [ours(serverBin)];
+  const workdir = mkdtempSync(join(tmpdir(), 'msbench-'));
+  const oursBuild = installOurs(workdir, progress);
+  const abRef = option(argv, 'ab');
+  if (abRef !== undefined) {
+    try {
+      await abMain(argv, abRef, oursBuild, workdir, fleetCli, progress);
+    } finally {
+      if (!argv.includes('--keep-workdir')) rmSync(workdir, { recursive: true, force: true });
+    }
+    return;
+  }
+  const servers: ServerKind[] = [ours(oursBuild)];
   const theirsBinary = process.env.RUNSC_METRIC_SERVER;
   if (theirsBinary) {
     if (!existsSync(theirsBinary)) throw new BenchError(`RUNSC_METRIC_SERVER=${theirsBinary} does not exist`);
     servers.push(theirs(theirsBinary));
   }
-  const workdir = mkdtempSync(join(tmpdir(), 'msbench-'));
   const ctx: GroupContext = { workdir, fleetCli, servers, floorConcurrency: FLOOR_CONCURRENCY, floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS, progress };
   const profileOnly = argv.includes('--profile-only');
   // --soak-only: rerun just the soak and put it into the last full run's results.
@@ -101,7 +122,8 @@ async function main(argv: string[]): Promise<void> {
     servers: servers.map((s) => s.name),
     ...(theirsBinary ? { theirsBinary } : {}),
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
-    oursNodeFlags: [...shippedNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '')],
+    oursInstall: process.env.BENCH_SERVER_BIN ? `BENCH_SERVER_BIN=${process.env.BENCH_SERVER_BIN}` : 'npm pack output installed by npm into an empty directory',
+    ...(oursBuild.nodeOptions ? { oursNodeOptions: oursBuild.nodeOptions } : {}),
     floorConcurrency: FLOOR_CONCURRENCY,
     durationSeconds: (performance.now() - t0) / 1000,
     scenarios,
@@ -120,6 +142,62 @@ async function main(argv: string[]): Promise<void> {
   } else {
     progress('wrote bench/results/quick.json (BENCHMARKS.md is written by the full run only)');
   }
+}
+
+/** `--ab`: the paired A/B run (see ab.ts); prints its table and writes bench/results/ab.json. */
+async function abMain(argv: string[], ref: string, a: OursBuild, workdir: string, fleetCli: string, progress: (line: string) => void): Promise<void> {
+  const n = Number(option(argv, 'ab-n') ?? 1000);
+  const rounds = Number(option(argv, 'ab-rounds') ?? 30);
+  const coldStarts = Number(option(argv, 'ab-cold') ?? 3);
+  const self = ref === 'self';
+  const b = self
+    ? { build: { ...a, nodeOptions: process.env.BENCH_AB_NODE_OPTIONS || undefined }, label: 'the same build', cleanup: () => {} }
+    : buildRef(ref, workdir, progress);
+  const bLabel = `${b.label}${b.build.nodeOptions ? ` with NODE_OPTIONS=${b.build.nodeOptions}` : ''}`;
+  const aLabel = `workspace (${gitHead()})${a.nodeOptions ? ` with NODE_OPTIONS=${a.nodeOptions}` : ''}`;
+  try {
+    const ctx: GroupContext = { workdir, fleetCli, servers: [], floorConcurrency: FLOOR_CONCURRENCY, floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS, progress };
+    const fleet = await bootFleet(ctx, `ab-n${n}`, n, 0, 'tcp');
+    try {
+      const result = await runAb(fleet, a, b.build, { a: aLabel, b: bLabel }, { b: ref, rounds, coldStarts }, progress);
+      const table = abTable(result);
+      process.stdout.write(`\n${table}\n`);
+      const resultsDir = join(REPO_ROOT, 'bench', 'results');
+      mkdirSync(resultsDir, { recursive: true });
+      writeFileSync(join(resultsDir, 'ab.json'), `${JSON.stringify(result, null, 2)}\n`);
+      progress('wrote bench/results/ab.json');
+    } finally {
+      await fleet.child.stop();
+    }
+  } finally {
+    b.cleanup();
+  }
+}
+
+function gitHead(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Ours as a user runs it: the packed package installed by npm into an empty directory,
+ * its bin started with no node flags. BENCH_SERVER_BIN runs another bin instead (trying a
+ * fix); BENCH_NODE_OPTIONS adds NODE_OPTIONS (experiments; users set none).
+ */
+function installOurs(workdir: string, progress: (line: string) => void): OursBuild {
+  const nodeOptions = process.env.BENCH_NODE_OPTIONS || undefined;
+  const override = process.env.BENCH_SERVER_BIN;
+  if (override) {
+    if (!existsSync(override)) throw new BenchError(`BENCH_SERVER_BIN=${override} does not exist`);
+    return { bin: override, entry: override, nodeOptions };
+  }
+  const t0 = performance.now();
+  const packed = installPackedServer(join(workdir, 'ours'), join(REPO_ROOT, 'packages', 'server'));
+  progress(`installed the packed server with npm in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${packed.bin}`);
+  return { bin: packed.bin, entry: packed.entry, nodeOptions };
 }
 
 function writeReport(r: RunResults): void {
@@ -151,19 +229,27 @@ The prom-format writer micro-benchmark is \`pnpm bench:writer\`.
   Shared with other jobs: read **ratios within one run**, not absolute figures.
 - Fleet: \`fake-sandbox fleet --hosts 4\` (the real registration, seeded realistic snapshots of ~30 to ~170 samples,
   all sandboxes served by one fleet process); stalled sandboxes use behaviour \`no-answer\` (they accept and never reply).
-- Ours runs with \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the stalled matrix take
-  minutes) and its default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.${r.oursNodeFlags && r.oursNodeFlags.length > 0 ? `
-  Node flags: \`${r.oursNodeFlags.join(' ')}\`, as the server image (deploy/Dockerfile) sets them.` : ''}
+- Ours is what a user runs: ${r.oursInstall ?? 'the workspace build'}, its \`node_modules/.bin/runsc-metric-server\` started
+  with no node flags${r.oursNodeOptions ? ` (this run added NODE_OPTIONS=\`${r.oursNodeOptions}\`)` : ''}, with \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the
+  stalled matrix take minutes) and its default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
 - CPU per scrape: utime+stime of the server process (/proc/<pid>/stat) over the scrape rounds only, divided by scrapes
   (resolution 10 ms per round). Floor CPU: \`process.cpuUsage()\` of the bench process over the floor rounds.
   RSS steady: VmRSS after the last round; peak: VmHWM.
 - p99 from a handful of scrapes is the maximum; the "scrapes" column says how many samples each row has.
 
-## Targets (issue 7)
+## Targets (issues 7 and 18)
 
 | target | met? | figures |
 |---|---|---|
 ${v.map((x) => `| ${x.target} | ${x.met ? 'yes' : '**no**'} | ${x.detail} |`).join('\n')}
+
+## Cold start
+
+A fresh server on a fleet that is already running (a DaemonSet rolling update): spawned, then scraped the moment its
+address accepts a connection, as Prometheus does with a new target. "All loaded" comes from a second fresh start that
+is not scraped at all: the time until \`/runsc-metrics/status\` lists every sandbox as loaded.
+
+${coldTable(r)}
 
 ## Latency vs N
 

@@ -1,5 +1,6 @@
 // Turns a run's results into the markdown of BENCHMARKS.md and the chart's series.
 import type { Machine } from './proc.js';
+import type { ColdStart } from './cold.js';
 import type { ProfileResult } from './profile.js';
 import type { ScenarioResult, ServerPhase } from './runner.js';
 import type { SoakResult } from './soak.js';
@@ -12,8 +13,12 @@ export interface RunResults {
   readonly servers: readonly string[];
   readonly theirsBinary?: string;
   readonly perSandboxTimeoutMs: number;
-  /** Node flags ours ran with (those deploy/Dockerfile sets, plus BENCH_NODE_FLAGS); absent in older results. */
+  /** Node flags ours ran with in older runs (deploy/Dockerfile's NODE_OPTIONS); newer runs start the bin as installed. */
   readonly oursNodeFlags?: readonly string[];
+  /** How ours was installed (npm pack output installed by npm, or BENCH_SERVER_BIN). */
+  readonly oursInstall?: string;
+  /** NODE_OPTIONS added to ours (BENCH_NODE_OPTIONS experiments). */
+  readonly oursNodeOptions?: string;
   readonly floorConcurrency: number;
   readonly durationSeconds: number;
   readonly scenarios: readonly ScenarioResult[];
@@ -114,6 +119,27 @@ export function verdicts(r: RunResults): Verdict[] {
     const peak = Math.max(...rssBig.map((s) => (s.servers.ours as ServerPhase).rssPeakBytes), ...r.soak.filter((x) => x.server === 'ours').map((x) => x.rssPeakBytes));
     out.push({ target: 'RSS at N = 1000 under 150 MB', met: peak < 150 * MB, detail: `highest peak (VmHWM) over all N = 1000 runs: ${mb(peak)} MB` });
   }
+  const coldRow = (n: number): ScenarioResult | undefined =>
+    r.scenarios.find((s) => s.scenario.key === `n${n}-s0-c1-tcp` && s.servers.ours?.cold !== undefined);
+  const cold1000 = coldRow(1000);
+  if (cold1000) {
+    const c = (cold1000.servers.ours as ServerPhase).cold as ColdStart;
+    out.push({
+      target: 'cold: a fresh server\'s first scrape at N = 1000 within 1.0 s, holding every sandbox',
+      met: c.firstScrapeMs <= 1000 && c.firstScrapeSandboxes === c.sandboxes,
+      detail: `first scrape ${ms(c.firstScrapeMs)} ms with ${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes (listening ${ms(c.listenMs)} ms after the spawn; every sandbox loaded ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} ms after the spawn)`,
+    });
+  }
+  const cold100 = coldRow(100);
+  if (cold100) {
+    const o = cold100.servers.ours as ServerPhase;
+    const c = o.cold as ColdStart;
+    out.push({
+      target: 'cold: a fresh server\'s first scrape at N = 100 at most 2x a steady scrape',
+      met: c.firstScrapeMs <= 2 * o.latencyMs.p50 && c.firstScrapeSandboxes === c.sandboxes,
+      detail: `first scrape ${ms(c.firstScrapeMs)} ms with ${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes, steady p50 ${ms(o.latencyMs.p50)} ms: ${ratio(c.firstScrapeMs, o.latencyMs.p50)}`,
+    });
+  }
   const soak = r.soak.find((x) => x.server === 'ours');
   if (soak) {
     // "No growth": the last tenth's median within 5 MB of the first tenth's, and under 1 MB per 100 scrapes trend.
@@ -130,6 +156,24 @@ export function verdicts(r: RunResults): Verdict[] {
     });
   }
   return out;
+}
+
+/** The cold scenario per fleet without stalled sandboxes: a fresh server on a running fleet. */
+export function coldTable(r: RunResults): string {
+  const rows = r.scenarios.filter((s) => s.scenario.scrapers === 1 && s.scenario.stalled === 0 && s.servers.ours?.cold !== undefined);
+  if (rows.length === 0) return '_(not measured in this run)_';
+  const lines = [
+    '| N | transport | listening after ms | first scrape ms | sandboxes in it | all loaded after ms (no scrape) | steady p50 ms | first / steady |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of rows) {
+    const o = s.servers.ours as ServerPhase;
+    const c = o.cold as ColdStart;
+    lines.push(
+      `| ${s.scenario.sandboxes} | ${s.scenario.transport} | ${ms(c.listenMs)} | ${ms(c.firstScrapeMs)} | ${c.firstScrapeSandboxes}/${c.sandboxes} | ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} | ${ms(o.latencyMs.p50)} | ${ratio(c.firstScrapeMs, o.latencyMs.p50)} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 export function chartSeries(r: RunResults): Series[] {

@@ -4,7 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Child, freePort, startFleet, startServer } from './children.js';
+import { type Child, freePort, startFleet } from './children.js';
+import { type ColdStart, coldStart, timeToLoaded } from './cold.js';
 import { floorPass, floorTargets, type FloorTarget } from './floor.js';
 import type { FleetGroup, Scenario } from './matrix.js';
 import { cpuSeconds, memory } from './proc.js';
@@ -20,6 +21,8 @@ export interface ServerPhase {
   readonly rssPeakBytes: number;
   /** The very first scrape after start: includes discovery of the whole fleet. */
   readonly firstScrapeMs: number;
+  /** The cold scenario of this fleet (the same for every scenario of the group); absent in older results. */
+  readonly cold?: ColdStart;
   readonly scrapes: number;
   /** Scrapes that were not HTTP 200. */
   readonly failedScrapes: number;
@@ -82,10 +85,16 @@ export async function runGroup(ctx: GroupContext, g: FleetGroup): Promise<Scenar
   const results = new Map<string, Record<string, ServerPhase>>();
   try {
     for (const kind of ctx.servers) {
-      const server = await startServer(kind.spec(fleet.root, fleet.address, join(fleet.dir, `${kind.name}.log`)));
+      const spec = [fleet.root, fleet.address, join(fleet.dir, `${kind.name}.log`)] as const;
+      // Cold: how long a fresh server takes to load the running fleet (no scrape), then a
+      // fresh start whose first scrape goes out as soon as it listens.
+      const loadedMs = g.stalled === 0 && kind.hasStatus ? await timeToLoaded(kind, [...spec], g.sandboxes) : undefined;
+      const started = await coldStart(kind, [...spec], g.sandboxes);
+      const cold: ColdStart = { ...started.cold, ...(loadedMs === undefined ? {} : { loadedMs }) };
+      const server = started.child;
+      const first = { ms: cold.firstScrapeMs };
       try {
         const warm = new Scraper(fleet.address);
-        const first = await warm.scrape(false);
         await warm.scrape(false);
         warm.close();
         for (const sc of g.scenarios) {
@@ -93,11 +102,17 @@ export async function runGroup(ctx: GroupContext, g: FleetGroup): Promise<Scenar
           const rounds = kind.name !== 'ours' && sc.stalled > 0 ? Math.min(2, sc.rounds) : sc.rounds;
           const floor = floors.get(sc.key) ?? { ms: [], bytes: 0, cpu: 0, failed: 0, passes: 0 };
           floors.set(sc.key, floor);
-          const phase = await runScenario(ctx, sc, rounds, kind, server, fleet, first.ms, floor);
+          const phase = { ...(await runScenario(ctx, sc, rounds, kind, server, fleet, first.ms, floor)), cold };
           const rec = results.get(sc.key) ?? {};
           rec[kind.name] = phase;
           results.set(sc.key, rec);
           const fp = summarise(floor.ms);
+          if (sc === g.scenarios[0] && g.stalled === 0) {
+            ctx.progress(
+              `${g.key.padEnd(20)} ${kind.name.padEnd(6)} cold: listening after ${fmtMs(cold.listenMs)}, first scrape ${fmtMs(cold.firstScrapeMs)} ` +
+                `(${cold.firstScrapeSandboxes}/${g.sandboxes} sandboxes)${cold.loadedMs === undefined ? '' : `, all loaded after ${fmtMs(cold.loadedMs)}`}`,
+            );
+          }
           ctx.progress(
             `${sc.key.padEnd(20)} ${kind.name.padEnd(6)} p50 ${fmtMs(phase.latencyMs.p50)} p99 ${fmtMs(phase.latencyMs.p99)} | floor p50 ${fmtMs(fp.p50)} ` +
               `| ${(phase.latencyMs.p50 / fp.p50).toFixed(2)}x floor | cpu ${(phase.cpuSecondsPerScrape * 1000).toFixed(0)} ms/scrape ` +

@@ -1,37 +1,38 @@
-// The metric servers under test: ours (the built runsc-metric-server bin, run
-// by this node so --cpu-prof works) and, with RUNSC_METRIC_SERVER, theirs (a
-// binary taking runsc's flags, e.g. runsc itself).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT, type ServerSpec } from './children.js';
+// The metric servers under test: ours as a user runs it (the packed package's bin,
+// installed by npm into an empty directory, started with no extra flags), and, with
+// RUNSC_METRIC_SERVER, theirs (a binary taking runsc's flags, e.g. runsc itself).
 import { PER_SANDBOX_TIMEOUT_MS } from './matrix.js';
+import type { ServerSpec } from './children.js';
 
 export interface ServerKind {
   readonly name: string;
   /** Its per-sandbox deadline: the stalled-scenario target is this + 100 ms. */
   readonly perSandboxTimeoutMs: number;
+  /** Serves `/runsc-metrics/status` (ours): the cold scenario reads when every sandbox is loaded. */
+  readonly hasStatus: boolean;
   spec(root: string, address: string, logFile: string, cpuProfDir?: string): ServerSpec;
 }
 
-export function ours(bin: string): ServerKind {
+/** An installed build of ours: the bin an operator runs, and the script it starts (for `node --cpu-prof`). */
+export interface OursBuild {
+  readonly bin: string;
+  readonly entry: string;
+  /** Extra NODE_OPTIONS (experiments and A/B variants only; a user sets none). */
+  readonly nodeOptions?: string;
+}
+
+export function ours(build: OursBuild, name = 'ours'): ServerKind {
   return {
-    name: 'ours',
+    name,
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
-    spec: (root, address, logFile, cpuProfDir) => ({
-      command: process.execPath,
-      args: [
-        ...shippedNodeFlags(),
-        ...nodeFlags(),
-        ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
-        bin,
-        `--root=${root}`,
-        `--metric-server=${address}`,
-        `--per-sandbox-timeout=${PER_SANDBOX_TIMEOUT_MS}ms`,
-        'metric-server',
-      ],
-      address,
-      logFile,
-    }),
+    hasStatus: true,
+    spec: (root, address, logFile, cpuProfDir) => {
+      const args = [`--root=${root}`, `--metric-server=${address}`, `--per-sandbox-timeout=${PER_SANDBOX_TIMEOUT_MS}ms`, 'metric-server'];
+      const env = build.nodeOptions ? { NODE_OPTIONS: build.nodeOptions } : undefined;
+      // --cpu-prof is refused in NODE_OPTIONS: the profile runs node on the bin's own script.
+      if (cpuProfDir) return { command: process.execPath, args: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, build.entry, ...args], address, logFile, env };
+      return { command: build.bin, args, address, logFile, env };
+    },
   };
 }
 
@@ -40,6 +41,7 @@ export function theirs(binary: string): ServerKind {
   return {
     name: 'theirs',
     perSandboxTimeoutMs: 8000,
+    hasStatus: false,
     spec: (root, address, logFile) => ({
       command: binary,
       args: [`--root=${root}`, `--metric-server=${address}`, 'metric-server'],
@@ -47,19 +49,4 @@ export function theirs(binary: string): ServerKind {
       logFile,
     }),
   };
-}
-
-/**
- * The node flags the server image sets (`ENV NODE_OPTIONS=` in deploy/Dockerfile), so the
- * bench measures ours as shipped; read from there so the two cannot drift apart.
- */
-export function shippedNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(REPO_ROOT, 'deploy', 'Dockerfile'), 'utf8');
-  const m = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
-  return m ? m[1]!.split(/\s+/).filter((f) => f !== '') : [];
-}
-
-/** BENCH_NODE_FLAGS="--max-semi-space-size=16 ...": extra node flags for our server (experiments). */
-function nodeFlags(): string[] {
-  return (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 }
