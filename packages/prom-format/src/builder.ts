@@ -323,7 +323,6 @@ export class ExpositionBuilder extends LineEncoder {
    * and addPoint (which keeps none of it).
    */
   private addCanonical(canonical: CanonicalSnapshot, groups: Map<string, FamilyStore>, exporterPrefix: string, slot: number, info: SnapInfo): void {
-    canonical.assertCurrent();
     const n = canonical.length;
     const metrics = canonical.metrics;
     const labels = canonical.labels;

@@ -16,10 +16,8 @@
 // string of each reply plus slices for `===` compares was as fast, but made ~6x the
 // garbage of one Data and one WireNumber per point (measured: ~44 MB against ~7 MB per
 // 1000 replies), and garbage is what a scrape's GC time and RSS follow. Long compares
-// use the native Buffer.compare; short literals a byte loop. With a sandbox's
-// ReplyOrder, each point is first compared against what stood at its position in that
-// sandbox's last reply, which skips the quote scans and hash lookups (~275 -> ~155 ns
-// per point).
+// use the native Buffer.compare; short literals a byte loop. Nothing is guessed from a
+// sandbox's last reply: runsc draws a new entry order on every export.
 import { type Data, type Labels, type Metric, NO_LABELS, type Snapshot, type Timestamp } from './model.js';
 import { ZERO } from './number.js';
 import { parseRfc3339, TimestampError } from './time.js';
@@ -32,18 +30,14 @@ export interface KnownMetric {
   readonly field?: { readonly name: string; readonly allowedValues: readonly string[] };
 }
 
+/** `bytes`: the canonical `{"name":…,"type":…,"help":…}`; its key is the name between its quotes. */
 interface MetricEntry extends ByteEntry {
-  /** `bytes`: the canonical `{"name":…,"type":…,"help":…}`; its key is the name between its quotes. */
-  /** Position in the decoder's entry list (what a ReplyOrder records). */
-  readonly index: number;
   /** Shared by every point of this metric (callers only read it). */
   readonly metric: Metric;
   /** `,"labels":{"<field>":"` for a metric with one field; null for one without. */
   readonly labelsHead: Buffer | null;
   /** Allowed values by their bytes between the quotes; null for a metric without fields. */
   readonly values: ByteTable<LabelValue> | null;
-  /** The same values by their index (what a ReplyOrder records). */
-  readonly valueList: readonly LabelValue[];
 }
 
 const EMPTY_DATA: readonly Data[] = Object.freeze([]);
@@ -121,41 +115,6 @@ class ByteTable<T extends ByteEntry> {
 
 interface LabelValue extends ByteEntry {
   readonly labels: Labels;
-  readonly index: number;
-}
-
-/** Largest entry or value index a ReplyOrder records (its cells are 16-bit, 0 = none). */
-const MAX_ORDER_INDEX = 0xfffe;
-
-/**
- * One sandbox's last canonical reply, point by point: which metric definition and label
- * value stood at each position. A sandbox sends its metrics in the same order every time,
- * so the next reply is first compared against these guesses, and only a miss pays for
- * the hash lookups. A guess is only ever a guess: it is accepted after the same byte for
- * byte comparison as a lookup. One per sandbox and decoder; owned by the decode it is
- * handed to (decodes are synchronous).
- */
-export class ReplyOrder {
-  /** Per point: entry index + 1, value index + 1 (0 = no guess). */
-  cells: Uint16Array = new Uint16Array(0);
-  /** The decoder these indexes belong to (a guess made for another one is not used). */
-  decoder: CanonicalSnapshotDecoder | undefined;
-  /**
-   * The columns of the last snapshot decoded with this order, reused by the next decode:
-   * a sandbox's snapshot is read (verified, rendered) and dropped within the read that
-   * decoded it, so copying its columns out made ~2.6 MB per scrape at N = 1000 that
-   * outlived the scavenges. Capacity is kept; only `[0, snapshot.length)` is its data.
-   */
-  readonly metrics: Metric[] = [];
-  readonly labels: Labels[] = [];
-  readonly ints: number[] = [];
-  /** Bumped by every decode with this order: a snapshot of an older one is stale. */
-  generation = 0;
-}
-
-/** A snapshot leased from a ReplyOrder was read after a later decode with that order. */
-export class StaleSnapshotError extends Error {
-  override readonly name = 'StaleSnapshotError';
 }
 
 /** True when bytes[at, at + lit.length) is `lit` and ends at or before `end`. */
@@ -166,22 +125,18 @@ function matchAt(bytes: Uint8Array, at: number, end: number, lit: Uint8Array): b
   return true;
 }
 
+/** Marks a snapshot as made by a decoder: only decodeWith calls it (see CanonicalSnapshot.madeBy). */
+let markDecodedBy: (snapshot: CanonicalSnapshot, decoder: CanonicalSnapshotDecoder) => CanonicalSnapshot;
+
 /**
  * A snapshot the canonical decoder read, kept as columns: per point its definition and
  * labels (the decoder's shared, frozen objects) and its int value, 0 standing for an
  * omitted value (runsc never writes `"int":0`). That is three array slots per point
  * instead of a Data and a WireNumber object (~88 bytes), which is most of what a scrape
  * allocates. The verifier and the ExpositionBuilder read the columns (canonicalPointAt)
- * up to `length` (a leased column may be longer); `data` makes the Data objects on first
- * use, deep-equal to what the general path decodes. Immutable while it is current.
- *
- * Decoded with a ReplyOrder, it is leased: its columns are the order's, and the next
- * decode with that order overwrites them. Readers call `assertCurrent()` first, so a
- * snapshot kept too long fails loudly instead of showing another reply's points.
+ * up to `length`; `data` makes the Data objects on first use, deep-equal to what the
+ * general path decodes. Immutable.
  */
-/** Marks a snapshot as made by a decoder: only decodeWith calls it (see CanonicalSnapshot.madeBy). */
-let markDecodedBy: (snapshot: CanonicalSnapshot, decoder: CanonicalSnapshotDecoder) => CanonicalSnapshot;
-
 export class CanonicalSnapshot implements Snapshot {
   private made: readonly Data[] | undefined;
   /** The decoder that made it from a reply (undefined when built any other way); set only in this module. */
@@ -201,8 +156,6 @@ export class CanonicalSnapshot implements Snapshot {
     readonly ints: readonly number[],
     /** Number of points. */
     readonly length: number = metrics.length,
-    private readonly lease: ReplyOrder | undefined = undefined,
-    private readonly generation = 0,
   ) {}
 
   /**
@@ -214,16 +167,8 @@ export class CanonicalSnapshot implements Snapshot {
     return decoder !== undefined && this.#decoder === decoder;
   }
 
-  /** Throws StaleSnapshotError when a later decode has taken this leased snapshot's columns. */
-  assertCurrent(): void {
-    if (this.lease !== undefined && this.lease.generation !== this.generation) {
-      throw new StaleSnapshotError('a canonical snapshot was read after a later reply of its sandbox was decoded over it');
-    }
-  }
-
   get data(): readonly Data[] {
     if (this.made === undefined) {
-      this.assertCurrent();
       const out: Data[] = [];
       for (let i = 0; i < this.length; i++) {
         const v = this.ints[i]!;
@@ -266,23 +211,15 @@ export function canonicalPointAt(s: CanonicalSnapshot, i: number, into: PointScr
 export class CanonicalSnapshotDecoder {
   /** By the bytes of the metric's name between its quotes. */
   private readonly metrics = new ByteTable<MetricEntry>();
-  /** The same entries by index. */
-  private readonly entryList: MetricEntry[] = [];
-  /** The ReplyOrder of the decode running now (decodes are synchronous), or null. */
-  private order: Uint16Array | null = null;
   /**
    * The running decode's points so far (`count` of them), as columns reused by every
    * decode: a snapshot copies its exact share. They only ever hold the decoder's own
    * shared Metric and Labels objects and numbers.
    */
   private count = 0;
-  private readonly ownMetrics: Metric[] = [];
-  private readonly ownLabels: Labels[] = [];
-  private readonly ownInts: number[] = [];
-  /** Where the running decode writes: the decoder's own columns, or its ReplyOrder's. */
-  private colMetrics: Metric[] = this.ownMetrics;
-  private colLabels: Labels[] = this.ownLabels;
-  private colInts: number[] = this.ownInts;
+  private readonly colMetrics: Metric[] = [];
+  private readonly colLabels: Labels[] = [];
+  private readonly colInts: number[] = [];
 
   constructor(known: Iterable<KnownMetric>) {
     for (const k of known) {
@@ -293,7 +230,6 @@ export class CanonicalSnapshotDecoder {
       if (!isAscii(text)) continue;
       let labelsHead: Buffer | null = null;
       let values: ByteTable<LabelValue> | null = null;
-      const valueList: LabelValue[] = [];
       if (k.field !== undefined) {
         const fieldKey = goJsonString(k.field.name);
         if (!isAscii(fieldKey)) continue;
@@ -303,15 +239,13 @@ export class CanonicalSnapshotDecoder {
           const quoted = goJsonString(v);
           if (!isAscii(quoted)) continue;
           const bytes = ascii(quoted.slice(1, -1));
-          const value: LabelValue = { bytes, keyLength: bytes.length, labels: Object.freeze({ [k.field.name]: v }), index: valueList.length };
-          valueList.push(value);
+          const value: LabelValue = { bytes, keyLength: bytes.length, labels: Object.freeze({ [k.field.name]: v }) };
           values.add(value, 0);
         }
       }
       // A frozen metric is shared as given (a caller may recognise its own objects in snapshots: madeBy).
       const metric: Metric = Object.isFrozen(m) ? m : Object.freeze({ name: m.name, type: m.type, help: m.help });
-      const entry: MetricEntry = { bytes: ascii(text), keyLength: name.length - 2, index: this.entryList.length, metric, labelsHead, values, valueList };
-      this.entryList.push(entry);
+      const entry: MetricEntry = { bytes: ascii(text), keyLength: name.length - 2, metric, labelsHead, values };
       this.metrics.add(entry, NAME_AT);
     }
   }
@@ -321,45 +255,17 @@ export class CanonicalSnapshotDecoder {
    * whitespace left out), when it is exactly `{"success":true,"err":"","result":R}`
    * with R a canonical result; `undefined` otherwise (never throws).
    */
-  decodeReply(bytes: Buffer, length: number, order?: ReplyOrder): Snapshot | undefined {
+  decodeReply(bytes: Buffer, length: number): Snapshot | undefined {
     const head = SUCCESS_HEAD.length;
     if (length <= head || length > bytes.length || bytes[length - 1] !== CLOSE_BRACE || !matchAt(bytes, 0, length, SUCCESS_HEAD)) return undefined;
-    return this.decodeResult(bytes, head, length - 1, order);
+    return this.decodeResult(bytes, head, length - 1);
   }
 
   /**
    * The snapshot in bytes[start, end) when those bytes are exactly a canonical
-   * result of known metrics; `undefined` otherwise (never throws). `order`, when given,
-   * guesses each point from the sandbox's last reply and records this one.
+   * result of known metrics; `undefined` otherwise (never throws).
    */
-  decodeResult(bytes: Buffer, start: number, end: number, order?: ReplyOrder): Snapshot | undefined {
-    if (order === undefined) return this.decodeWith(bytes, start, end, undefined);
-    if (order.decoder !== this) {
-      order.decoder = this;
-      order.cells.fill(0);
-      // Another decoder's objects are not kept alive by a column it will never read again.
-      order.metrics.length = 0;
-      order.labels.length = 0;
-      order.ints.length = 0;
-    }
-    order.generation++; // whatever this decode ends in, it writes the columns
-    this.order = order.cells;
-    this.colMetrics = order.metrics;
-    this.colLabels = order.labels;
-    this.colInts = order.ints;
-    try {
-      const snapshot = this.decodeWith(bytes, start, end, order);
-      if (this.order !== order.cells) order.cells = this.order; // grown
-      return snapshot;
-    } finally {
-      this.order = null;
-      this.colMetrics = this.ownMetrics;
-      this.colLabels = this.ownLabels;
-      this.colInts = this.ownInts;
-    }
-  }
-
-  private decodeWith(bytes: Buffer, start: number, end: number, order: ReplyOrder | undefined): Snapshot | undefined {
+  decodeResult(bytes: Buffer, start: number, end: number): Snapshot | undefined {
     if (end > bytes.length || !matchAt(bytes, start, end, SNAPSHOT_HEAD)) return undefined;
     let i = start + SNAPSHOT_HEAD.length;
     const whenEnd = bytes.indexOf(QUOTE, i);
@@ -392,17 +298,7 @@ export class CanonicalSnapshotDecoder {
     if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
     const n = this.count;
     if (n === 0) return { when, data: EMPTY_DATA };
-    if (order !== undefined) return markDecodedBy(new CanonicalSnapshot(when, this.colMetrics, this.colLabels, this.colInts, n, order, order.generation), this);
     return markDecodedBy(new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n)), this);
-  }
-
-  /** The running decode's ReplyOrder cells, grown to hold point `k` (the old guesses kept). */
-  private growOrder(k: number): Uint16Array {
-    const old = this.order!;
-    const next = new Uint16Array(Math.max(64, 4 * (k + 1)));
-    next.set(old);
-    this.order = next;
-    return next;
   }
 
   /** One `{"metric":…[,"labels":…],"val":{…}}` at `at`; pushes it and returns the offset after it, or -1. */
@@ -410,27 +306,13 @@ export class CanonicalSnapshotDecoder {
     if (!matchAt(bytes, at, end, POINT_HEAD)) return -1;
     const metricAt = at + POINT_HEAD.length - NAME_AT;
     const k = this.count;
-    let cells = this.order;
-    if (cells !== null && 2 * k + 1 >= cells.length) cells = this.growOrder(k);
-    // The whole definition, name included, byte for byte: first the one at this position in
-    // the sandbox's last reply, else by the name's hash (an escaped quote in it only misses).
-    let entry: MetricEntry | undefined;
-    const guess = cells === null ? 0 : cells[2 * k]!;
-    if (guess !== 0) {
-      const e = this.entryList[guess - 1];
-      if (e !== undefined) {
-        const n = e.bytes.length;
-        if (metricAt + n <= end && bytes.compare(e.bytes, 0, n, metricAt, metricAt + n) === 0) entry = e;
-      }
-    }
-    if (entry === undefined) {
-      const nameAt = metricAt + NAME_AT;
-      const nameEnd = bytes.indexOf(QUOTE, nameAt);
-      if (nameEnd < 0 || nameEnd >= end) return -1;
-      entry = this.metrics.find(bytes, nameAt, nameEnd, metricAt, end);
-      if (entry === undefined) return -1;
-      if (cells !== null) cells[2 * k] = entry.index < MAX_ORDER_INDEX ? entry.index + 1 : 0;
-    }
+    // The whole definition, name included, byte for byte, found by the name's hash (an
+    // escaped quote in the name only misses).
+    const nameAt = metricAt + NAME_AT;
+    const nameEnd = bytes.indexOf(QUOTE, nameAt);
+    if (nameEnd < 0 || nameEnd >= end) return -1;
+    const entry = this.metrics.find(bytes, nameAt, nameEnd, metricAt, end);
+    if (entry === undefined) return -1;
     let i = metricAt + entry.bytes.length;
 
     let labels = NO_LABELS;
@@ -438,23 +320,11 @@ export class CanonicalSnapshotDecoder {
     if (labelsHead !== null) {
       if (!matchAt(bytes, i, end, labelsHead)) return -1;
       i += labelsHead.length;
-      // The value's bytes, then its closing quote and brace: the guess first, else a lookup.
-      let value: LabelValue | undefined;
-      const vguess = cells === null ? 0 : cells[2 * k + 1]!;
-      if (vguess !== 0) {
-        const v = entry.valueList[vguess - 1];
-        if (v !== undefined) {
-          const q = i + v.bytes.length;
-          if (q + 1 < end && bytes[q] === QUOTE && bytes[q + 1] === CLOSE_BRACE && matchAt(bytes, i, q, v.bytes)) value = v;
-        }
-      }
-      if (value === undefined) {
-        const valueEnd = bytes.indexOf(QUOTE, i);
-        if (valueEnd < 0 || valueEnd + 1 >= end || bytes[valueEnd + 1] !== CLOSE_BRACE) return -1;
-        value = entry.values!.find(bytes, i, valueEnd, i, valueEnd);
-        if (value === undefined) return -1;
-        if (cells !== null) cells[2 * k + 1] = value.index < MAX_ORDER_INDEX ? value.index + 1 : 0;
-      }
+      // The value's bytes, then its closing quote and brace.
+      const valueEnd = bytes.indexOf(QUOTE, i);
+      if (valueEnd < 0 || valueEnd + 1 >= end || bytes[valueEnd + 1] !== CLOSE_BRACE) return -1;
+      const value = entry.values!.find(bytes, i, valueEnd, i, valueEnd);
+      if (value === undefined) return -1;
       labels = value.labels;
       i += value.bytes.length + 2;
     }

@@ -14,7 +14,7 @@ import {
   isProcessAlive,
   snapshotDecoderFor,
 } from '@org/metricserver-core';
-import { type CanonicalSnapshotDecoder, type Labels, ReplyOrder, type Snapshot } from '@org/metricserver-prom-format';
+import type { CanonicalSnapshotDecoder, Labels, Snapshot } from '@org/metricserver-prom-format';
 import { verifyNow } from './clock.js';
 import type { RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
@@ -29,8 +29,6 @@ import type { Logger, LogFields } from './log.js';
  */
 class CoreTarget implements ScrapeTarget {
   meta: SandboxMeta;
-  /** This sandbox's last reply, point by point: the decoder's guesses (written by its exports, one at a time). */
-  private readonly replyOrder = new ReplyOrder();
   /**
    * The control-socket connection its exports share, kept open between scrapes (see
    * UrpcConnection). Replaced when the socket path changes, closed when the sandbox
@@ -82,7 +80,6 @@ class CoreTarget implements ScrapeTarget {
       cut,
       maxResponseBytes: this.maxResponseBytes,
       decoder: this.decoder,
-      replyOrder: this.replyOrder,
       // One shape for every call (a conditional spread made a slow, larger object per call).
       matchesFilter: matcher === undefined ? undefined : (name: string) => matcher.test(name),
       check: this.accept, // verified inside the read: no promise per call waiting to run it

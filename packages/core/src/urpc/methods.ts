@@ -7,7 +7,6 @@ import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
 import {
   CanonicalSnapshot,
   type CanonicalSnapshotDecoder,
-  type ReplyOrder,
   DecodeError,
   decodeExportResult,
   decodeRegistration,
@@ -31,12 +30,6 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
    */
   readonly decoder?: CanonicalSnapshotDecoder;
   /**
-   * The sandbox's own record of its last reply for `decoder` (a guess per point; see
-   * ReplyOrder). A canonical snapshot decoded with it is leased: read it before the next
-   * call with the same order (its readers check, and throw StaleSnapshotError after).
-   */
-  readonly replyOrder?: ReplyOrder;
-  /**
    * The sandbox's connection to call on (kept open from call to call when it was made
    * with `keep`); its socket path is used. Default: a connection of the call's own.
    */
@@ -54,7 +47,6 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
   // Decoded and checked inside the read (the reply's bytes may be the shared read buffer):
   // no copy of the reply, and no async frame per call.
   const decoder = opts.decoder;
-  const order = opts.replyOrder;
   const matches = filter === '' ? undefined : opts.matchesFilter;
   const check = opts.check;
   const connection = opts.connection ?? new UrpcConnection(socketPath);
@@ -63,7 +55,7 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
     METHOD_EXPORT,
     undefined, // `{"only_metrics": filter}`, sent as the cached `request` below
     (reply) => {
-      const fast = reply.wholeDeclined === true ? undefined : decoder?.decodeReply(reply.bytes, reply.length, order);
+      const fast = reply.wholeDeclined === true ? undefined : decoder?.decodeReply(reply.bytes, reply.length);
       return accepted(path, matches, check, fast ?? decodeGeneral(path, reply));
     },
     {
@@ -78,7 +70,7 @@ export function exportMetrics(socketPath: string, filter: string, opts: ExportMe
         decoder === undefined
           ? undefined
           : (bytes, length) => {
-              const snapshot = decoder.decodeReply(bytes, length, order);
+              const snapshot = decoder.decodeReply(bytes, length);
               return snapshot === undefined ? undefined : accepted(path, matches, check, snapshot);
             },
     },
@@ -113,7 +105,6 @@ function accepted(
 function checkFilter(socketPath: string, matches: ((metricName: string) => boolean) | undefined, snapshot: Snapshot): Snapshot {
   if (matches === undefined) return snapshot;
   const canonical = snapshot instanceof CanonicalSnapshot ? snapshot : undefined;
-  canonical?.assertCurrent();
   const metrics = canonical?.metrics ?? snapshot.data.map((d) => d.metric);
   const n = canonical?.length ?? metrics.length;
   for (let i = 0; i < n; i++) {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CanonicalSnapshot, CanonicalSnapshotDecoder, goJsonString, type KnownMetric, ReplyOrder, StaleSnapshotError } from '../../src/canonical.js';
+import { CanonicalSnapshot, CanonicalSnapshotDecoder, goJsonString, type KnownMetric } from '../../src/canonical.js';
 import { ExpositionBuilder } from '../../src/builder.js';
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
@@ -81,8 +81,6 @@ describe('CanonicalSnapshotDecoder on real runsc replies', () => {
     expect(made.madeBy(decoder)).toBe(true);
     expect(made.madeBy(other)).toBe(false);
     expect(made.madeBy(undefined)).toBe(false);
-    const order = new ReplyOrder();
-    expect((decoder.decodeReply(bytes, bytes.length, order) as CanonicalSnapshot).madeBy(decoder)).toBe(true);
     // The same columns built by hand claim no decoder.
     expect(new CanonicalSnapshot(made.when, made.metrics, made.labels, made.ints).madeBy(decoder)).toBe(false);
     const own = knownFrom(...replies).map((k) => ({ ...k, metric: Object.freeze({ ...k.metric, tag: k.metric.name }) }));
@@ -92,44 +90,25 @@ describe('CanonicalSnapshotDecoder on real runsc replies', () => {
     expect(taken.metrics[0]).toBe(first.metric);
   });
 
-  // With a ReplyOrder the snapshot's columns are the order's own (no copy per reply): it is
-  // valid until the next decode with that order, and a reader after that must fail loudly.
-  it('leases a snapshot decoded with a ReplyOrder until the next decode with it', () => {
-    const order = new ReplyOrder();
+  // The decoder reuses its working columns from reply to reply: a snapshot must own its copy.
+  it('gives each snapshot columns of its own, untouched by later decodes', () => {
     const bytes = (r: string): Buffer => Buffer.from(r, 'utf8');
     const whole = bytes(replies[0]!);
     const filtered = bytes(replies[1]!);
-    const first = decoder.decodeReply(whole, whole.length, order) as CanonicalSnapshot;
+    const first = decoder.decodeReply(whole, whole.length) as CanonicalSnapshot;
     expect(first).toBeInstanceOf(CanonicalSnapshot);
-    expect(first.metrics).toBe(order.metrics); // the order's column, not a copy
     const firstData = plain(first);
     expect(firstData).toStrictEqual(general(replies[0]!));
-
-    // A shorter reply over the same columns: its own length, its own points, and the first is stale.
-    const second = decoder.decodeReply(filtered, filtered.length, order) as CanonicalSnapshot;
+    const second = decoder.decodeReply(filtered, filtered.length) as CanonicalSnapshot;
     expect(second.length).toBeLessThan(first.length);
-    expect(order.metrics.length).toBeGreaterThanOrEqual(first.length); // capacity kept
     expect(plain(second)).toStrictEqual(general(replies[1]!));
-    expect(plain(first)).toStrictEqual(firstData); // its Data, made while it was current, are its own
-    expect(() => first.assertCurrent()).toThrow(StaleSnapshotError);
-    const builder = new ExpositionBuilder();
-    expect(() => builder.add({ snapshot: first, exporterPrefix: 'runsc_', extraLabels: {} })).toThrow(StaleSnapshotError);
-    builder.add({ snapshot: second, exporterPrefix: 'runsc_', extraLabels: {} });
-
-    // A failed decode with the order takes the columns too; a decode without one takes nothing.
-    const third = decoder.decodeReply(whole, whole.length, order) as CanonicalSnapshot;
-    expect(decoder.decodeReply(whole, whole.length)).toBeInstanceOf(CanonicalSnapshot);
-    third.assertCurrent();
     const broken = bytes(replies[0]!.replace('"val":{"int":', '"val":{"int": '));
-    expect(decoder.decodeReply(broken, broken.length, order)).toBeUndefined();
-    expect(() => third.assertCurrent()).toThrow(StaleSnapshotError);
-    expect(() => third.data).toThrow(StaleSnapshotError);
-    // A snapshot decoded without an order is its own: never stale.
-    const own = decoder.decodeReply(whole, whole.length) as CanonicalSnapshot;
-    decoder.decodeReply(filtered, filtered.length);
-    decoder.decodeReply(whole, whole.length, order);
-    own.assertCurrent();
-    expect(plain(own)).toStrictEqual(firstData);
+    expect(decoder.decodeReply(broken, broken.length)).toBeUndefined();
+    expect(first.metrics.length).toBe(first.length);
+    expect(plain(first)).toStrictEqual(firstData);
+    const builder = new ExpositionBuilder();
+    builder.add({ snapshot: first, exporterPrefix: 'runsc_', extraLabels: {} });
+    builder.add({ snapshot: second, exporterPrefix: 'runsc_', extraLabels: {} });
   });
 
   it('takes a snapshot without data (runsc leaves the key out), with [] and with null', () => {
@@ -283,37 +262,33 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
     expect(taken).toBeGreaterThan(canonicalTotal / 8);
   });
 
-  // A ReplyOrder guesses each point from the sandbox's last reply; the guesses must never
-  // change a result. Replies here mostly repeat the last one's series (so guesses hit),
-  // with lies, other values, reorderings, corruptions and a second decoder mixed in.
-  it('with a ReplyOrder carried across replies: the same result as without (400 sandboxes x 20 replies)', () => {
+  // One decoder serves every sandbox of a registration, reply after reply: nothing of one
+  // reply may change what the next decodes to. Replies here vary their series and order
+  // (runsc reorders every export), with lies, corruptions and a second decoder mixed in.
+  it('carries nothing from one reply to the next (400 sandboxes x 20 replies)', () => {
     let taken = 0;
     for (let seed = 1; seed <= 400; seed++) {
       const r = rng(1000 + seed);
       const reg = randomRegistration(r);
       const decoders = [new CanonicalSnapshotDecoder(reg.map((s) => s.known)), new CanonicalSnapshotDecoder([...reg].reverse().map((s) => s.known))];
-      const order = new ReplyOrder();
       let picks = Array.from({ length: 1 + Math.floor(r() * 6) }, () => Math.floor(r() * reg.length));
       for (let k = 0; k < 20; k++) {
         const x = r();
         if (x < 0.1) picks = Array.from({ length: 1 + Math.floor(r() * 6) }, () => Math.floor(r() * reg.length));
-        else if (x < 0.2) picks = [...picks].reverse();
-        else if (x < 0.25) picks = picks.slice(1);
+        else if (x < 0.6) picks = [...picks].sort(() => r() - 0.5);
+        else if (x < 0.65) picks = picks.slice(1);
         const reply = randomReply(r, reg, picks);
         const input = r() < 0.2 ? corrupt(r, reply) : reply;
-        const decoder = decoders[r() < 0.9 ? 0 : 1]!;
+        const pick = r() < 0.9 ? 0 : 1;
         const bytes = Buffer.from(input, 'utf8');
         let got: Snapshot | undefined;
-        expect(() => (got = plain(decoder.decodeReply(bytes, bytes.length, order))), `seed ${seed}: threw on ${input}`).not.toThrow();
-        // Whatever a guess takes, the general path decodes alike; and a guess never loses
-        // a reply the lookups take. (A guess may take a little more: a value whose bytes
-        // hold an escaped quote, which the lookup's scan for the closing quote misses.)
-        const without = plain(decoder.decodeReply(bytes, bytes.length));
-        if (got !== undefined && !isDeepStrictEqual(got, general(input))) {
-          expect.fail(`seed ${seed}: with a ReplyOrder ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(general(input))}\non ${input}`);
+        expect(() => (got = plain(decoders[pick]!.decodeReply(bytes, bytes.length))), `seed ${seed}: threw on ${input}`).not.toThrow();
+        const fresh = plain(new CanonicalSnapshotDecoder((pick === 0 ? reg : [...reg].reverse()).map((s) => s.known)).decodeReply(bytes, bytes.length));
+        if (!isDeepStrictEqual(got, fresh)) {
+          expect.fail(`seed ${seed}: reused decoder ${JSON.stringify(got)}\nfresh: ${JSON.stringify(fresh)}\non ${input}`);
         }
-        if (without !== undefined && !isDeepStrictEqual(got, without)) {
-          expect.fail(`seed ${seed}: with a ReplyOrder ${JSON.stringify(got)}\nwithout: ${JSON.stringify(without)}\non ${input}`);
+        if (got !== undefined && !isDeepStrictEqual(got, general(input))) {
+          expect.fail(`seed ${seed}: ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(general(input))}\non ${input}`);
         }
         if (got !== undefined) taken++;
       }
