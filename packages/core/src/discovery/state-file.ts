@@ -1,8 +1,21 @@
 // Typed view of a runsc container state file (runsc-interfaces.md §2): only the fields the
 // metric server reads, strict on those, tolerant of everything else.
-import { type Timestamp, DecodeError, parseJson, parseRfc3339 } from '@org/metricserver-prom-format';
+import { type MetricRegistration, type Timestamp, DecodeError, parseJsonDetected, parseRfc3339 } from '@org/metricserver-prom-format';
 import { StateFileError } from './errors.js';
 import { FieldReader, type JsonObject, describe } from './json-fields.js';
+import { registrationValueAt } from './json-scan.js';
+
+/**
+ * What parseStateFile may be given to skip parsing `sandbox.registeredMetrics` (see
+ * sandbox/registration-bytes.ts): it recognises a registration it has seen by its bytes,
+ * and learns one from a fully parsed file. Neither throws.
+ */
+export interface RegistrationReader {
+  /** The decoded registration whose bytes stand at `at`, and the offset after them; undefined when not recognised. */
+  recognize(bytes: Uint8Array, at: number): { registration: MetricRegistration; end: number } | undefined;
+  /** `raw` (the parsed value at `at`) decoded and remembered by its bytes; undefined when it does not decode. */
+  learn(bytes: Uint8Array, at: number, raw: unknown): MetricRegistration | undefined;
+}
 
 
 export interface CapabilitySets {
@@ -24,6 +37,12 @@ export interface SandboxState {
    * In a SandboxView: the decoded, interned MetricRegistration instead (see sandbox/load.ts).
    */
   readonly registeredMetrics: unknown;
+  /**
+   * The same, already decoded and interned, when a RegistrationReader recognised it (then
+   * registeredMetrics is this object too: its JSON was never parsed) or learned it from the
+   * parsed JSON; undefined otherwise.
+   */
+  readonly decodedRegistration?: MetricRegistration;
   readonly metricMetadata: Readonly<Record<string, string>>;
   /** Verbatim `--metric-server` of `runsc create` (may hold `%RUNTIME_ROOT%`), `''` if none. */
   readonly metricServerAddress: string;
@@ -48,18 +67,62 @@ export interface ContainerState {
 }
 
 const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+/**
+ * Where a state file needs the lossless parser: an integer beyond 2^53 (an int64 bucket
+ * bound) has a run of 16+ digits. runsc's encoder writes integers as plain digits, so the
+ * general detection's second rule (a fraction or exponent, refused where Go wants an
+ * int) is not needed here, and it matched text in the descriptions of every real state
+ * file: the 50 KB then went through the JS lossless parser (~0.5 ms each at start-up).
+ */
+const UNSAFE_INTEGER_RUN = /\d{16}/;
 const UINT32_MAX = 0xffffffff;
 
-/** Decodes state-file bytes. Throws `StateFileError` (file name + JSON path) on anything it cannot use. */
-export function parseStateFile(bytes: Uint8Array | string, fileName: string): ContainerState {
-  const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
-  if (text.length === 0) throw new StateFileError(fileName, '$', 'empty file');
+/** The document with its registration cut out, when `registrations` recognises it (see RegistrationReader). */
+function parseWithoutRegistration(
+  bytes: Uint8Array,
+  at: number,
+  registrations: RegistrationReader,
+): { doc: unknown; registration: MetricRegistration } | undefined {
+  const hit = registrations.recognize(bytes, at);
+  if (hit === undefined) return undefined;
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rest = `${b.toString('utf8', 0, at)}null${b.toString('utf8', hit.end)}`;
   let doc: unknown;
   try {
-    // Lossless: registeredMetrics' int64 bucket bounds may exceed 2^53.
-    doc = parseJson(text);
-  } catch (e) {
-    throw new StateFileError(fileName, '$', e instanceof DecodeError ? e.message.replace(/^\$: /, '') : String(e));
+    doc = parseJsonDetected(rest, UNSAFE_INTEGER_RUN.test(rest));
+  } catch {
+    return undefined; // the whole text decides the error
+  }
+  // The null must be the registration JSON.parse kept (a key written twice keeps its last value).
+  const sandbox = (doc as JsonObject | null)?.['sandbox'];
+  if (typeof sandbox !== 'object' || sandbox === null || (sandbox as JsonObject)['registeredMetrics'] !== null) return undefined;
+  (sandbox as Record<string, unknown>)['registeredMetrics'] = hit.registration;
+  return { doc, registration: hit.registration };
+}
+
+/**
+ * Decodes state-file bytes. Throws `StateFileError` (file name + JSON path) on anything it
+ * cannot use. `registrations`, when given, spares the parse of a registration it knows.
+ */
+export function parseStateFile(bytes: Uint8Array | string, fileName: string, registrations?: RegistrationReader): ContainerState {
+  const at = registrations === undefined || typeof bytes === 'string' ? -1 : registrationValueAt(bytes);
+  const fast = at < 0 ? undefined : parseWithoutRegistration(bytes as Uint8Array, at, registrations as RegistrationReader);
+  let doc: unknown = fast?.doc;
+  let decodedRegistration = fast?.registration;
+  if (doc === undefined) {
+    const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
+    if (text.length === 0) throw new StateFileError(fileName, '$', 'empty file');
+    try {
+      // Lossless where needed: registeredMetrics' int64 bucket bounds may exceed 2^53.
+      doc = parseJsonDetected(text, UNSAFE_INTEGER_RUN.test(text));
+    } catch (e) {
+      throw new StateFileError(fileName, '$', e instanceof DecodeError ? e.message.replace(/^\$: /, '') : String(e));
+    }
+    const raw = (doc as JsonObject | null)?.['sandbox'];
+    const reg = typeof raw === 'object' && raw !== null ? (raw as JsonObject)['registeredMetrics'] : undefined;
+    if (at >= 0 && typeof reg === 'object' && reg !== null) {
+      decodedRegistration = (registrations as RegistrationReader).learn(bytes as Uint8Array, at, reg);
+    }
   }
   const r: FieldReader = new FieldReader(fileName);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) r.fail('$', `expected an object, got ${describe(doc)}`);
@@ -102,6 +165,7 @@ export function parseStateFile(bytes: Uint8Array | string, fileName: string): Co
       namespace: r.string(sb, 'namespace', '$.sandbox.namespace'),
       pid: r.integer(sb, 'pid', '$.sandbox.pid', -(2 ** 31), 2 ** 31 - 1),
       registeredMetrics: reg ?? null,
+      ...(decodedRegistration === undefined ? {} : { decodedRegistration }),
       metricMetadata: r.stringMap(sb, 'metricMetadata', '$.sandbox.metricMetadata'),
       metricServerAddress: r.string(sb, 'metricServerAddress', '$.sandbox.metricServerAddress'),
       controlSocketPath: r.string(sb, 'controlSocketPath', '$.sandbox.controlSocketPath'),

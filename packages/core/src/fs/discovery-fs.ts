@@ -1,7 +1,7 @@
 // The narrow filesystem surface discovery needs, so its logic runs on memfs in
 // unit tests and on node:fs in production. Locking is not here: flock needs a
 // real file descriptor (see ../lock).
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
 /** What discovery compares to decide whether a state file changed (see registry's stat cache). */
@@ -25,6 +25,12 @@ export interface DiscoveryFs {
    */
   statSync?(path: string): FileStat | undefined;
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Optional synchronous read, used for state files under their lock: a 50 KB file from
+   * the page cache reads in ~20 µs, where the promise API costs four thread-pool trips
+   * (open, fstat, read, close), ~0.2 ms of CPU per file when 1000 load at start-up.
+   */
+  readFileSync?(path: string): Uint8Array;
 }
 
 /** The shape of a bigint `Stats` object, satisfied by node:fs and memfs alike. */
@@ -81,5 +87,8 @@ export const nodeFs: DiscoveryFs = {
   statSync(path) {
     const st = statSync(path, { bigint: true, throwIfNoEntry: false });
     return st === undefined ? undefined : toFileStat(st);
+  },
+  readFileSync(path) {
+    return readFileSync(path);
   },
 };

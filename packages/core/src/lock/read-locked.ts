@@ -40,7 +40,7 @@ export async function readStateLocked(
   if (handle === 'locked') throw new LockBusyError(lock);
   const file = statePath(root, containerId, sandboxId);
   try {
-    return await fs.readFile(file);
+    return fs.readFileSync !== undefined ? fs.readFileSync(file) : await fs.readFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StateFileMissingError(file);
     throw new StateFileError(file, '$', `cannot read: ${errorText(e)}`);

@@ -14,6 +14,7 @@ import { errorText } from '../discovery/errors.js';
 import { type DiscoveryFs, type FileStat, nodeFs } from '../fs/index.js';
 import { LockBusyError, type StateLocker, flockLocker, statePath } from '../lock/index.js';
 import { type SandboxView, loadContainerState, loadSandbox } from '../sandbox/index.js';
+import type { ContainerState } from '../discovery/index.js';
 import { forEachLimit } from './limit.js';
 import { type Logger, silentLogger } from './logger.js';
 import { sameFileVersion } from './stat-key.js';
@@ -285,16 +286,19 @@ export class SandboxRegistry<T> {
     return fresh;
   }
 
-  /** Step 4 of the pass for one sandbox id not currently served. */
-  private load(id: string, containerFiles: readonly ContainerFile[]): Promise<SandboxView> {
-    return loadSandbox(this.root, id, { fs: this.fs, locker: this.locker, serverAddress: this.serverAddress, containerFiles });
+  /** Step 4 of the pass for one sandbox id not currently served (`rootState`: already read in this pass). */
+  private load(id: string, containerFiles: readonly ContainerFile[], rootState?: ContainerState): Promise<SandboxView> {
+    return loadSandbox(this.root, id, { fs: this.fs, locker: this.locker, serverAddress: this.serverAddress, containerFiles, rootState });
   }
 
   private async discover(id: string, files: readonly ContainerFile[], out: Mutable<RefreshOutcome>): Promise<void> {
     const q = JSON.stringify(id);
     let stat: FileStat;
     try {
-      stat = await this.fs.stat(statePath(this.root, id, id));
+      const path = statePath(this.root, id, id);
+      const sync = this.fs.statSync?.(path);
+      // statSync's "nothing there" is the error the promise API would have given.
+      stat = sync ?? (this.fs.statSync !== undefined ? missing(path) : await this.fs.stat(path));
     } catch (e) {
       this.log.warn(`Failed to stat() container state file for sandbox ${q}: ${errorText(e)}`, { sandbox: id });
       return;
@@ -346,7 +350,7 @@ export class SandboxRegistry<T> {
     let view: SandboxView;
     let state: T;
     try {
-      view = await this.load(id, files);
+      view = await this.load(id, files, rootState);
     } catch (e) {
       if (e instanceof LockBusyError || e instanceof RootDirError || e instanceof StateFileMissingError) {
         out.busy.push(id);
@@ -369,4 +373,8 @@ export class SandboxRegistry<T> {
     out.added.push(id);
     this.log.info(`Registered new sandbox found in root directory: ${q}`, { sandbox: id });
   }
+}
+
+function missing(path: string): never {
+  throw Object.assign(new Error(`ENOENT: no such file or directory, stat '${path}'`), { code: 'ENOENT' });
 }

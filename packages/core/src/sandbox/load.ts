@@ -16,6 +16,7 @@ import { nodeFs } from '../fs/index.js';
 import { LockBusyError, type StateLocker, flockLocker, readStateLocked } from '../lock/index.js';
 import { capabilityUnion } from './capabilities.js';
 import { internRegistration } from './registration-intern.js';
+import { RegistrationBytes } from './registration-bytes.js';
 import { type Labels, type MetricRegistration, decodeRegistration } from '@org/metricserver-prom-format';
 import { type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
 
@@ -55,6 +56,11 @@ export interface LoadDeps {
    * sandbox in a discovery pass); listed from `root` when absent. Must be exact-id matches.
    */
   readonly containerFiles?: readonly ContainerFile[];
+  /**
+   * The root container's state as the caller read it moments ago in the same pass
+   * (discovery reads it first to check the address and the process): not read again.
+   */
+  readonly rootState?: ContainerState;
 }
 
 /** A sandbox that cannot be served (message as runsc words it). `LockBusyError` is thrown separately. */
@@ -82,8 +88,11 @@ export async function loadContainerState(
     if (e instanceof StateFileMissingError) return undefined;
     throw e;
   }
-  return parseStateFile(bytes, `${containerId}_sandbox:${sandboxId}.state`);
+  return parseStateFile(bytes, `${containerId}_sandbox:${sandboxId}.state`, knownRegistrations);
 }
+
+/** Registrations recognised by their bytes in state files (one per process, like interning). */
+const knownRegistrations = new RegistrationBytes((raw) => internRegistration(decodeRegistration(raw, '$.sandbox.registeredMetrics')));
 
 /**
  * Loads every container of exactly `sandboxId` (one lock at a time), finds its single root,
@@ -98,7 +107,8 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
   const containers: ContainerState[] = [];
   for (const f of files) {
     try {
-      const state = await loadContainerState(root, f.containerId, f.sandboxId, { fs, locker });
+      const known = deps.rootState !== undefined && f.containerId === deps.rootState.id ? deps.rootState : undefined;
+      const state = known ?? (await loadContainerState(root, f.containerId, f.sandboxId, { fs, locker }));
       if (state !== undefined) containers.push(state);
     } catch (e) {
       if (e instanceof LockBusyError) throw e;
@@ -140,7 +150,7 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
   }
   let registration: MetricRegistration;
   try {
-    registration = internRegistration(decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics'));
+    registration = sb.decodedRegistration ?? internRegistration(decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics'));
   } catch (e) {
     throw new SandboxLoadError(sandboxId, `invalid registered metrics in state file ${rootState.fileName}: ${errorText(e)}`);
   }

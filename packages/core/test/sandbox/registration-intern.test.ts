@@ -16,6 +16,22 @@ describe('internRegistration', () => {
     expect(internRegistration(reg('intern_b'))).not.toBe(a);
   });
 
+  it('shares one object for the same metrics in another order, as runsc lists them per sandbox', () => {
+    const two = (order: string[], help = 'd'): MetricRegistration => ({
+      metrics: order.map((n) => ({ ...reg(n).metrics[0]!, description: `${help} ${n}` })),
+      stages: ['s1', 's2'],
+    });
+    const first = internRegistration(two(['intern_x', 'intern_y', 'intern_z']));
+    expect(internRegistration(two(['intern_z', 'intern_x', 'intern_y']))).toBe(first);
+    expect(internRegistration(two(['intern_z', 'intern_x', 'intern_y'], 'other'))).not.toBe(first);
+    expect(internRegistration(two(['intern_x', 'intern_y']))).not.toBe(first);
+    expect(internRegistration({ ...two(['intern_x', 'intern_y', 'intern_z']), stages: ['s2', 's1'] })).not.toBe(first);
+    // The same count with a metric twice is not the same set.
+    const twice = two(['intern_x', 'intern_x', 'intern_y']);
+    expect(internRegistration(twice)).toBe(twice);
+    expect(internRegistration(two(['intern_x', 'intern_x', 'intern_y']))).not.toBe(twice);
+  });
+
   it('keeps the content of what it interns (its strings are shared, the values are the same)', () => {
     const given = reg('intern_content');
     const withField: MetricRegistration = {
