@@ -47,8 +47,12 @@ export interface RootChanges {
 }
 
 export interface ScrapeBackend {
-  /** One discovery pass; concurrent calls join the running one. Never rejects. */
-  refresh(): Promise<void>;
+  /**
+   * One discovery pass; concurrent calls join the running one. Never rejects. `onAdded`
+   * hears of each sandbox the pass (or the pass it waits for) starts serving, as soon as
+   * it is loaded: the scrape queries it at once instead of after the whole pass.
+   */
+  refresh(onAdded?: (target: ScrapeTarget) => void): Promise<void>;
   /** The served sandboxes, as an array snapshot (the caller may reorder it). */
   targets(): ScrapeTarget[];
   /**

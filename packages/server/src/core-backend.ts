@@ -125,9 +125,14 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     serverAddress: config.address,
     log: coreLogger(log),
     // A registration the Verifier refuses is a load error: the sandbox is not served.
-    prepare: (view) =>
-      new CoreTarget(view, new Verifier(view.registration), snapshotDecoderFor(view.registration), config.maxResponseBytes, connections),
+    prepare: (view) => {
+      const target = new CoreTarget(view, new Verifier(view.registration), snapshotDecoderFor(view.registration), config.maxResponseBytes, connections);
+      for (const listen of addedListeners) listen(target);
+      return target;
+    },
   });
+  /** The onAdded callbacks of refreshes in progress (a scrape's, while it waits for discovery). */
+  const addedListeners = new Set<(t: CoreTarget) => void>();
   // Kept control-socket connections: at most --scrape-concurrency open, the bound the
   // sandboxes are promised, and none kept while more sandboxes are served than that.
   const connections = new UrpcConnectionBudget(config.scrapeConcurrency);
@@ -154,19 +159,29 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     cleanAt = seen !== undefined && outcome.rootListed && !outcome.skipped && outcome.busy.length === 0 ? seen : undefined;
     return outcome;
   };
+  /** A scrape's refresh: the liveness check alone while the root watch saw no change, else a whole pass. */
+  const refreshNow = async (): Promise<void> => {
+    if (changes !== undefined) {
+      // One turn first: an inotify event queued before this request arrived (a state file
+      // written before the scrape was asked for) is counted by then (same poll phase).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const seen = changes.changeCount();
+      // Nothing changed in the root since a whole pass: what a pass would still find is a
+      // process gone, so only that is checked (no listing, no stat per sandbox).
+      if (seen !== undefined && seen === cleanAt && registry.checkLiveness() !== undefined) return;
+    }
+    await wholePass();
+  };
   return {
-    refresh: async () => {
+    refresh: async (onAdded) => {
       if (stopped) return;
-      if (changes !== undefined) {
-        // One turn first: an inotify event queued before this request arrived (a state file
-        // written before the scrape was asked for) is counted by then (same poll phase).
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        const seen = changes.changeCount();
-        // Nothing changed in the root since a whole pass: what a pass would still find is a
-        // process gone, so only that is checked (no listing, no stat per sandbox).
-        if (seen !== undefined && seen === cleanAt && registry.checkLiveness() !== undefined) return;
+      if (onAdded === undefined) return refreshNow();
+      addedListeners.add(onAdded);
+      try {
+        await refreshNow();
+      } finally {
+        addedListeners.delete(onAdded);
       }
-      await wholePass();
     },
     rediscover: async () => (stopped ? { busy: 0 } : { busy: (await wholePass()).busy.length }),
     useRootChanges: (source) => {

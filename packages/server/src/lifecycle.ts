@@ -60,6 +60,11 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     ? new RootWatcher({ root: config.root, debounceMs: config.watchDebounceMs, log, rediscover: rediscoverOf(backend) })
     : undefined;
   if (watcher !== undefined) backend.useRootChanges?.(watcher);
+  // Load the running sandboxes now, in the background, rather than in the first scrape:
+  // after a rolling update that scrape comes at once, and Prometheus gives it 10 s. The
+  // pass yields to the event loop every few ms, and a scrape arriving meanwhile waits for
+  // it and sees every sandbox it loaded (refresh never rejects).
+  void backend.refresh();
   // Set once by shutdown(); read by handlers and the loop.
   let shuttingDown = false;
   const scraper = new Scraper(backend, {

@@ -16,6 +16,7 @@ import { type ExportFailureKind, HealthBook, type SandboxHealth, VerificationErr
 import type { Logger } from './log.js';
 import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
 import { KeyedQueue } from './queue.js';
+import { TargetFeed } from './target-feed.js';
 
 export interface ScrapeRequest {
   /** The metrics filter as given ('' = none). */
@@ -226,11 +227,32 @@ export class Scraper {
     );
     const late = new DeadlineGroup(whole.signal);
     try {
-      await raceAbort(this.backend.refresh(), whole.signal).catch((e: unknown) => {
-        o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
-      });
-      const targets = this.backend.targets();
-      shuffle(targets);
+      // Sandboxes the refresh loads are queried as they load (a start-up pass takes a while);
+      // the rest, what was served already, once it is done, in a fresh random order.
+      const feed = new TargetFeed<ScrapeTarget>([], true);
+      const queued = new Set<ScrapeTarget>();
+      const discovered = raceAbort(
+        this.backend.refresh((t) => {
+          queued.add(t);
+          feed.push(t);
+        }),
+        whole.signal,
+      )
+        .catch((e: unknown) => {
+          o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
+        })
+        .then(() => {
+          try {
+            const served = this.backend.targets();
+            const rest = served.filter((t) => !queued.has(t));
+            shuffle(rest);
+            for (const t of rest) feed.push(t);
+            return served;
+          } finally {
+            feed.close(); // a throwing backend still ends the query pump; the await below rethrows
+          }
+        });
+      discovered.catch(() => {}); // awaited after the queries: handled there
       const format = req.format ?? 'prometheus';
       const meta = new MetaSnapshotBuilder(req.capabilityMatcher, wallNow(), `${o.exporterPrefix}meta_`);
       // Each verified snapshot is rendered as it arrives and then dropped: what a scrape
@@ -288,8 +310,8 @@ export class Scraper {
           this.noteSuccess(t.id);
         } else if (running) this.noteError(t.id, result.message);
       };
-      await runLimited(targets, o.scrapeConcurrency, (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt), record);
-      this.pruneErrors(targets);
+      await runLimited(feed, o.scrapeConcurrency, (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt), record);
+      this.pruneErrors(await discovered);
       meta.finish(this.backend.totalSandboxes());
       meta.flush(renderMeta);
       body.add({ snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} }, processSlot);
@@ -369,18 +391,25 @@ export class Scraper {
 /**
  * Calls `query` for every item, at most `limit` at once, and `record` with each result as
  * it comes (synchronously, so records never interleave); resolves once every item is
- * recorded, rejects with the first error `record` throws (no more items start then).
- * `query` must not reject. Per item: the query's promise and one callback, no async frame.
+ * recorded and the feed is closed, rejects with the first error `record` throws (no more
+ * items start then). `query` must not reject. Per item: the query's promise and one
+ * callback, no async frame.
  */
-export function runLimited<T, R>(items: readonly T[], limit: number, query: (item: T) => Promise<R>, record: (item: T, startedMs: number, result: R) => void): Promise<void> {
+export function runLimited<T, R>(
+  items: readonly T[] | TargetFeed<T>,
+  limit: number,
+  query: (item: T) => Promise<R>,
+  record: (item: T, startedMs: number, result: R) => void,
+): Promise<void> {
+  const feed = items instanceof TargetFeed ? items : new TargetFeed(items, false);
   const slots = Math.max(1, limit);
   return new Promise<void>((resolve, reject) => {
-    let next = 0;
     let running = 0;
     let failed = false;
     const launch = (): void => {
-      while (!failed && running < slots && next < items.length) {
-        const item = items[next++] as T;
+      while (!failed && running < slots) {
+        const item = feed.next();
+        if (item === undefined) break;
         const started = performance.now();
         running++;
         query(item).then(
@@ -395,7 +424,6 @@ export function runLimited<T, R>(items: readonly T[], limit: number, query: (ite
               return;
             }
             launch();
-            if (running === 0 && next >= items.length) resolve();
           },
           (e: unknown) => {
             running--;
@@ -405,9 +433,10 @@ export function runLimited<T, R>(items: readonly T[], limit: number, query: (ite
           },
         );
       }
+      if (!failed && running === 0 && feed.exhausted) resolve();
     };
+    feed.onMore = launch;
     launch();
-    if (items.length === 0) resolve();
   });
 }
 

@@ -145,7 +145,7 @@ describe('/metrics', () => {
     expect(res.status).toBe(200);
     expect(res.body).toBe('');
     expect(backend.list[0]?.calls).toBe(1);
-    expect(backend.refreshes).toBe(1);
+    expect(backend.refreshes).toBe(2); // the start-up pass, then the scrape's
   });
 
   it('validates the metrics filter first, then the capability filter, with exact 400 bodies', async () => {

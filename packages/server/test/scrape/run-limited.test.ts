@@ -2,6 +2,7 @@
 // recorded one at a time as they come, the first record error ends it).
 import { describe, expect, it } from 'vitest';
 import { runLimited } from '../../src/scrape.js';
+import { TargetFeed } from '../../src/target-feed.js';
 
 /** A query whose promise the test settles by hand. */
 function manual() {
@@ -39,6 +40,34 @@ describe('runLimited', () => {
     await done;
     expect(seen).toEqual(['1:r1', '0:r0', '2:r2', '4:r4', '3:r3', '6:r6', '5:r5']);
     expect(m.most()).toBe(3);
+  });
+
+  it('takes items pushed to an open feed as they come, and resolves once it is closed', async () => {
+    const m = manual();
+    const feed = new TargetFeed<number>([0], true);
+    const seen: number[] = [];
+    let resolved = false;
+    const done = runLimited(feed, 2, m.query, (item) => void seen.push(item)).then(() => {
+      resolved = true;
+    });
+    await tick();
+    expect([...m.pending.keys()]).toEqual([0]);
+    m.pending.get(0)!('a');
+    await tick();
+    expect(resolved).toBe(false); // nothing in flight, but the feed is open
+    feed.push(1);
+    feed.push(2);
+    feed.push(3);
+    await tick();
+    expect([...m.pending.keys()]).toEqual([0, 1, 2]);
+    for (const i of [1, 2]) m.pending.get(i)!('b');
+    await tick();
+    feed.close();
+    feed.push(4); // ignored once closed
+    m.pending.get(3)!('c');
+    await done;
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(m.most()).toBe(2);
   });
 
   it('resolves at once for no items, and treats a limit below 1 as 1', async () => {
