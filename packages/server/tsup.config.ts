@@ -16,8 +16,10 @@ export default defineConfig([
     external: ['koffi', 're2js'],
   },
   {
+    // Split: the bin's first lines (relaunch.ts) run before the server's chunk is loaded.
     entry: { bin: 'src/bin.ts' },
     format: ['esm'],
+    splitting: true,
     sourcemap: true,
     clean: false,
     target: 'node20',

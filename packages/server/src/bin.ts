@@ -1,8 +1,10 @@
-// Entry point of the `runsc-metric-server` bin (tsup adds the shebang).
-import { runCli } from './cli.js';
-import { tuneHeap } from './heap-tuning.js';
+// Entry point of the `runsc-metric-server` bin (tsup adds the shebang). It first
+// re-executes itself with the heap flags the server needs (relaunch.ts), before the
+// server's modules load, so that happens once, in the tuned process.
+import { relaunchTuned } from './relaunch.js';
 
-tuneHeap();
+relaunchTuned();
+const { runCli } = await import('./cli.js');
 runCli(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
