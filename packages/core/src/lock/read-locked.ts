@@ -23,28 +23,50 @@ export function lockPath(root: string, containerId: string, sandboxId: string): 
 }
 
 /**
- * The state file's bytes, read under the container's exclusive non-blocking lock.
- * Throws `LockBusyError` (held elsewhere: retry later), `StateFileMissingError` (deleted),
- * `LockError` (cannot lock), `StateFileError` (cannot read).
+ * The buffer state files are read into (grown up to 1 MB), owned by parseStateLocked: it
+ * is only read inside that call's `parse`, which runs synchronously, so calls never share it.
  */
-export async function readStateLocked(
+let scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+const MAX_KEPT_SCRATCH = 1 << 20;
+
+/**
+ * `parse` of the state file's bytes, read under the container's exclusive non-blocking
+ * lock. The bytes may be a reused buffer: valid only while `parse` runs (it must copy
+ * what it keeps). Throws `LockBusyError` (held elsewhere: retry later),
+ * `StateFileMissingError` (deleted), `LockError` (cannot lock), `StateFileError` (cannot
+ * read), or what `parse` throws.
+ */
+export async function parseStateLocked<T>(
   root: string,
   containerId: string,
   sandboxId: string,
-  deps: LockedReadDeps = {},
-): Promise<Uint8Array> {
+  deps: LockedReadDeps,
+  parse: (bytes: Uint8Array) => T,
+): Promise<T> {
   const fs = deps.fs ?? nodeFs;
   const locker = deps.locker ?? flockLocker;
   const lock = lockPath(root, containerId, sandboxId);
   const handle = locker.tryLock(lock);
   if (handle === 'locked') throw new LockBusyError(lock);
   const file = statePath(root, containerId, sandboxId);
+  let bytes: Uint8Array;
   try {
-    return fs.readFileSync !== undefined ? fs.readFileSync(file) : await fs.readFile(file);
+    if (fs.readFileSync !== undefined) {
+      bytes = fs.readFileSync(file, scratch);
+      if (bytes.buffer !== scratch.buffer && bytes.byteLength <= MAX_KEPT_SCRATCH) scratch = Buffer.from(bytes.buffer);
+    } else {
+      bytes = await fs.readFile(file);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StateFileMissingError(file);
     throw new StateFileError(file, '$', `cannot read: ${errorText(e)}`);
   } finally {
     handle.release();
   }
+  return parse(bytes);
+}
+
+/** The state file's bytes, a copy of their own, read under the lock (see parseStateLocked). */
+export function readStateLocked(root: string, containerId: string, sandboxId: string, deps: LockedReadDeps = {}): Promise<Uint8Array> {
+  return parseStateLocked(root, containerId, sandboxId, deps, (bytes) => Buffer.from(bytes));
 }

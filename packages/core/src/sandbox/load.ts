@@ -13,7 +13,7 @@ import {
 import { errorText } from '../discovery/errors.js';
 import type { DiscoveryFs } from '../fs/index.js';
 import { nodeFs } from '../fs/index.js';
-import { LockBusyError, type StateLocker, flockLocker, readStateLocked } from '../lock/index.js';
+import { LockBusyError, type StateLocker, flockLocker, parseStateLocked } from '../lock/index.js';
 import { capabilityUnion } from './capabilities.js';
 import { internRegistration } from './registration-intern.js';
 import { RegistrationBytes } from './registration-bytes.js';
@@ -81,14 +81,14 @@ export async function loadContainerState(
   sandboxId: string,
   deps: { readonly fs?: DiscoveryFs; readonly locker?: StateLocker },
 ): Promise<ContainerState | undefined> {
-  let bytes: Uint8Array;
+  const name = `${containerId}_sandbox:${sandboxId}.state`;
   try {
-    bytes = await readStateLocked(root, containerId, sandboxId, deps);
+    // Parsed while the read buffer is ours (parseStateFile keeps copies only).
+    return await parseStateLocked(root, containerId, sandboxId, deps, (bytes) => parseStateFile(bytes, name, knownRegistrations));
   } catch (e) {
     if (e instanceof StateFileMissingError) return undefined;
     throw e;
   }
-  return parseStateFile(bytes, `${containerId}_sandbox:${sandboxId}.state`, knownRegistrations);
 }
 
 /** Registrations recognised by their bytes in state files (one per process, like interning). */

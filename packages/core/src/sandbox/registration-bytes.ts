@@ -22,12 +22,27 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 
+interface Piece {
+  /** The metric's exact bytes, `{"name":"…` to its closing brace. */
+  readonly bytes: Buffer;
+  /** Its position among the registration's metrics. */
+  readonly index: number;
+}
+
 interface Known {
   readonly registration: MetricRegistration;
-  /** Each metric's exact bytes, by its `name` (latin1 of the bytes between the quotes), with its position. */
-  readonly pieces: ReadonlyMap<string, { readonly bytes: Buffer; readonly index: number }>;
+  /** Each metric by the hash of its `name`'s bytes (between the quotes): no string per lookup. */
+  readonly pieces: ReadonlyMap<number, readonly Piece[]>;
+  readonly count: number;
   /** From the `]` that closes `metrics` to the registration's closing `}` (the stages). */
   readonly tail: Buffer;
+}
+
+/** FNV-1a over b[start, end). */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
+  return h >>> 0;
 }
 
 export class RegistrationBytes implements RegistrationReader {
@@ -51,7 +66,7 @@ export class RegistrationBytes implements RegistrationReader {
 
   /** Where `known`'s registration ends when its pieces, each once, stand from `i`; else -1. */
   private match(known: Known, b: Buffer, i: number): number {
-    const n = known.pieces.size;
+    const n = known.count;
     if (this.stamps.length < n) this.stamps = new Uint32Array(n);
     const stamp = ++this.stamp;
     let seen = 0;
@@ -60,10 +75,9 @@ export class RegistrationBytes implements RegistrationReader {
       const nameAt = i + NAME_HEAD.length;
       const nameEnd = b.indexOf(QUOTE, nameAt);
       if (nameEnd < 0) return -1;
-      const piece = known.pieces.get(b.toString('latin1', nameAt, nameEnd));
+      const piece = findPiece(known.pieces.get(hashBytes(b, nameAt, nameEnd)), b, i);
       if (piece === undefined || this.stamps[piece.index] === stamp) return -1;
       const len = piece.bytes.length;
-      if (i + len > b.length || piece.bytes.compare(b, i, i + len) !== 0) return -1;
       this.stamps[piece.index] = stamp;
       seen++;
       i += len;
@@ -86,18 +100,17 @@ export class RegistrationBytes implements RegistrationReader {
     }
     if (this.known.length >= MAX_KNOWN) return registration;
     const pieces = this.piecesOf(asBuffer(b), at);
-    if (pieces !== undefined && pieces.pieces.size === registration.metrics.length) {
-      this.known.push({ registration, pieces: pieces.pieces, tail: pieces.tail });
-    }
+    if (pieces !== undefined && pieces.count === registration.metrics.length) this.known.push({ registration, ...pieces });
     return registration;
   }
 
   /** The registration value at `at` cut into its metrics' bytes and its tail; undefined if not shaped as runsc writes it. */
-  private piecesOf(b: Buffer, at: number): Pick<Known, 'pieces' | 'tail'> | undefined {
+  private piecesOf(b: Buffer, at: number): Pick<Known, 'pieces' | 'count' | 'tail'> | undefined {
     if (!bytesAt(b, at, METRICS_HEAD)) return undefined;
     const end = skipValue(b, at);
     if (end < 0) return undefined;
-    const pieces = new Map<string, { bytes: Buffer; index: number }>();
+    const pieces = new Map<number, Piece[]>();
+    const names = new Set<string>();
     let i = at + METRICS_HEAD.length;
     for (;;) {
       if (!bytesAt(b, i, NAME_HEAD)) return undefined;
@@ -105,15 +118,30 @@ export class RegistrationBytes implements RegistrationReader {
       const next = skipValue(b, i);
       if (nameEnd < 0 || next < 0) return undefined;
       const name = b.toString('latin1', i + NAME_HEAD.length, nameEnd - 1);
-      if (pieces.has(name)) return undefined; // a name twice: not the registration runsc writes
-      pieces.set(name, { bytes: Buffer.from(b.subarray(i, next)), index: pieces.size });
+      if (names.has(name)) return undefined; // a name twice: not the registration runsc writes
+      const piece: Piece = { bytes: Buffer.from(b.subarray(i, next)), index: names.size };
+      names.add(name);
+      const h = hashBytes(b, i + NAME_HEAD.length, nameEnd - 1);
+      const bucket = pieces.get(h);
+      if (bucket === undefined) pieces.set(h, [piece]);
+      else bucket.push(piece);
       i = next;
       if (b[i] === COMMA) i++;
       else if (b[i] === CLOSE_BRACKET) break;
       else return undefined;
     }
-    return { pieces, tail: Buffer.from(b.subarray(i, end)) };
+    return { pieces, count: names.size, tail: Buffer.from(b.subarray(i, end)) };
   }
+}
+
+/** The piece of `bucket` whose whole bytes stand at `i`. */
+function findPiece(bucket: readonly Piece[] | undefined, b: Buffer, i: number): Piece | undefined {
+  if (bucket === undefined) return undefined;
+  for (const piece of bucket) {
+    const len = piece.bytes.length;
+    if (i + len <= b.length && piece.bytes.compare(b, i, i + len) === 0) return piece;
+  }
+  return undefined;
 }
 
 function asBuffer(b: Uint8Array): Buffer {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockBusyError, LockError, createFlockLocker, flockLocker, readStateLocked } from '../../src/lock/index.js';
+import { LockBusyError, LockError, createFlockLocker, flockLocker, parseStateLocked, readStateLocked } from '../../src/lock/index.js';
 import { StateFileMissingError } from '../../src/discovery/index.js';
 
 let dir: string;
@@ -112,6 +112,19 @@ describe('flockLocker', () => {
 
   it('throws a LockError when the lock file cannot be opened', () => {
     expect(() => flockLocker.tryLock(join(dir, 'no-such-dir', 'x.lock'))).toThrow(LockError);
+  });
+});
+
+describe('parseStateLocked', () => {
+  it('hands parse the whole file, also one bigger than its read buffer, under the lock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lock-parse-'));
+    const big = 'x'.repeat(300 * 1024);
+    writeFileSync(join(dir, 'c_sandbox:s.state'), big);
+    writeFileSync(join(dir, 'd_sandbox:s.state'), 'small');
+    expect(await parseStateLocked(dir, 'c', 's', {}, (b) => Buffer.from(b).toString())).toBe(big);
+    expect(await parseStateLocked(dir, 'd', 's', {}, (b) => Buffer.from(b).toString())).toBe('small');
+    expect(await parseStateLocked(dir, 'c', 's', {}, (b) => b.byteLength)).toBe(big.length);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
