@@ -2,7 +2,16 @@
 // capabilities and spec metadata of served sandboxes, other servers' sandboxes
 // ignored, a SIGKILLed sandbox reported and a deleted one gone.
 import { join } from 'node:path';
-import { UrpcConnection, exportMetrics } from '@org/metricserver-core';
+import { readFileSync } from 'node:fs';
+import {
+  RegistrationBytes,
+  UrpcConnection,
+  exportMetrics,
+  internRegistration,
+  parseStateFile,
+  registrationValueAt,
+} from '@org/metricserver-core';
+import { decodeRegistration } from '@org/metricserver-prom-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exposition, findSamples, parseExposition, seriesKey } from '../src/exposition.js';
 import { runTag } from '../src/ids.js';
@@ -156,6 +165,29 @@ describe('real runsc sandboxes', () => {
     }
     const caps = findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: podded }).map((s) => s.labels.capability);
     expect(caps).toEqual(['NET_RAW']);
+  });
+
+  // Start-up parses each state file's registration only once per distinct registration:
+  // later files are recognised by the bytes runsc wrote for each metric, in any order.
+  it('recognises one real registration in every other real state file, whatever its metric order', () => {
+    const reader = new RegistrationBytes((raw) => internRegistration(decodeRegistration(raw, '$')));
+    const ids = [podded, rooted, foreign, created];
+    const files = ids.map((id) => readFileSync(join(rs.root, `${id}_sandbox:${id}.state`)));
+    const orders = files.map((b) => JSON.parse(b.toString()).sandbox.registeredMetrics.metrics.map((m: { name: string }) => m.name).join());
+    expect(new Set(orders).size).toBeGreaterThan(1); // runsc lists the metrics in another order per sandbox
+    const first = parseStateFile(files[0]!, 'first', reader).sandbox?.decodedRegistration;
+    expect(first).toBeDefined();
+    for (const [k, bytes] of files.entries()) {
+      if (k === 0) continue;
+      expect(reader.recognize(bytes, registrationValueAt(bytes))?.registration, ids[k]).toBe(first);
+      const parsed = parseStateFile(bytes, ids[k]!, reader);
+      const whole = parseStateFile(bytes, ids[k]!);
+      expect(parsed.sandbox?.decodedRegistration).toBe(first);
+      expect({ ...parsed, sandbox: { ...parsed.sandbox, registeredMetrics: null, decodedRegistration: null } }).toEqual({
+        ...whole,
+        sandbox: { ...whole.sandbox, registeredMetrics: null, decodedRegistration: null },
+      });
+    }
   });
 
   // The server keeps one control-socket connection per sandbox from scrape to scrape:

@@ -15,7 +15,9 @@ export {
   type CapabilitySets,
   type ContainerState,
   type SandboxState,
+  type RegistrationReader,
   isSandboxRoot,
   parseStateFile,
 } from './state-file.js';
+export { registrationValueAt } from './json-scan.js';
 export { RUNTIME_ROOT_PLACEHOLDER, addressMatches, isProcessAlive, substituteRuntimeRoot } from './address.js';
