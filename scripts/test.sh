@@ -20,5 +20,10 @@ bash scripts/with-pnpm.sh exec vitest run "${projects[@]}" --reporter=default --
   --outputFile.json=.test-results/vitest.json
 rc=$?
 set -e
+# Biome (format + lint) and tsc over the whole repo: a red lint is a red run.
+if ! bash scripts/with-pnpm.sh turbo lint --output-logs=errors-only; then
+  echo "lint failed: pnpm turbo lint (biome check, tsc) reports errors"
+  rc=1
+fi
 node scripts/summarize-tests.mjs .test-results/vitest.json || rc=1
 exit $rc

@@ -35,7 +35,8 @@ export class OpenMetricsError extends Error {
 
 /** Parses `text` or throws an OpenMetricsError naming the line and the rule broken. */
 export function parseOpenMetrics(text: string): OmFamily[] {
-  if (!text.endsWith('# EOF\n') && !text.endsWith('# EOF')) throw new OpenMetricsError('the exposition must end with "# EOF"');
+  if (!text.endsWith('# EOF\n') && !text.endsWith('# EOF'))
+    throw new OpenMetricsError('the exposition must end with "# EOF"');
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const families: OmFamily[] = [];
@@ -47,7 +48,16 @@ export function parseOpenMetrics(text: string): OmFamily[] {
   const open = (i: number, name: string, type: string): NonNullable<typeof cur> => {
     if (seenFamilies.has(name)) fail(i, `metric family ${name} appears twice (families must not be interleaved)`);
     seenFamilies.add(name);
-    const f = { name, type, help: undefined, unit: undefined, samples: [], seen: new Set<string>(), sampled: false, meta: new Set<string>() };
+    const f = {
+      name,
+      type,
+      help: undefined,
+      unit: undefined,
+      samples: [],
+      seen: new Set<string>(),
+      sampled: false,
+      meta: new Set<string>(),
+    };
     families.push(f);
     return f;
   };
@@ -71,7 +81,7 @@ export function parseOpenMetrics(text: string): OmFamily[] {
         if (rest === undefined || !TYPES.has(rest)) fail(i, 'unknown type');
         (cur as { type: string }).type = rest!;
       } else if (kind === 'HELP') {
-        (cur as { help: string | undefined }).help = unescape(rest ?? '', i, fail, false);
+        (cur as { help: string | undefined }).help = unescapeValue(rest ?? '', i, fail, false);
       } else {
         (cur as { unit: string | undefined }).unit = rest ?? '';
       }
@@ -83,10 +93,14 @@ export function parseOpenMetrics(text: string): OmFamily[] {
     const key = `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`;
     if (cur.seen.has(key)) fail(i, 'duplicate sample (same name and labels) in the family');
     cur.seen.add(key);
-    if (cur.type === 'counter' && s.name.endsWith('_total') && (Number.isNaN(s.value) || s.value < 0)) fail(i, 'a counter total must be a non-negative number');
-    if (cur.type === 'histogram' && s.name === `${cur.name}_bucket` && s.labels.le === undefined) fail(i, 'a bucket without le');
-    if (cur.type === 'histogram' && s.name !== `${cur.name}_bucket` && s.labels.le !== undefined) fail(i, 'le outside a bucket');
-    if (s.timestamp !== undefined && s.timestamp > 1e11) fail(i, 'timestamp looks like milliseconds; OpenMetrics timestamps are seconds');
+    if (cur.type === 'counter' && s.name.endsWith('_total') && (Number.isNaN(s.value) || s.value < 0))
+      fail(i, 'a counter total must be a non-negative number');
+    if (cur.type === 'histogram' && s.name === `${cur.name}_bucket` && s.labels.le === undefined)
+      fail(i, 'a bucket without le');
+    if (cur.type === 'histogram' && s.name !== `${cur.name}_bucket` && s.labels.le !== undefined)
+      fail(i, 'le outside a bucket');
+    if (s.timestamp !== undefined && s.timestamp > 1e11)
+      fail(i, 'timestamp looks like milliseconds; OpenMetrics timestamps are seconds');
     cur.samples.push(s);
   }
   for (const f of families) if (f.type === 'histogram') checkHistogram(f);
@@ -101,7 +115,11 @@ function belongs(f: OmFamily, sample: string): boolean {
 function checkHistogram(f: OmFamily): void {
   const groups = new Map<string, { bounds: number[]; counts: number[]; count?: number }>();
   const keyOf = (labels: Readonly<Record<string, string>>): string =>
-    JSON.stringify(Object.entries(labels).filter(([k]) => k !== 'le').sort());
+    JSON.stringify(
+      Object.entries(labels)
+        .filter(([k]) => k !== 'le')
+        .sort(),
+    );
   for (const s of f.samples) {
     const k = keyOf(s.labels);
     let g = groups.get(k);
@@ -115,10 +133,12 @@ function checkHistogram(f: OmFamily): void {
   }
   for (const [k, g] of groups) {
     if (g.bounds.length === 0) throw new OpenMetricsError(`${f.name}${k}: a histogram needs buckets`);
-    if (g.bounds[g.bounds.length - 1] !== Infinity) throw new OpenMetricsError(`${f.name}${k}: the last bucket must be le="+Inf"`);
+    if (g.bounds[g.bounds.length - 1] !== Infinity)
+      throw new OpenMetricsError(`${f.name}${k}: the last bucket must be le="+Inf"`);
     for (let i = 1; i < g.bounds.length; i++) {
       if (!(g.bounds[i]! > g.bounds[i - 1]!)) throw new OpenMetricsError(`${f.name}${k}: bucket bounds must increase`);
-      if (g.counts[i]! < g.counts[i - 1]!) throw new OpenMetricsError(`${f.name}${k}: bucket counts must be cumulative`);
+      if (g.counts[i]! < g.counts[i - 1]!)
+        throw new OpenMetricsError(`${f.name}${k}: bucket counts must be cumulative`);
     }
     if (g.count !== undefined && g.count !== g.counts[g.counts.length - 1]) {
       throw new OpenMetricsError(`${f.name}${k}: _count must equal the +Inf bucket`);
@@ -150,7 +170,7 @@ function parseSample(line: string, i: number, fail: (i: number, why: string) => 
       if (line[p] !== '"') fail(i, 'unterminated label value');
       p++;
       if (Object.hasOwn(labels, key)) fail(i, `label ${key} twice`);
-      labels[key] = unescape(raw, i, fail, true);
+      labels[key] = unescapeValue(raw, i, fail, true);
       if (line[p] === ',') {
         p++;
         if (line[p] === '}') fail(i, 'trailing comma in labels');
@@ -173,7 +193,7 @@ function parseSample(line: string, i: number, fail: (i: number, why: string) => 
 }
 
 /** OpenMetrics escapes: `\\`, `\"`, `\n` only; a raw `"` is not allowed in HELP either. */
-function unescape(s: string, i: number, fail: (i: number, why: string) => never, label: boolean): string {
+function unescapeValue(s: string, i: number, fail: (i: number, why: string) => never, label: boolean): string {
   let out = '';
   for (let p = 0; p < s.length; p++) {
     const c = s[p]!;

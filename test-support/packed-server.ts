@@ -41,7 +41,8 @@ function run(cmd: string, args: string[], cwd: string): string {
     env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
   });
   if (r.error) throw new Error(`${cmd} could not be started: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
@@ -85,7 +86,9 @@ function productionClosure(dir: string): Map<string, string> {
 function packCopy(dir: string, work: string): string {
   const copy = mkdtempSync(join(work, 'src-'));
   cpSync(dir, copy, { recursive: true, dereference: true });
-  const out = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work, copy], work)) as {
+  const out = JSON.parse(
+    run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work, copy], work),
+  ) as {
     filename: string;
   }[];
   return join(work, out[0]!.filename);

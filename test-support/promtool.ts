@@ -24,6 +24,8 @@ export function expectPromtoolAccepts(text: string | Buffer): void {
   const v = promtoolCheck(text);
   if (!v.ok) {
     const head = String(text).slice(0, 2000);
-    throw new Error(`promtool check metrics rejected the output (exit ${v.status}):\n${v.output}\n--- first bytes ---\n${head}`);
+    throw new Error(
+      `promtool check metrics rejected the output (exit ${v.status}):\n${v.output}\n--- first bytes ---\n${head}`,
+    );
   }
 }

@@ -19,20 +19,46 @@ export interface TestPki {
 
 function openssl(args: string[], cwd: string): void {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8', timeout: 30_000 });
-  if (r.error) throw new Error(`openssl is needed by this test (apt-get install openssl; scripts/install-system-deps.sh does): ${r.error.message}`);
+  if (r.error)
+    throw new Error(
+      `openssl is needed by this test (apt-get install openssl; scripts/install-system-deps.sh does): ${r.error.message}`,
+    );
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
 }
 
 export function makePki(dir: string): TestPki {
   const p = (n: string): string => join(dir, n);
-  const key = (name: string): void => openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name], dir);
+  const key = (name: string): void =>
+    openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', name], dir);
   key('ca.key');
-  openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=metricserver test CA', '-days', '2', '-out', 'ca.crt'], dir);
+  openssl(
+    ['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=metricserver test CA', '-days', '2', '-out', 'ca.crt'],
+    dir,
+  );
   const issue = (name: string, cn: string, ext: string): void => {
     key(`${name}.key`);
     openssl(['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-out', `${name}.csr`], dir);
     writeFileSync(p(`${name}.ext`), ext);
-    openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`], dir);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+        '-out',
+        `${name}.crt`,
+      ],
+      dir,
+    );
   };
   issue('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   issue('client', 'prometheus', 'extendedKeyUsage=clientAuth\n');

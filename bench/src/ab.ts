@@ -5,15 +5,15 @@
 // git ref (`--ab=REF`) or the same build (`--ab=self`, an A/A check, or a flag
 // experiment with BENCH_AB_NODE_OPTIONS). Both run as users run them (npm-installed bin).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { installPackedServer } from '../../test-support/packed-server.js';
-import { BenchError, type Child, REPO_ROOT, freePort, startServer } from './children.js';
+import { BenchError, type Child, freePort, REPO_ROOT, startServer } from './children.js';
 import { type ColdStart, coldStart } from './cold.js';
 import { cpuSeconds, memory } from './proc.js';
 import type { BootedFleet } from './runner.js';
 import { Scraper } from './scrape-client.js';
-import { type OursBuild, type ServerKind, ours } from './servers.js';
+import { type OursBuild, ours, type ServerKind } from './servers.js';
 import { median } from './stats.js';
 
 export interface AbOptions {
@@ -41,13 +41,20 @@ export interface AbResult {
   readonly b: string;
   readonly sandboxes: number;
   readonly rounds: number;
-  readonly sides: Record<'A' | 'B', { p50Ms: number; cpuMsPerScrape: number; rssLastMb: number; rssPeakMb: number; coldFirstScrapeMs?: number }>;
+  readonly sides: Record<
+    'A' | 'B',
+    { p50Ms: number; cpuMsPerScrape: number; rssLastMb: number; rssPeakMb: number; coldFirstScrapeMs?: number }
+  >;
   /** Median over the rounds of B's figure over A's, paired by round. */
   readonly ratios: { p50: number; cpu: number };
 }
 
 /** The packed build of `ref`, built in a git worktree of its own under `workdir`. */
-export function buildRef(ref: string, workdir: string, progress: (line: string) => void): { build: OursBuild; label: string; cleanup: () => void } {
+export function buildRef(
+  ref: string,
+  workdir: string,
+  progress: (line: string) => void,
+): { build: OursBuild; label: string; cleanup: () => void } {
   const sha = git(['rev-parse', '--short', ref]).trim();
   const tree = join(workdir, `ab-${sha}`);
   git(['worktree', 'add', '--detach', tree, ref]);
@@ -57,7 +64,11 @@ export function buildRef(ref: string, workdir: string, progress: (line: string) 
     run('pnpm', ['install', '--frozen-lockfile', '--prefer-offline', '--reporter=silent'], tree);
     run('pnpm', ['turbo', 'build', '--output-logs=errors-only', '--filter=@org/metricserver-server...'], tree);
     const packed = installPackedServer(join(workdir, `ab-${sha}-installed`), join(tree, 'packages', 'server'));
-    return { build: { bin: packed.bin, entry: packed.entry, nodeOptions: process.env.BENCH_AB_NODE_OPTIONS || undefined }, label: `${ref} (${sha})`, cleanup };
+    return {
+      build: { bin: packed.bin, entry: packed.entry, nodeOptions: process.env.BENCH_AB_NODE_OPTIONS || undefined },
+      label: `${ref} (${sha})`,
+      cleanup,
+    };
   } catch (e) {
     cleanup();
     throw e;
@@ -69,8 +80,14 @@ function git(args: string[]): string {
 }
 
 function run(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 600_000, env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
-  if (r.status !== 0) throw new BenchError(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+  });
+  if (r.status !== 0)
+    throw new BenchError(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
@@ -85,7 +102,10 @@ function mirrorRoot(fleet: BootedFleet, root: string, address: string): void {
     if (f.endsWith('.lock')) copyFileSync(join(fleet.root, f), join(root, f));
     if (!f.endsWith('.state')) continue;
     const text = readFileSync(join(fleet.root, f), 'utf8');
-    writeFileSync(join(root, f), text.replaceAll(`"metricServerAddress":${from}`, `"metricServerAddress":${JSON.stringify(address)}`));
+    writeFileSync(
+      join(root, f),
+      text.replaceAll(`"metricServerAddress":${from}`, `"metricServerAddress":${JSON.stringify(address)}`),
+    );
   }
 }
 
@@ -123,7 +143,9 @@ export async function runAb(
     }
   }
   if (o.coldStarts > 0) {
-    progress(`A/B cold first scrape: A ${sides[0].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms; B ${sides[1].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms`);
+    progress(
+      `A/B cold first scrape: A ${sides[0].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms; B ${sides[1].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms`,
+    );
   }
 
   const children: Child[] = [];
@@ -144,7 +166,9 @@ export async function runAb(
         s.rss.push(memory(pid).rss);
       }
       if ((r + 1) % 10 === 0) {
-        progress(`A/B round ${r + 1}/${o.rounds}: p50 A ${median(sides[0].ms).toFixed(0)} B ${median(sides[1].ms).toFixed(0)} ms`);
+        progress(
+          `A/B round ${r + 1}/${o.rounds}: p50 A ${median(sides[0].ms).toFixed(0)} B ${median(sides[1].ms).toFixed(0)} ms`,
+        );
       }
     }
     for (const [i, s] of sides.entries()) s.hwm = memory((children[i] as Child).pid).hwm;

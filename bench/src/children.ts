@@ -4,8 +4,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 export class BenchError extends Error {
   override name = 'BenchError';
@@ -19,7 +19,8 @@ export function workspaceBin(pkgDir: string, binName: string): string {
   const pkgJson = join(REPO_ROOT, 'packages', pkgDir, 'package.json');
   const pkg = JSON.parse(readFileSync(pkgJson, 'utf8')) as { bin?: Record<string, string> | string };
   const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[binName];
-  if (rel === undefined) throw new BenchError(`${pkgJson} declares no bin "${binName}"; is packages/${pkgDir} finished?`);
+  if (rel === undefined)
+    throw new BenchError(`${pkgJson} declares no bin "${binName}"; is packages/${pkgDir} finished?`);
   const file = join(REPO_ROOT, 'packages', pkgDir, rel);
   if (!existsSync(file)) throw new BenchError(`${file} is missing: run \`pnpm build\` at the repo root first`);
   return file;
@@ -46,7 +47,10 @@ function track(proc: ChildProcess, what: string, logFile: string): Child {
         if (proc.exitCode === null && proc.signalCode === null) {
           proc.kill('SIGTERM');
           // Unref'd (as the ready timeout below): a pending guard timer must not keep the bench alive after its work.
-          const done = await Promise.race([exited.then(() => true), sleep(15_000, undefined, { ref: false }).then(() => false)]);
+          const done = await Promise.race([
+            exited.then(() => true),
+            sleep(15_000, undefined, { ref: false }).then(() => false),
+          ]);
           if (!done) {
             proc.kill('SIGKILL');
             await exited;
@@ -78,7 +82,20 @@ export interface FleetSpec {
 
 /** Starts `fake-sandbox fleet` and resolves once it printed its ready line. */
 export async function startFleet(cli: string, f: FleetSpec): Promise<Child> {
-  const args = [cli, 'fleet', '--root', f.root, '--metric-server', f.address, '--count', String(f.count), '--hosts', String(f.hosts), '--seed', '7'];
+  const args = [
+    cli,
+    'fleet',
+    '--root',
+    f.root,
+    '--metric-server',
+    f.address,
+    '--count',
+    String(f.count),
+    '--hosts',
+    String(f.hosts),
+    '--seed',
+    '7',
+  ];
   if (f.stalled > 0) args.push('--behaviour', `no-answer=${f.stalled}`);
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const ready = new Promise<void>((res, rej) => {
@@ -87,7 +104,9 @@ export async function startFleet(cli: string, f: FleetSpec): Promise<Child> {
       seen += d.toString();
       if (seen.includes('fleet ready')) res();
     });
-    proc.once('exit', (code) => rej(new BenchError(`fleet exited with ${code} before it was ready: ${tail(f.logFile)}`)));
+    proc.once('exit', (code) =>
+      rej(new BenchError(`fleet exited with ${code} before it was ready: ${tail(f.logFile)}`)),
+    );
   });
   const child = track(proc, 'the fake fleet', f.logFile);
   // Unref'd: a ref'd 120 s timer kept every bench run alive for up to 2 minutes after its last fleet started.
@@ -120,7 +139,9 @@ export async function startServer(s: ServerSpec, pollMs = 50): Promise<Child> {
   const t0 = Date.now();
   while (Date.now() - t0 < 30_000) {
     if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new BenchError(`${s.command} exited (${proc.exitCode ?? proc.signalCode}) before it listened: ${tail(s.logFile)}`);
+      throw new BenchError(
+        `${s.command} exited (${proc.exitCode ?? proc.signalCode}) before it listened: ${tail(s.logFile)}`,
+      );
     }
     if (await canConnect(s.address)) return child;
     await sleep(pollMs);
@@ -131,7 +152,9 @@ export async function startServer(s: ServerSpec, pollMs = 50): Promise<Child> {
 
 function canConnect(address: string): Promise<boolean> {
   return new Promise((res) => {
-    const sock = address.startsWith('/') ? connect(address) : connect(Number(address.split(':')[1]), address.split(':')[0]);
+    const sock = address.startsWith('/')
+      ? connect(address)
+      : connect(Number(address.split(':')[1]), address.split(':')[0]);
     sock.once('connect', () => {
       sock.destroy();
       res(true);

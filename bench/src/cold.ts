@@ -45,7 +45,11 @@ export async function coldStart(
 }
 
 /** Spawn until `/runsc-metrics/status` lists `sandboxes` loaded sandboxes, with no scrape sent. */
-export async function timeToLoaded(kind: ServerKind, spec: Parameters<ServerKind['spec']>, sandboxes: number): Promise<number> {
+export async function timeToLoaded(
+  kind: ServerKind,
+  spec: Parameters<ServerKind['spec']>,
+  sandboxes: number,
+): Promise<number> {
   const s = kind.spec(...spec);
   const t0 = performance.now();
   const child = await startServer(s, 5);
@@ -61,17 +65,22 @@ export async function timeToLoaded(kind: ServerKind, spec: Parameters<ServerKind
 }
 
 function loadedCount(address: string): Promise<number> {
-  const target = address.startsWith('/') ? { socketPath: address } : { host: address.split(':')[0], port: Number(address.split(':')[1]) };
+  const target = address.startsWith('/')
+    ? { socketPath: address }
+    : { host: address.split(':')[0], port: Number(address.split(':')[1]) };
   return new Promise((resolve, reject) => {
-    const req = request({ ...target, path: '/runsc-metrics/status', headers: { accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sandboxes: { loaded: boolean }[] };
-        resolve(body.sandboxes.filter((x) => x.loaded).length);
-      });
-      res.on('error', reject);
-    });
+    const req = request(
+      { ...target, path: '/runsc-metrics/status', headers: { accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { sandboxes: { loaded: boolean }[] };
+          resolve(body.sandboxes.filter((x) => x.loaded).length);
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

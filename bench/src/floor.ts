@@ -3,7 +3,7 @@
 // complete (urpc has no length prefix, so a brace scanner is the minimum), close.
 // No decoding, no verification, no rendering. Same concurrency and per-sandbox
 // deadline as the server under test, so stalled sandboxes cost both the same.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,10 @@ export function floorTargets(root: string): FloorTarget[] {
   const out: FloorTarget[] = [];
   for (const name of readdirSync(root)) {
     if (!name.endsWith('.state')) continue;
-    const state = JSON.parse(readFileSync(join(root, name), 'utf8')) as { id?: string; sandbox?: { id?: string; controlSocketPath?: string } };
+    const state = JSON.parse(readFileSync(join(root, name), 'utf8')) as {
+      id?: string;
+      sandbox?: { id?: string; controlSocketPath?: string };
+    };
     const sb = state.sandbox;
     if (!sb?.controlSocketPath || sb.id === undefined || sb.id !== state.id) continue;
     out.push({ id: sb.id, socket: sb.controlSocketPath });
@@ -35,7 +38,11 @@ export interface FloorPass {
   readonly failed: number;
 }
 
-export async function floorPass(targets: readonly FloorTarget[], concurrency: number, timeoutMs: number): Promise<FloorPass> {
+export async function floorPass(
+  targets: readonly FloorTarget[],
+  concurrency: number,
+  timeoutMs: number,
+): Promise<FloorPass> {
   const t0 = performance.now();
   let next = 0;
   let bytes = 0;

@@ -1,21 +1,22 @@
 // `pnpm bench` entry: runs the fleet matrix (or --quick), the RSS soak and the
 // N = 1000 profile, then writes bench/results/*.json, the chart and BENCHMARKS.md.
+
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
 import { performance } from 'node:perf_hooks';
+import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
+import { installPackedServer } from '../../test-support/packed-server.js';
+import { abTable, buildRef, runAb } from './ab.js';
 import { BenchError, REPO_ROOT, workspaceBin } from './children.js';
 import { buildMatrix, PER_SANDBOX_TIMEOUT_MS, SOAK_SCRAPES } from './matrix.js';
 import { describeMachine } from './proc.js';
-import { profileOurs, type ProfileResult } from './profile.js';
+import { type ProfileResult, profileOurs } from './profile.js';
 import { chartSeries, coldTable, profileSection, type RunResults, scenarioTable, verdicts } from './report.js';
 import { bootFleet, type GroupContext, runGroup, type ScenarioResult } from './runner.js';
-import { ours, type OursBuild, type ServerKind, theirs } from './servers.js';
-import { installPackedServer } from '../../test-support/packed-server.js';
-import { abTable, buildRef, runAb } from './ab.js';
-import { execFileSync } from 'node:child_process';
-import { soak, type SoakResult } from './soak.js';
+import { type OursBuild, ours, type ServerKind, theirs } from './servers.js';
+import { type SoakResult, soak } from './soak.js';
 import { latencyChart } from './svg.js';
 
 const USAGE =
@@ -65,13 +66,22 @@ async function main(argv: string[]): Promise<void> {
     if (!existsSync(theirsBinary)) throw new BenchError(`RUNSC_METRIC_SERVER=${theirsBinary} does not exist`);
     servers.push(theirs(theirsBinary));
   }
-  const ctx: GroupContext = { workdir, fleetCli, servers, floorConcurrency: FLOOR_CONCURRENCY, floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS, progress };
+  const ctx: GroupContext = {
+    workdir,
+    fleetCli,
+    servers,
+    floorConcurrency: FLOOR_CONCURRENCY,
+    floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
+    progress,
+  };
   const profileOnly = argv.includes('--profile-only');
   // --soak-only: rerun just the soak and put it into the last full run's results.
   const soakOnly = argv.includes('--soak-only');
   const groups = profileOnly || soakOnly ? [] : buildMatrix({ quick });
   const total = groups.reduce((a, g) => a + g.scenarios.length, 0);
-  progress(`${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ${servers.map((s) => s.name).join(', ')}; workdir ${workdir}`);
+  progress(
+    `${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ${servers.map((s) => s.name).join(', ')}; workdir ${workdir}`,
+  );
 
   const scenarios: ScenarioResult[] = [];
   const soaks: SoakResult[] = [];
@@ -90,7 +100,9 @@ async function main(argv: string[]): Promise<void> {
         progress(`soak ${kind.name}: up to ${requested} scrapes at N = 1000 (budget ${budgetMs / 1000} s)`);
         const s = await soak(ctx, fleet, kind, requested, kind.name === 'ours' ? budgetMs : budgetMs / 4, !quick);
         soaks.push(s);
-        progress(`soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`);
+        progress(
+          `soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`,
+        );
       }
       if (soakOnly) {
         const file = join(REPO_ROOT, 'bench', 'results', 'latest.json');
@@ -122,7 +134,9 @@ async function main(argv: string[]): Promise<void> {
     servers: servers.map((s) => s.name),
     ...(theirsBinary ? { theirsBinary } : {}),
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
-    oursInstall: process.env.BENCH_SERVER_BIN ? `BENCH_SERVER_BIN=${process.env.BENCH_SERVER_BIN}` : 'npm pack output installed by npm into an empty directory',
+    oursInstall: process.env.BENCH_SERVER_BIN
+      ? `BENCH_SERVER_BIN=${process.env.BENCH_SERVER_BIN}`
+      : 'npm pack output installed by npm into an empty directory',
     ...(oursBuild.nodeOptions ? { oursNodeOptions: oursBuild.nodeOptions } : {}),
     floorConcurrency: FLOOR_CONCURRENCY,
     durationSeconds: (performance.now() - t0) / 1000,
@@ -135,7 +149,9 @@ async function main(argv: string[]): Promise<void> {
   writeFileSync(join(resultsDir, quick ? 'quick.json' : 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   const table = scenarioTable(results);
   const v = verdicts(results);
-  process.stdout.write(`\n${table}\n\n${v.map((x) => `${x.met ? 'MET    ' : 'NOT MET'} ${x.target}: ${x.detail}`).join('\n')}\n`);
+  process.stdout.write(
+    `\n${table}\n\n${v.map((x) => `${x.met ? 'MET    ' : 'NOT MET'} ${x.target}: ${x.detail}`).join('\n')}\n`,
+  );
   if (!quick) {
     writeReport(results);
     progress('wrote bench/results/latest.json, bench/results/latency.svg and BENCHMARKS.md');
@@ -145,18 +161,36 @@ async function main(argv: string[]): Promise<void> {
 }
 
 /** `--ab`: the paired A/B run (see ab.ts); prints its table and writes bench/results/ab.json. */
-async function abMain(argv: string[], ref: string, a: OursBuild, workdir: string, fleetCli: string, progress: (line: string) => void): Promise<void> {
+async function abMain(
+  argv: string[],
+  ref: string,
+  a: OursBuild,
+  workdir: string,
+  fleetCli: string,
+  progress: (line: string) => void,
+): Promise<void> {
   const n = Number(option(argv, 'ab-n') ?? 1000);
   const rounds = Number(option(argv, 'ab-rounds') ?? 30);
   const coldStarts = Number(option(argv, 'ab-cold') ?? 3);
   const self = ref === 'self';
   const b = self
-    ? { build: { ...a, nodeOptions: process.env.BENCH_AB_NODE_OPTIONS || undefined }, label: 'the same build', cleanup: () => {} }
+    ? {
+        build: { ...a, nodeOptions: process.env.BENCH_AB_NODE_OPTIONS || undefined },
+        label: 'the same build',
+        cleanup: () => {},
+      }
     : buildRef(ref, workdir, progress);
   const bLabel = `${b.label}${b.build.nodeOptions ? ` with NODE_OPTIONS=${b.build.nodeOptions}` : ''}`;
   const aLabel = `workspace (${gitHead()})${a.nodeOptions ? ` with NODE_OPTIONS=${a.nodeOptions}` : ''}`;
   try {
-    const ctx: GroupContext = { workdir, fleetCli, servers: [], floorConcurrency: FLOOR_CONCURRENCY, floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS, progress };
+    const ctx: GroupContext = {
+      workdir,
+      fleetCli,
+      servers: [],
+      floorConcurrency: FLOOR_CONCURRENCY,
+      floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
+      progress,
+    };
     const fleet = await bootFleet(ctx, `ab-n${n}`, n, 0, 'tcp');
     try {
       const result = await runAb(fleet, a, b.build, { a: aLabel, b: bLabel }, { b: ref, rounds, coldStarts }, progress);
@@ -202,14 +236,19 @@ function installOurs(workdir: string, progress: (line: string) => void): OursBui
 
 function writeReport(r: RunResults): void {
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
-  writeFileSync(join(resultsDir, 'latency.svg'), latencyChart('p50 scrape latency vs sandboxes (0% stalled, 1 scraper, TCP)', chartSeries(r)));
+  writeFileSync(
+    join(resultsDir, 'latency.svg'),
+    latencyChart('p50 scrape latency vs sandboxes (0% stalled, 1 scraper, TCP)', chartSeries(r)),
+  );
   writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMd(r));
 }
 
 function benchmarksMd(r: RunResults): string {
   const m = r.machine;
   const analysisFile = join(REPO_ROOT, 'bench', 'analysis.md');
-  const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8').trim() : '_(bench/analysis.md missing)_';
+  const analysis = existsSync(analysisFile)
+    ? readFileSync(analysisFile, 'utf8').trim()
+    : '_(bench/analysis.md missing)_';
   const v = verdicts(r);
   return `# Benchmarks
 
@@ -219,7 +258,7 @@ function benchmarksMd(r: RunResults): string {
 What one Prometheus scrape of \`runsc-metric-server\` costs on a host with 1 to 1000 gVisor sandboxes, compared with
 **the floor**: a bare client in the bench process that connects to the same N control sockets, sends
 \`Metrics.Export\` and reads each reply to its end (no decoding, no verification, no rendering), measured in the same
-run, alternating round by round with the server's scrapes so machine noise hits both alike.${r.servers.includes('theirs') ? ` **theirs** is \`${r.theirsBinary}\` (RUNSC_METRIC_SERVER) on the same fleets.` : ' Set `RUNSC_METRIC_SERVER=/path/to/runsc` to add another metric server (taking runsc\'s flags) on the same fleets; the table then shows ours/theirs.'}
+run, alternating round by round with the server's scrapes so machine noise hits both alike.${r.servers.includes('theirs') ? ` **theirs** is \`${r.theirsBinary}\` (RUNSC_METRIC_SERVER) on the same fleets.` : " Set `RUNSC_METRIC_SERVER=/path/to/runsc` to add another metric server (taking runsc's flags) on the same fleets; the table then shows ours/theirs."}
 
 Run: \`pnpm bench\` (full matrix, ${(r.durationSeconds / 60).toFixed(1)} min in this run) or \`pnpm bench --quick\` (a subset, under 2 min).
 The prom-format writer micro-benchmark is \`pnpm bench:writer\`.
@@ -267,7 +306,9 @@ ${r.soak
       `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
       `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
       `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB` +
-      (s.bodyFirstBytes !== undefined ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so their values take more digits).` : '.') +
+      (s.bodyFirstBytes !== undefined
+        ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so their values take more digits).`
+        : '.') +
       ` In the full run the server starts only once the fleet is past its first ${SERIES_RAMP_SECONDS} s, in which fake sandboxes add series (their expositions grow ~15% then), so every judged scrape sees the same series.`,
   )
   .join('\n')}

@@ -81,7 +81,17 @@ export function buildMatrix(o: MatrixOptions): FleetGroup[] {
       sandboxes: 100,
       stalled: 0,
       transport: 'unix',
-      scenarios: [{ key: 'n100-s0-c1-unix', sandboxes: 100, stalledShare: 0, stalled: 0, scrapers: 1, transport: 'unix', rounds: 8 }],
+      scenarios: [
+        {
+          key: 'n100-s0-c1-unix',
+          sandboxes: 100,
+          stalledShare: 0,
+          stalled: 0,
+          scrapers: 1,
+          transport: 'unix',
+          rounds: 8,
+        },
+      ],
     });
   }
   return groups;

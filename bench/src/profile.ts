@@ -2,21 +2,26 @@
 // stop it gracefully (the profile is written at exit), and summarise self time
 // by function and by package, over the steady scrapes only: the first scrape's
 // discovery parses and interns 1000 state files once, which would lead the table.
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer } from './children.js';
-import type { BootedFleet } from './runner.js';
 import { memory } from './proc.js';
+import type { BootedFleet } from './runner.js';
 import { Scraper } from './scrape-client.js';
-import { median } from './stats.js';
 import type { ServerKind } from './servers.js';
 import { loadSourceMap, type SourceLookup } from './sourcemap.js';
+import { median } from './stats.js';
 
 interface CpuProfileNode {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
+  readonly callFrame: {
+    readonly functionName: string;
+    readonly url: string;
+    readonly lineNumber: number;
+    readonly columnNumber: number;
+  };
 }
 interface CpuProfile {
   readonly nodes: readonly CpuProfileNode[];
@@ -69,13 +74,23 @@ export async function profileOurs(fleet: BootedFleet, kind: ServerKind, scrapes:
   }
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile written in ${dir} (did the server exit gracefully?)`);
-  return { scrapes, latencyP50Ms: median(lat), rssBytes: mem.rss, rssPeakBytes: mem.hwm, file: join(dir, file), ...summariseProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, steadyFromMs) };
+  return {
+    scrapes,
+    latencyP50Ms: median(lat),
+    rssBytes: mem.rss,
+    rssPeakBytes: mem.hwm,
+    file: join(dir, file),
+    ...summariseProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, steadyFromMs),
+  };
 }
 
 const IDLE = new Set(['(idle)', '(program)']);
 
 /** Self time over the samples from `fromMs` after the profile's start; busy time before it is counted apart. */
-export function summariseProfile(p: CpuProfile, fromMs = 0): Omit<ProfileResult, 'scrapes' | 'file' | 'latencyP50Ms' | 'rssBytes' | 'rssPeakBytes'> {
+export function summariseProfile(
+  p: CpuProfile,
+  fromMs = 0,
+): Omit<ProfileResult, 'scrapes' | 'file' | 'latencyP50Ms' | 'rssBytes' | 'rssPeakBytes'> {
   const byId = new Map<number, CpuProfileNode>();
   for (const n of p.nodes) byId.set(n.id, n);
   const selfUs = new Map<number, number>();
@@ -132,7 +147,8 @@ function areaOf(url: string, name: string): string {
   const m = /\/packages\/([^/]+)\//.exec(url);
   if (m) return `packages/${m[1]}`;
   if (url.startsWith('node:')) return 'node internals (net, http, streams)';
-  if (/node_modules\/(?:\.pnpm\/)?([^/@]+|@[^/]+\/[^/]+)/.test(url)) return `dependency ${/node_modules\/(?:\.pnpm\/)?((?:@[^/]+\/)?[^/@]+)/.exec(url)?.[1] ?? ''}`;
+  if (/node_modules\/(?:\.pnpm\/)?([^/@]+|@[^/]+\/[^/]+)/.test(url))
+    return `dependency ${/node_modules\/(?:\.pnpm\/)?((?:@[^/]+\/)?[^/@]+)/.exec(url)?.[1] ?? ''}`;
   if (name === '(garbage collector)') return 'garbage collector';
   return 'V8 / native (JSON.parse, Buffer, regexps, ...)';
 }

@@ -1,6 +1,7 @@
 // Turns a run's results into the markdown of BENCHMARKS.md and the chart's series.
-import type { Machine } from './proc.js';
+
 import type { ColdStart } from './cold.js';
+import type { Machine } from './proc.js';
 import type { ProfileResult } from './profile.js';
 import type { ScenarioResult, ServerPhase } from './runner.js';
 import type { SoakResult } from './soak.js';
@@ -28,7 +29,8 @@ export interface RunResults {
 
 const MB = 2 ** 20;
 const mb = (b: number): string => (b / MB).toFixed(0);
-const ms = (v: number): string => (Number.isNaN(v) ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const ms = (v: number): string =>
+  Number.isNaN(v) ? '–' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
 const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '–');
 
 export function scenarioTable(r: RunResults): string {
@@ -64,12 +66,23 @@ export function scenarioTable(r: RunResults): string {
         o ? `${ms(o.latencyMs.p50)} / ${ms(o.latencyMs.p95)} / ${ms(o.latencyMs.p99)}` : '–',
         ms(s.floor.latencyMs.p50),
         o ? `**${ratio(o.latencyMs.p50, s.floor.latencyMs.p50)}**` : '–',
-        ...(theirs ? [t ? `${ms(t.latencyMs.p50)} / ${ms(t.latencyMs.p99)}` : '–', o && t ? `**${ratio(o.latencyMs.p50, t.latencyMs.p50)}**` : '–'] : []),
+        ...(theirs
+          ? [
+              t ? `${ms(t.latencyMs.p50)} / ${ms(t.latencyMs.p99)}` : '–',
+              o && t ? `**${ratio(o.latencyMs.p50, t.latencyMs.p50)}**` : '–',
+            ]
+          : []),
         o ? (o.cpuSecondsPerScrape * 1000).toFixed(1) : '–',
         (s.floor.cpuSecondsPerPass * 1000).toFixed(1),
         o ? `${mb(o.rssSteadyBytes)} / ${mb(o.rssPeakBytes)}` : '–',
         o ? (o.bytesPerScrape / 1024).toFixed(0) : '–',
-        o ? (o.checkedScrapes === 0 ? '–' : o.scrapesMissingHealthy === 0 ? `yes (${o.checkedScrapes} checked)` : `**NO: ${o.scrapesMissingHealthy}/${o.checkedScrapes}**`) : '–',
+        o
+          ? o.checkedScrapes === 0
+            ? '–'
+            : o.scrapesMissingHealthy === 0
+              ? `yes (${o.checkedScrapes} checked)`
+              : `**NO: ${o.scrapesMissingHealthy}/${o.checkedScrapes}**`
+          : '–',
       ].join(' | ')} |`,
     );
   }
@@ -91,7 +104,9 @@ export function verdicts(r: RunResults): Verdict[] {
     out.push({
       target: 'N = 1000: p50 scrape within 1.3x of the floor',
       met: worst <= 1.3,
-      detail: big.map((s) => `${s.scenario.key}: ${ratio((s.servers.ours as ServerPhase).latencyMs.p50, s.floor.latencyMs.p50)}`).join(', '),
+      detail: big
+        .map((s) => `${s.scenario.key}: ${ratio((s.servers.ours as ServerPhase).latencyMs.p50, s.floor.latencyMs.p50)}`)
+        .join(', '),
     });
   }
   const half = r.scenarios.filter((s) => s.scenario.stalledShare === 0.5 && s.servers.ours);
@@ -100,9 +115,12 @@ export function verdicts(r: RunResults): Verdict[] {
     out.push({
       target: '50% stalled: every healthy sandbox present in every scrape',
       met: miss.length === 0,
-      detail: miss.length === 0 ? `all ${half.length} scenarios` : `missing in ${miss.map((s) => s.scenario.key).join(', ')}`,
+      detail:
+        miss.length === 0 ? `all ${half.length} scenarios` : `missing in ${miss.map((s) => s.scenario.key).join(', ')}`,
     });
-    const slow = half.filter((s) => (s.servers.ours as ServerPhase).latencyMs.p99 > (s.servers.ours as ServerPhase).deadlineMs + 100);
+    const slow = half.filter(
+      (s) => (s.servers.ours as ServerPhase).latencyMs.p99 > (s.servers.ours as ServerPhase).deadlineMs + 100,
+    );
     out.push({
       target: `50% stalled: p99 within the per-sandbox deadline (${r.perSandboxTimeoutMs} ms) + 100 ms`,
       met: slow.length === 0,
@@ -116,8 +134,15 @@ export function verdicts(r: RunResults): Verdict[] {
   }
   const rssBig = r.scenarios.filter((s) => s.scenario.sandboxes === 1000 && s.servers.ours);
   if (rssBig.length > 0) {
-    const peak = Math.max(...rssBig.map((s) => (s.servers.ours as ServerPhase).rssPeakBytes), ...r.soak.filter((x) => x.server === 'ours').map((x) => x.rssPeakBytes));
-    out.push({ target: 'RSS at N = 1000 under 150 MB', met: peak < 150 * MB, detail: `highest peak (VmHWM) over all N = 1000 runs: ${mb(peak)} MB` });
+    const peak = Math.max(
+      ...rssBig.map((s) => (s.servers.ours as ServerPhase).rssPeakBytes),
+      ...r.soak.filter((x) => x.server === 'ours').map((x) => x.rssPeakBytes),
+    );
+    out.push({
+      target: 'RSS at N = 1000 under 150 MB',
+      met: peak < 150 * MB,
+      detail: `highest peak (VmHWM) over all N = 1000 runs: ${mb(peak)} MB`,
+    });
   }
   const coldRow = (n: number): ScenarioResult | undefined =>
     r.scenarios.find((s) => s.scenario.key === `n${n}-s0-c1-tcp` && s.servers.ours?.cold !== undefined);
@@ -125,7 +150,7 @@ export function verdicts(r: RunResults): Verdict[] {
   if (cold1000) {
     const c = (cold1000.servers.ours as ServerPhase).cold as ColdStart;
     out.push({
-      target: 'cold: a fresh server\'s first scrape at N = 1000 within 1.0 s, holding every sandbox',
+      target: "cold: a fresh server's first scrape at N = 1000 within 1.0 s, holding every sandbox",
       met: c.firstScrapeMs <= 1000 && c.firstScrapeSandboxes === c.sandboxes,
       detail: `first scrape ${ms(c.firstScrapeMs)} ms with ${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes (listening ${ms(c.listenMs)} ms after the spawn; every sandbox loaded ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} ms after the spawn)`,
     });
@@ -135,7 +160,7 @@ export function verdicts(r: RunResults): Verdict[] {
     const o = cold100.servers.ours as ServerPhase;
     const c = o.cold as ColdStart;
     out.push({
-      target: 'cold: a fresh server\'s first scrape at N = 100 at most 2x a steady scrape',
+      target: "cold: a fresh server's first scrape at N = 100 at most 2x a steady scrape",
       met: c.firstScrapeMs <= 2 * o.latencyMs.p50 && c.firstScrapeSandboxes === c.sandboxes,
       detail: `first scrape ${ms(c.firstScrapeMs)} ms with ${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes, steady p50 ${ms(o.latencyMs.p50)} ms: ${ratio(c.firstScrapeMs, o.latencyMs.p50)}`,
     });
@@ -152,7 +177,9 @@ export function verdicts(r: RunResults): Verdict[] {
         `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
         `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB` +
         (soak.scrapes < 100 ? ' [too few scrapes to judge: quick mode]' : '') +
-        (soak.bodyFirstBytes !== undefined ? ` (exposition ${(soak.bodyFirstBytes / MB).toFixed(1)} -> ${(soak.bodyLastBytes / MB).toFixed(1)} MB per scrape over the same scrapes)` : ''),
+        (soak.bodyFirstBytes !== undefined
+          ? ` (exposition ${(soak.bodyFirstBytes / MB).toFixed(1)} -> ${(soak.bodyLastBytes / MB).toFixed(1)} MB per scrape over the same scrapes)`
+          : ''),
     });
   }
   return out;
@@ -160,7 +187,9 @@ export function verdicts(r: RunResults): Verdict[] {
 
 /** The cold scenario per fleet without stalled sandboxes: a fresh server on a running fleet. */
 export function coldTable(r: RunResults): string {
-  const rows = r.scenarios.filter((s) => s.scenario.scrapers === 1 && s.scenario.stalled === 0 && s.servers.ours?.cold !== undefined);
+  const rows = r.scenarios.filter(
+    (s) => s.scenario.scrapers === 1 && s.scenario.stalled === 0 && s.servers.ours?.cold !== undefined,
+  );
   if (rows.length === 0) return '_(not measured in this run)_';
   const lines = [
     '| N | transport | listening after ms | first scrape ms | sandboxes in it | all loaded after ms (no scrape) | steady p50 ms | first / steady |',
@@ -177,15 +206,33 @@ export function coldTable(r: RunResults): string {
 }
 
 export function chartSeries(r: RunResults): Series[] {
-  const pick = (s: ScenarioResult): boolean => s.scenario.stalled === 0 && s.scenario.scrapers === 1 && s.scenario.transport === 'tcp';
+  const pick = (s: ScenarioResult): boolean =>
+    s.scenario.stalled === 0 && s.scenario.scrapers === 1 && s.scenario.transport === 'tcp';
   const rows = r.scenarios.filter(pick).sort((a, b) => a.scenario.sandboxes - b.scenario.sandboxes);
   const series: Series[] = [
-    { name: 'ours', color: '#1f77b4', points: rows.filter((s) => s.servers.ours).map((s) => ({ n: s.scenario.sandboxes, ms: (s.servers.ours as ServerPhase).latencyMs.p50 })) },
+    {
+      name: 'ours',
+      color: '#1f77b4',
+      points: rows
+        .filter((s) => s.servers.ours)
+        .map((s) => ({ n: s.scenario.sandboxes, ms: (s.servers.ours as ServerPhase).latencyMs.p50 })),
+    },
   ];
   if (r.servers.includes('theirs')) {
-    series.push({ name: 'theirs', color: '#d62728', points: rows.filter((s) => s.servers.theirs).map((s) => ({ n: s.scenario.sandboxes, ms: (s.servers.theirs as ServerPhase).latencyMs.p50 })) });
+    series.push({
+      name: 'theirs',
+      color: '#d62728',
+      points: rows
+        .filter((s) => s.servers.theirs)
+        .map((s) => ({ n: s.scenario.sandboxes, ms: (s.servers.theirs as ServerPhase).latencyMs.p50 })),
+    });
   }
-  series.push({ name: 'floor (bare urpc client)', color: '#2ca02c', dash: '6 4', points: rows.map((s) => ({ n: s.scenario.sandboxes, ms: s.floor.latencyMs.p50 })) });
+  series.push({
+    name: 'floor (bare urpc client)',
+    color: '#2ca02c',
+    dash: '6 4',
+    points: rows.map((s) => ({ n: s.scenario.sandboxes, ms: s.floor.latencyMs.p50 })),
+  });
   return series;
 }
 
@@ -207,7 +254,10 @@ export function profileSection(p: ProfileResult): string {
     '| function | location | self ms | share |',
     '|---|---|---|---|',
     // A `|` inside a cell (regexp names) must be escaped even within backticks.
-    ...p.topFunctions.map((f) => `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)}% |`),
+    ...p.topFunctions.map(
+      (f) =>
+        `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)}% |`,
+    ),
   ];
   return lines.join('\n');
 }

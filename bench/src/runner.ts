@@ -1,12 +1,13 @@
 // Runs one fleet group: boot the fleet, then per server: start it, warm it up,
 // and for each scenario alternate a round of scrapes with a round of floor
 // passes (so noise on this shared machine hits both alike), then stop it.
-import { performance } from 'node:perf_hooks';
+
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { type Child, freePort, startFleet } from './children.js';
 import { type ColdStart, coldStart, timeToLoaded } from './cold.js';
-import { floorPass, floorTargets, type FloorTarget } from './floor.js';
+import { type FloorTarget, floorPass, floorTargets } from './floor.js';
 import type { FleetGroup, Scenario } from './matrix.js';
 import { cpuSeconds, memory } from './proc.js';
 import { Scraper, sandboxLabels } from './scrape-client.js';
@@ -67,12 +68,25 @@ export interface BootedFleet {
   readonly readyAt: number;
 }
 
-export async function bootFleet(ctx: GroupContext, key: string, n: number, stalled: number, transport: 'tcp' | 'unix'): Promise<BootedFleet> {
+export async function bootFleet(
+  ctx: GroupContext,
+  key: string,
+  n: number,
+  stalled: number,
+  transport: 'tcp' | 'unix',
+): Promise<BootedFleet> {
   const dir = join(ctx.workdir, key);
   mkdirSync(dir, { recursive: true });
   const root = join(dir, 'root');
   const address = transport === 'tcp' ? `127.0.0.1:${await freePort()}` : join(dir, 'metrics.sock');
-  const child = await startFleet(ctx.fleetCli, { root, address, count: n, stalled, hosts: Math.min(4, n), logFile: join(dir, 'fleet.log') });
+  const child = await startFleet(ctx.fleetCli, {
+    root,
+    address,
+    count: n,
+    stalled,
+    hosts: Math.min(4, n),
+    logFile: join(dir, 'fleet.log'),
+  });
   const readyAt = performance.now();
   const targets = floorTargets(root);
   const healthy = targets.slice(stalled).map((t) => t.id);
@@ -117,7 +131,9 @@ export async function runGroup(ctx: GroupContext, g: FleetGroup): Promise<Scenar
             `${sc.key.padEnd(20)} ${kind.name.padEnd(6)} p50 ${fmtMs(phase.latencyMs.p50)} p99 ${fmtMs(phase.latencyMs.p99)} | floor p50 ${fmtMs(fp.p50)} ` +
               `| ${(phase.latencyMs.p50 / fp.p50).toFixed(2)}x floor | cpu ${(phase.cpuSecondsPerScrape * 1000).toFixed(0)} ms/scrape ` +
               `| rss ${(phase.rssSteadyBytes / 2 ** 20).toFixed(0)} MB (peak ${(phase.rssPeakBytes / 2 ** 20).toFixed(0)})` +
-              (phase.scrapesMissingHealthy > 0 ? ` | ${phase.scrapesMissingHealthy}/${phase.checkedScrapes} scrapes MISSING healthy sandboxes` : ''),
+              (phase.scrapesMissingHealthy > 0
+                ? ` | ${phase.scrapesMissingHealthy}/${phase.checkedScrapes} scrapes MISSING healthy sandboxes`
+                : ''),
           );
         }
       } finally {
@@ -178,7 +194,9 @@ async function runScenario(
         }
       }
       const u0 = process.cpuUsage();
-      const passes = await Promise.all(scrapers.map(() => floorPass(fleet.targets, ctx.floorConcurrency, ctx.floorTimeoutMs)));
+      const passes = await Promise.all(
+        scrapers.map(() => floorPass(fleet.targets, ctx.floorConcurrency, ctx.floorTimeoutMs)),
+      );
       const u = process.cpuUsage(u0);
       floor.cpu += (u.user + u.system) / 1e6;
       for (const p of passes) {

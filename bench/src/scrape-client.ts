@@ -25,21 +25,24 @@ export class Scraper {
       : { host: this.address.split(':')[0], port: Number(this.address.split(':')[1]) };
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
-      const req = request({ ...target, path: '/metrics', agent: this.agent, headers: { accept: 'text/plain' } }, (res) => {
-        let bytes = 0;
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => {
-          bytes += c.length;
-          if (collectSandboxes) chunks.push(c);
-        });
-        res.on('end', () => {
-          const ms = performance.now() - t0;
-          const out: ScrapeResult = { ms, bytes, status: res.statusCode ?? 0 };
-          if (!collectSandboxes) return resolve(out);
-          resolve({ ...out, body: Buffer.concat(chunks) });
-        });
-        res.on('error', reject);
-      });
+      const req = request(
+        { ...target, path: '/metrics', agent: this.agent, headers: { accept: 'text/plain' } },
+        (res) => {
+          let bytes = 0;
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            if (collectSandboxes) chunks.push(c);
+          });
+          res.on('end', () => {
+            const ms = performance.now() - t0;
+            const out: ScrapeResult = { ms, bytes, status: res.statusCode ?? 0 };
+            if (!collectSandboxes) return resolve(out);
+            resolve({ ...out, body: Buffer.concat(chunks) });
+          });
+          res.on('error', reject);
+        },
+      );
       req.setTimeout(120_000, () => req.destroy(new Error('scrape took over 120 s')));
       req.on('error', reject);
       req.end();

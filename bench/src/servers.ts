@@ -1,8 +1,9 @@
 // The metric servers under test: ours as a user runs it (the packed package's bin,
 // installed by npm into an empty directory, started with no extra flags), and, with
 // RUNSC_METRIC_SERVER, theirs (a binary taking runsc's flags, e.g. runsc itself).
-import { PER_SANDBOX_TIMEOUT_MS } from './matrix.js';
+
 import type { ServerSpec } from './children.js';
+import { PER_SANDBOX_TIMEOUT_MS } from './matrix.js';
 
 export interface ServerKind {
   readonly name: string;
@@ -27,10 +28,22 @@ export function ours(build: OursBuild, name = 'ours'): ServerKind {
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
     hasStatus: true,
     spec: (root, address, logFile, cpuProfDir) => {
-      const args = [`--root=${root}`, `--metric-server=${address}`, `--per-sandbox-timeout=${PER_SANDBOX_TIMEOUT_MS}ms`, 'metric-server'];
+      const args = [
+        `--root=${root}`,
+        `--metric-server=${address}`,
+        `--per-sandbox-timeout=${PER_SANDBOX_TIMEOUT_MS}ms`,
+        'metric-server',
+      ];
       const env = build.nodeOptions ? { NODE_OPTIONS: build.nodeOptions } : undefined;
       // --cpu-prof is refused in NODE_OPTIONS: the profile runs node on the bin's own script.
-      if (cpuProfDir) return { command: process.execPath, args: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, build.entry, ...args], address, logFile, env };
+      if (cpuProfDir)
+        return {
+          command: process.execPath,
+          args: ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, build.entry, ...args],
+          address,
+          logFile,
+          env,
+        };
       return { command: build.bin, args, address, logFile, env };
     },
   };

@@ -2,9 +2,9 @@
 // each, to show memory does not grow scrape over scrape. Judged only once the fleet's
 // expositions stopped growing: fake sandboxes add series over their first minute.
 import { join } from 'node:path';
-import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERIES_RAMP_SECONDS } from '@org/metricserver-fake-sandbox';
 import { startServer } from './children.js';
 import { memory } from './proc.js';
 import type { BootedFleet, GroupContext } from './runner.js';
@@ -53,7 +53,9 @@ export async function soak(
   const rampEndsAt = waitForRamp ? fleet.readyAt + SERIES_RAMP_SECONDS * 1000 : 0;
   const wait = rampEndsAt - performance.now();
   if (wait > 0) {
-    ctx.progress(`soak ${kind.name}: waiting ${(wait / 1000).toFixed(0)} s for the fleet's ${SERIES_RAMP_SECONDS} s series ramp to end`);
+    ctx.progress(
+      `soak ${kind.name}: waiting ${(wait / 1000).toFixed(0)} s for the fleet's ${SERIES_RAMP_SECONDS} s series ramp to end`,
+    );
     await sleep(wait);
   }
   const server = await startServer(kind.spec(fleet.root, fleet.address, join(fleet.dir, `${kind.name}-soak.log`)));
@@ -70,7 +72,9 @@ export async function soak(
       body.push((await s.scrape(false)).bytes);
       rss.push(memory(server.pid).rss);
       if (rss.length % 50 === 0) {
-        ctx.progress(`soak ${kind.name}: ${rss.length}/${requested} scrapes, rss ${(rss[rss.length - 1]! / 2 ** 20).toFixed(0)} MB`);
+        ctx.progress(
+          `soak ${kind.name}: ${rss.length}/${requested} scrapes, rss ${(rss[rss.length - 1]! / 2 ** 20).toFixed(0)} MB`,
+        );
       }
     }
     s.close();

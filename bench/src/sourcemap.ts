@@ -18,7 +18,11 @@ export function loadSourceMap(url: string): SourceLookup | undefined {
   if (!url.startsWith('file://')) return undefined;
   const file = fileURLToPath(url);
   if (!existsSync(`${file}.map`)) return undefined;
-  const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[]; mappings: string; sourceRoot?: string };
+  const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as {
+    sources: string[];
+    mappings: string;
+    sourceRoot?: string;
+  };
   const base = resolve(dirname(file), map.sourceRoot ?? '');
   const sources = map.sources.map((s) => resolve(base, s));
   // Per generated line: [column, sourceIndex] pairs in column order.

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 export class MissingChromiumError extends Error {
   constructor(detail: string) {
-    super(`e2e needs chromium but ${detail}; install it: apt-get install chromium (scripts/install-system-deps.sh does it)`);
+    super(
+      `e2e needs chromium but ${detail}; install it: apt-get install chromium (scripts/install-system-deps.sh does it)`,
+    );
     this.name = 'MissingChromiumError';
   }
 }
@@ -15,7 +17,8 @@ export class MissingChromiumError extends Error {
 export function requireChromium(): string {
   const r = spawnSync('chromium', ['--version'], { encoding: 'utf8', timeout: 30_000 });
   if (r.error) throw new MissingChromiumError(`\`chromium --version\` failed (${r.error.message})`);
-  if (r.status !== 0) throw new MissingChromiumError(`\`chromium --version\` exited ${r.status}: ${`${r.stdout}${r.stderr}`.trim()}`);
+  if (r.status !== 0)
+    throw new MissingChromiumError(`\`chromium --version\` exited ${r.status}: ${`${r.stdout}${r.stderr}`.trim()}`);
   return r.stdout.trim();
 }
 
@@ -35,7 +38,9 @@ const BASE_FLAGS = [
 function run(args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string }> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
   return new Promise((resolve, reject) => {
-    const child = spawn('chromium', [...BASE_FLAGS, `--user-data-dir=${profile}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('chromium', [...BASE_FLAGS, `--user-data-dir=${profile}`, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

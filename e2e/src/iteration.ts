@@ -28,6 +28,8 @@ export function goUtcString(rfc3339: string): string {
 }
 
 export function expectedIteration(sandboxId: string, createdAt: string): string {
-  const digest = createHash('sha256').update(`${sandboxId}:${goUtcString(createdAt)}`, 'ascii').digest();
+  const digest = createHash('sha256')
+    .update(`${sandboxId}:${goUtcString(createdAt)}`, 'ascii')
+    .digest();
   return digest.readBigUInt64BE(0).toString(36);
 }

@@ -35,20 +35,25 @@ export function httpGet(target: ScrapeTarget, path: string, opts: HttpOptions = 
   const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     const where = target.kind === 'unix' ? { socketPath: target.socketPath } : { host: target.host, port: target.port };
-    const req = request({ ...where, path, method: opts.method ?? 'GET', agent: false, headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-          durationMs: performance.now() - started,
-        }),
-      );
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${path} on ${describeTarget(target)} took over ${timeoutMs} ms`)));
+    const req = request(
+      { ...where, path, method: opts.method ?? 'GET', agent: false, headers: opts.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            durationMs: performance.now() - started,
+          }),
+        );
+      },
+    );
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`GET ${path} on ${describeTarget(target)} took over ${timeoutMs} ms`)),
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

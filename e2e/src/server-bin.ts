@@ -32,6 +32,7 @@ export function serverBinPath(): string {
   const rel = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.[SERVER_BIN_NAME];
   if (!rel) throw new Error(`${SERVER_PKG}/package.json has no "bin" entry ${SERVER_BIN_NAME}`);
   const abs = join(dir, rel);
-  if (!existsSync(abs)) throw new Error(`the server CLI ${abs} is not built; run \`pnpm turbo build\` at the repo root`);
+  if (!existsSync(abs))
+    throw new Error(`the server CLI ${abs} is not built; run \`pnpm turbo build\` at the repo root`);
   return abs;
 }

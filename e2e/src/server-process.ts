@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { addExitHook } from './exit-hooks.js';
 import { freePort } from './free-port.js';
-import { type ScrapeTarget, describeTarget, httpGet, targetFromAddress } from './scrape.js';
+import { describeTarget, httpGet, type ScrapeTarget, targetFromAddress } from './scrape.js';
 import { serverBinPath } from './server-bin.js';
 
 export interface StartServerOptions {
@@ -46,7 +46,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const address = opts.address ?? `127.0.0.1:${await freePort()}`;
-  const argv = opts.argv ?? [`--root=${opts.root}`, `--metric-server=${address}`, 'metric-server', ...(opts.flags ?? [])];
+  const argv = opts.argv ?? [
+    `--root=${opts.root}`,
+    `--metric-server=${address}`,
+    'metric-server',
+    ...(opts.flags ?? []),
+  ];
   const child = spawn(process.execPath, [serverBinPath(), ...argv], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
@@ -96,7 +101,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (exitStatus) {
-      throw new Error(`server exited (${JSON.stringify(exitStatus)}) before it was healthy; output:\n${server.output()}`);
+      throw new Error(
+        `server exited (${JSON.stringify(exitStatus)}) before it was healthy; output:\n${server.output()}`,
+      );
     }
     try {
       const res = await httpGet(target, healthPath, { timeoutMs: 2_000 });
@@ -112,5 +119,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await sleep(50);
   }
   await server.stop('SIGKILL');
-  throw new Error(`server on ${describeTarget(target)} not healthy within the timeout (last: ${last}); output:\n${server.output()}`);
+  throw new Error(
+    `server on ${describeTarget(target)} not healthy within the timeout (last: ${last}); output:\n${server.output()}`,
+  );
 }

@@ -4,9 +4,9 @@
 // more sandboxes than the bound, each keeps one connection from scrape to scrape.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSamples, parseExposition } from '../src/exposition.js';
+import { servedSeries } from '../src/fleet/expected.js';
 import { SocketRecorder } from '../src/fleet/recorder.js';
 import { type FleetRig, startRig } from '../src/fleet/rig.js';
-import { servedSeries } from '../src/fleet/expected.js';
 import { scrape } from '../src/scrape.js';
 
 describe('more stalled sandboxes than the concurrency bound', () => {
@@ -120,7 +120,7 @@ describe('kept connections (no more sandboxes than --scrape-concurrency)', () =>
       const ids = connections.map((c) => c.id).sort();
       // First scrape: one connection each. Later: only the stalled one's (cut at its deadline, so dropped).
       expect(ids).toEqual(i === 0 ? rig.fleet.sandboxes.map((sb) => sb.id).sort() : [stalled.id]);
-      honest.forEach((sb, k) => expect(sb.exportCount, sb.id).toBe(before[k]! + 1)); // a fresh export every scrape
+      for (const [k, sb] of honest.entries()) expect(sb.exportCount, sb.id).toBe(before[k]! + 1); // a fresh export every scrape
       const exp = parseExposition(res.body);
       for (const sb of honest) expect(servedSeries(exp, sb.id).size, sb.id).toBeGreaterThan(0);
       expect(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value).toBe('1');

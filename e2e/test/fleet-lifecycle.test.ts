@@ -119,7 +119,11 @@ describe('the root directory', () => {
     const roots = dirs.map((d) => join(d, 'root'));
     for (const r of roots) mkdirSync(r);
     const strict = await startServer({ root: roots[0] as string, address: join(dirs[0], 'ms.sock') });
-    const lenient = await startServer({ root: roots[1] as string, address: join(dirs[1], 'ms.sock'), flags: ['--allow-unknown-root'] });
+    const lenient = await startServer({
+      root: roots[1] as string,
+      address: join(dirs[1], 'ms.sock'),
+      flags: ['--allow-unknown-root'],
+    });
     try {
       for (const r of roots) rmSync(r, { recursive: true });
       const t0 = Date.now();
@@ -145,7 +149,11 @@ describe('the root directory', () => {
       const strict = await startServer({ root: missing, address: join(dir, 'a.sock'), waitReady: false });
       expect((await strict.exited).code).toBe(128);
       expect(strict.output()).toContain(missing);
-      const lenient = await startServer({ root: missing, address: join(dir, 'b.sock'), flags: ['--allow-unknown-root'] });
+      const lenient = await startServer({
+        root: missing,
+        address: join(dir, 'b.sock'),
+        flags: ['--allow-unknown-root'],
+      });
       expect((await scrape(lenient.target)).status).toBe(200);
       expect(await lenient.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     } finally {

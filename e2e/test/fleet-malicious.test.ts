@@ -2,12 +2,7 @@
 // fleet: the server stays up, honest data is complete and correctly labelled,
 // no sandbox's data carries another's labels, every body passes promtool, and
 // the 200 MB reply costs the server no more than a bounded amount of memory.
-import {
-  BEHAVIOUR_NAMES,
-  type Behaviour,
-  type BehaviourName,
-  type FakeSandbox,
-} from '@org/metricserver-fake-sandbox';
+import { BEHAVIOUR_NAMES, type Behaviour, type BehaviourName, type FakeSandbox } from '@org/metricserver-fake-sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Exposition, findSamples, parseExposition, seriesKey } from '../src/exposition.js';
 import { expectedSeries, identityLabels, servedSeries } from '../src/fleet/expected.js';
@@ -18,10 +13,28 @@ import { scrape } from '../src/scrape.js';
 
 /** Never served: their export cannot be read in time, is malformed, or breaks a verifier rule on every call. */
 const ALWAYS_REJECTED = new Set<BehaviourName>([
-  'stall-accept', 'no-answer', 'half-json', 'drip', 'garbage', 'endless', 'huge', 'error-reply',
-  'unregistered-metric', 'wrong-type', 'unregistered-label', 'unregistered-label-value', 'duplicate-series',
-  'timestamp-old', 'timestamp-future', 'nan-counter', 'inf-counter', 'histogram-mismatch',
-  'claim-labels', 'claim-external-labels', 'meta-imitation', 'label-escape',
+  'stall-accept',
+  'no-answer',
+  'half-json',
+  'drip',
+  'garbage',
+  'endless',
+  'huge',
+  'error-reply',
+  'unregistered-metric',
+  'wrong-type',
+  'unregistered-label',
+  'unregistered-label-value',
+  'duplicate-series',
+  'timestamp-old',
+  'timestamp-future',
+  'nan-counter',
+  'inf-counter',
+  'histogram-mismatch',
+  'claim-labels',
+  'claim-external-labels',
+  'meta-imitation',
+  'label-escape',
 ]);
 /**
  * Served in scrape 1 / scrape 2, for the rest: a lie against the previous snapshot only shows on the
@@ -41,7 +54,8 @@ const NOT_OURS = new Set<BehaviourName>(['wrong-address', 'no-metric-server']);
 const BAD = BEHAVIOUR_NAMES.filter((b) => b !== 'honest' && b !== 'booting');
 const PARAMS: Partial<Record<BehaviourName, number>> = { slow: 300 }; // slow but in time: its honest data must appear
 
-const behaviour = (name: BehaviourName): Behaviour => (PARAMS[name] === undefined ? { name } : { name, param: PARAMS[name] });
+const behaviour = (name: BehaviourName): Behaviour =>
+  PARAMS[name] === undefined ? { name } : { name, param: PARAMS[name] };
 const PER_SANDBOX_TIMEOUT = ['--per-sandbox-timeout=1s'];
 const PODS = new Map<string, { name: string; namespace: string }>();
 
@@ -61,7 +75,9 @@ async function addHonest(rig: FleetRig, n: number): Promise<FakeSandbox[]> {
 }
 
 async function exportsOf(sbs: FakeSandbox[], filter = ''): Promise<Map<string, Set<string>>> {
-  return new Map(await Promise.all(sbs.map(async (sb) => [sb.id, await expectedSeries(identity(sb), 'runsc_', filter)] as const)));
+  return new Map(
+    await Promise.all(sbs.map(async (sb) => [sb.id, await expectedSeries(identity(sb), 'runsc_', filter)] as const)),
+  );
 }
 
 /** The invariants every body must satisfy, whatever the sandboxes did. */
@@ -78,16 +94,31 @@ function checkInvariants(exp: Exposition, all: FakeSandbox[]): void {
     }
   }
   expect(findSamples(exp, 'process_start_time_seconds')).toHaveLength(1);
-  for (const name of ['runsc_meta_num_sandboxes_running', 'runsc_meta_num_sandboxes_broken_metrics', 'runsc_meta_num_sandboxes_total']) {
+  for (const name of [
+    'runsc_meta_num_sandboxes_running',
+    'runsc_meta_num_sandboxes_broken_metrics',
+    'runsc_meta_num_sandboxes_total',
+  ]) {
     expect(findSamples(exp, name), name).toHaveLength(1);
   }
 }
 
-function expectComplete(exp: Exposition, honest: FakeSandbox[], before: Map<string, Set<string>>, after: Map<string, Set<string>>): void {
+function expectComplete(
+  exp: Exposition,
+  honest: FakeSandbox[],
+  before: Map<string, Set<string>>,
+  after: Map<string, Set<string>>,
+): void {
   for (const sb of honest) {
     const served = servedSeries(exp, sb.id);
-    expect([...(before.get(sb.id) ?? [])].filter((k) => !served.has(k)), `${sb.id}: exported but not served`).toEqual([]);
-    expect([...served].filter((k) => !after.get(sb.id)?.has(k)), `${sb.id}: served but never exported`).toEqual([]);
+    expect(
+      [...(before.get(sb.id) ?? [])].filter((k) => !served.has(k)),
+      `${sb.id}: exported but not served`,
+    ).toEqual([]);
+    expect(
+      [...served].filter((k) => !after.get(sb.id)?.has(k)),
+      `${sb.id}: served but never exported`,
+    ).toEqual([]);
   }
 }
 
@@ -164,7 +195,8 @@ describe('all misbehaviours mixed in one fleet', () => {
       checkInvariants(exp, [...honest, ...bad]);
       expectComplete(exp, honest, before, after);
       for (const sb of bad) {
-        if (ALWAYS_REJECTED.has(sb.behaviour.name)) expect(servedSeries(exp, sb.id), sb.behaviour.name).toEqual(new Set());
+        if (ALWAYS_REJECTED.has(sb.behaviour.name))
+          expect(servedSeries(exp, sb.id), sb.behaviour.name).toEqual(new Set());
         if (NOT_OURS.has(sb.behaviour.name)) expect(exp.samples.filter((s) => s.labels.sandbox === sb.id)).toEqual([]);
       }
       const broken = Number(findSamples(exp, 'runsc_meta_num_sandboxes_broken_metrics')[0]?.value);
@@ -196,7 +228,13 @@ describe('memory under a 200 MB reply', () => {
   it('peaks far below the reply size and does not grow from scrape to scrape', async () => {
     // 200 MB (the fake's default `huge`) and a never-ending reply, next to honest sandboxes.
     rig = await startRig({
-      fleet: { count: 6, behaviours: [{ behaviour: 'huge', count: 1 }, { behaviour: 'endless', count: 1 }] },
+      fleet: {
+        count: 6,
+        behaviours: [
+          { behaviour: 'huge', count: 1 },
+          { behaviour: 'endless', count: 1 },
+        ],
+      },
       flags: PER_SANDBOX_TIMEOUT,
     });
     for (let i = 0; i < 3; i++) await checkedScrape(rig);

@@ -35,7 +35,9 @@ describe(`${COUNT} sandboxes`, () => {
       expect(perSandbox.size).toBe(COUNT);
       for (const sb of rig.fleet.sandboxes) {
         const running = findSamples(exp, 'runsc_meta_sandbox_running', { sandbox: sb.id });
-        expect(running.map((s) => s.labels.iteration)).toEqual([identityLabels({ id: sb.id, createdAt: sb.createdAt, socketPath: sb.socketPath }).iteration]);
+        expect(running.map((s) => s.labels.iteration)).toEqual([
+          identityLabels({ id: sb.id, createdAt: sb.createdAt, socketPath: sb.socketPath }).iteration,
+        ]);
       }
     }
   });

@@ -26,13 +26,24 @@ async function checkedScrape(rig: FleetRig): Promise<{ exp: Exposition; ms: numb
 }
 
 /** Honest data is complete: what the sandbox exported before the scrape ⊆ served ⊆ what it exports after. */
-async function expectHonestComplete(rig: FleetRig, honest: FakeSandbox[], exp: Exposition, before: Map<string, Set<string>>) {
+async function expectHonestComplete(
+  _rig: FleetRig,
+  honest: FakeSandbox[],
+  exp: Exposition,
+  before: Map<string, Set<string>>,
+) {
   for (const sb of honest) {
     const served = servedSeries(exp, sb.id);
     const after = await expectedSeries(sb);
     const lo = before.get(sb.id) ?? new Set();
-    expect([...lo].filter((k) => !served.has(k)), `${sb.id}: exported before the scrape but not served`).toEqual([]);
-    expect([...served].filter((k) => !after.has(k)), `${sb.id}: served but never exported`).toEqual([]);
+    expect(
+      [...lo].filter((k) => !served.has(k)),
+      `${sb.id}: exported before the scrape but not served`,
+    ).toEqual([]);
+    expect(
+      [...served].filter((k) => !after.has(k)),
+      `${sb.id}: served but never exported`,
+    ).toEqual([]);
     expect(served.size).toBeGreaterThan(0);
   }
 }
@@ -91,7 +102,10 @@ describe('the 30 s scrape deadline', () => {
 
   it('cuts a scrape whose stalled sandboxes would need longer (one at a time, 8 s each)', async () => {
     // 5 silent sandboxes x 8 s one after the other = 40 s: the deadline must end the scrape at 30 s.
-    rig = await startRig({ fleet: { count: 7, behaviours: [{ behaviour: 'no-answer', count: 5 }] }, flags: ['--scrape-concurrency=1'] });
+    rig = await startRig({
+      fleet: { count: 7, behaviours: [{ behaviour: 'no-answer', count: 5 }] },
+      flags: ['--scrape-concurrency=1'],
+    });
     const { exp, ms } = await checkedScrape(rig);
     expect(ms).toBeGreaterThan(29_000);
     expect(ms).toBeLessThan(34_000);

@@ -4,9 +4,9 @@
 // every counter under its OpenMetrics sample name, <family>_total.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectValidOpenMetrics } from '../../test-support/openmetrics.js';
+import { type FleetRig, startRig } from '../src/fleet/rig.js';
 import { freePort } from '../src/free-port.js';
 import { type RunningPrometheus, startPrometheus } from '../src/images/prometheus-image.js';
-import { type FleetRig, startRig } from '../src/fleet/rig.js';
 import { promQuery, promSeries, waitFor } from '../src/prometheus-api.js';
 import { httpGet } from '../src/scrape.js';
 

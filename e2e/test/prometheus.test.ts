@@ -7,16 +7,22 @@ import { parseExposition, seriesKey } from '../src/exposition.js';
 import { freePort } from '../src/free-port.js';
 import { runTag } from '../src/ids.js';
 import { type RunningPrometheus, startPrometheus } from '../src/images/prometheus-image.js';
-import { type ServerImage, buildServerImage, startServerContainer } from '../src/images/server-image.js';
+import { buildServerImage, type ServerImage, startServerContainer } from '../src/images/server-image.js';
 import { promQuery, promSeries, waitFor } from '../src/prometheus-api.js';
-import { RealRunsc, fixedWidthIds } from '../src/runsc/harness.js';
+import { fixedWidthIds, RealRunsc } from '../src/runsc/harness.js';
 import { scrape, targetFromAddress } from '../src/scrape.js';
 import { type RunningServer, startServer } from '../src/server-process.js';
 
 const JOB = 'runsc';
 const FILTERED_JOB = 'runsc-fs-only';
 // Series Prometheus synthesises per target; not part of what the server served.
-const SYNTHETIC = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_series_added', 'scrape_samples_post_metric_relabeling']);
+const SYNTHETIC = new Set([
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_series_added',
+  'scrape_samples_post_metric_relabeling',
+]);
 const [hostA, hostB, boxed] = fixedWidthIds(`e2e-${runTag()}p`, 3) as [string, string, string];
 
 let rs: RealRunsc;
@@ -93,7 +99,10 @@ describe('Prometheus scraping the server on the host', () => {
     });
     const opens = await promQuery(prom.baseUrl, `runsc_fs_opens{instance="${hostAddr}"}`);
     expect(new Set(opens.map((s) => s.metric.sandbox))).toEqual(new Set([hostA, hostB]));
-    expect(opens.find((s) => s.metric.sandbox === hostA)?.metric).toMatchObject({ pod_name: 'pod-p', namespace_name: 'ns-p' });
+    expect(opens.find((s) => s.metric.sandbox === hostA)?.metric).toMatchObject({
+      pod_name: 'pod-p',
+      namespace_name: 'ns-p',
+    });
   });
 });
 

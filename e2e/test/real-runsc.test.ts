@@ -1,15 +1,16 @@
 // The built server against real gVisor sandboxes started by real runsc: labels,
 // capabilities and spec metadata of served sandboxes, other servers' sandboxes
 // ignored, a SIGKILLed sandbox reported and a deleted one gone.
-import { join } from 'node:path';
+
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  RegistrationBytes,
-  UrpcConnection,
   exportMetrics,
   internRegistration,
   parseStateFile,
+  RegistrationBytes,
   registrationValueAt,
+  UrpcConnection,
 } from '@org/metricserver-core';
 import { decodeRegistration } from '@org/metricserver-prom-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,13 +18,18 @@ import { type Exposition, findSamples, parseExposition, seriesKey } from '../src
 import { runTag } from '../src/ids.js';
 import { expectedIteration } from '../src/iteration.js';
 import { expectPromtoolAccepts } from '../src/promtool.js';
-import { RealRunsc, fixedWidthIds } from '../src/runsc/harness.js';
+import { fixedWidthIds, RealRunsc } from '../src/runsc/harness.js';
 import type { RealStateFile } from '../src/runsc/state-file.js';
 import { scrape } from '../src/scrape.js';
 import { type RunningServer, startServer } from '../src/server-process.js';
 
 const [podded, rooted, sub, foreign, unmetered, created] = fixedWidthIds(`e2e-${runTag()}r`, 6) as [
-  string, string, string, string, string, string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
 ];
 const PODDED_CAPS = ['CAP_KILL', 'CAP_NET_RAW', 'CAP_SYS_PTRACE'];
 
@@ -34,8 +40,8 @@ let server: RunningServer;
 function capUnion(states: RealStateFile[]): Set<string> {
   const out = new Set<string>();
   for (const st of states) {
-    const caps = (st as unknown as { spec: { process: { capabilities?: Record<string, string[] | undefined> } } }).spec.process
-      .capabilities;
+    const caps = (st as unknown as { spec: { process: { capabilities?: Record<string, string[] | undefined> } } }).spec
+      .process.capabilities;
     for (const set of Object.values(caps ?? {})) for (const c of set ?? []) out.add(c.replace(/^CAP_/, ''));
   }
   return out;
@@ -71,7 +77,14 @@ beforeAll(async () => {
       tz: 'America/Los_Angeles',
     }),
     rs.run({ id: rooted, metricServer: served }).then(() =>
-      rs.run({ id: sub, subcontainerOf: rooted, metricServer: served, capabilities: ['CAP_CHOWN'], uid: 1000, ociVersion: '1.0.2-dev' }),
+      rs.run({
+        id: sub,
+        subcontainerOf: rooted,
+        metricServer: served,
+        capabilities: ['CAP_CHOWN'],
+        uid: 1000,
+        ociVersion: '1.0.2-dev',
+      }),
     ),
     rs.run({ id: foreign, metricServer: join(rs.base, 'other.sock') }),
     rs.run({ id: unmetered }),
@@ -83,7 +96,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const st = await server?.stop('SIGTERM');
   await rs?.cleanup();
-  if (st && st.code !== 0) throw new Error(`server exited ${JSON.stringify(st)} on SIGTERM; output:\n${server.output()}`);
+  if (st && st.code !== 0)
+    throw new Error(`server exited ${JSON.stringify(st)} on SIGTERM; output:\n${server.output()}`);
 });
 
 describe('real runsc sandboxes', () => {
@@ -119,7 +133,9 @@ describe('real runsc sandboxes', () => {
   it('reports capabilities, spec metadata and sandbox metadata from the state files', async () => {
     const exp = await scrapeChecked();
     const caps = (id: string): Set<string> =>
-      new Set(findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: id }).map((s) => s.labels.capability ?? ''));
+      new Set(
+        findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: id }).map((s) => s.labels.capability ?? ''),
+      );
     expect(caps(podded)).toEqual(new Set(PODDED_CAPS.map((c) => c.replace(/^CAP_/, ''))));
     const rootedUnion = capUnion([rs.state(rooted), rs.state(sub)]);
     expect(rootedUnion.has('CHOWN')).toBe(true);
@@ -154,16 +170,22 @@ describe('real runsc sandboxes', () => {
 
   it('applies the metrics filter as runsc export-metrics does, and the capability filter', async () => {
     const filter = '^fs_';
-    const exp = await scrapeChecked(`runsc-sandbox-metrics-filter=${encodeURIComponent(filter)}&runsc-capability-filter=NET_`);
+    const exp = await scrapeChecked(
+      `runsc-sandbox-metrics-filter=${encodeURIComponent(filter)}&runsc-capability-filter=NET_`,
+    );
     for (const [id, extra] of [
       [podded, { pod_name: 'pod-a', namespace_name: 'ns-a' }],
       [rooted, {}],
     ] as const) {
       const cli = parseExposition(rs.exportMetrics(id, [`--sandbox-metrics-filter=${filter}`]));
       expect(cli.samples.length).toBeGreaterThan(0);
-      expect(sandboxOwnSeries(exp, id)).toEqual(new Set(cli.samples.map((s) => seriesKey(s.name, { ...s.labels, ...extra }))));
+      expect(sandboxOwnSeries(exp, id)).toEqual(
+        new Set(cli.samples.map((s) => seriesKey(s.name, { ...s.labels, ...extra }))),
+      );
     }
-    const caps = findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: podded }).map((s) => s.labels.capability);
+    const caps = findSamples(exp, 'runsc_meta_sandbox_capabilities', { sandbox: podded }).map(
+      (s) => s.labels.capability,
+    );
     expect(caps).toEqual(['NET_RAW']);
   });
 
@@ -173,7 +195,11 @@ describe('real runsc sandboxes', () => {
     const reader = new RegistrationBytes((raw) => internRegistration(decodeRegistration(raw, '$')));
     const ids = [podded, rooted, foreign, created];
     const files = ids.map((id) => readFileSync(join(rs.root, `${id}_sandbox:${id}.state`)));
-    const orders = files.map((b) => JSON.parse(b.toString()).sandbox.registeredMetrics.metrics.map((m: { name: string }) => m.name).join());
+    const orders = files.map((b) =>
+      JSON.parse(b.toString())
+        .sandbox.registeredMetrics.metrics.map((m: { name: string }) => m.name)
+        .join(),
+    );
     expect(new Set(orders).size).toBeGreaterThan(1); // runsc lists the metrics in another order per sandbox
     const first = parseStateFile(files[0]!, 'first', reader).sandbox?.decodedRegistration;
     expect(first).toBeDefined();
@@ -183,10 +209,12 @@ describe('real runsc sandboxes', () => {
       const parsed = parseStateFile(bytes, ids[k]!, reader);
       const whole = parseStateFile(bytes, ids[k]!);
       expect(parsed.sandbox?.decodedRegistration).toBe(first);
-      expect({ ...parsed, sandbox: { ...parsed.sandbox, registeredMetrics: null, decodedRegistration: null } }).toEqual({
-        ...whole,
-        sandbox: { ...whole.sandbox, registeredMetrics: null, decodedRegistration: null },
-      });
+      expect({ ...parsed, sandbox: { ...parsed.sandbox, registeredMetrics: null, decodedRegistration: null } }).toEqual(
+        {
+          ...whole,
+          sandbox: { ...whole.sandbox, registeredMetrics: null, decodedRegistration: null },
+        },
+      );
     }
   });
 

@@ -16,7 +16,13 @@ const SCREENSHOT = join(RESULTS, 'status-page.png');
 const HOSTILE_POD = '<img src=x onerror="document.title=1">';
 
 interface StatusJson {
-  sandboxes: Array<{ id: string; pod: string; namespace: string; running: boolean; lastExport: null | { ok: boolean; failure: string | null; error: string | null } }>;
+  sandboxes: Array<{
+    id: string;
+    pod: string;
+    namespace: string;
+    running: boolean;
+    lastExport: null | { ok: boolean; failure: string | null; error: string | null };
+  }>;
   instantDiscovery: { enabled: boolean; watching: boolean };
 }
 
@@ -87,7 +93,9 @@ describe('status page in headless Chromium', () => {
     expect(row('liar')).toContain('<span class="bad">rejected</span>');
     expect(row('liar')).toMatch(/<td class="err">snapshot rejected \([a-z-]+\): [^<]+<\/td>$/);
     // A stalled control socket: a timeout at the per-sandbox bound, no verifier error.
-    expect(row('silent')).toMatch(/<span class="bad">timeout<\/span>: no verified answer within the per-sandbox deadline of \d+ ms/);
+    expect(row('silent')).toMatch(
+      /<span class="bad">timeout<\/span>: no verified answer within the per-sandbox deadline of \d+ ms/,
+    );
     expect(row('silent')).toMatch(/<td class="num">(19|2[0-9])\d\d\.\d<\/td>/);
     // The hostile pod name is text in the DOM the browser built, never an element.
     expect(row('hostile')).toContain('<td>&lt;img src=x onerror="document.title=1"&gt;</td><td>a&amp;b</td>');

@@ -7,13 +7,13 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePki, type Pki } from '../../test-support/tls-pki.js';
 import { findSamples, parseExposition } from '../src/exposition.js';
 import { type FleetRig, startRig } from '../src/fleet/rig.js';
 import { freePort } from '../src/free-port.js';
 import { type RunningPrometheus, startCustomPrometheus } from '../src/images/prometheus-image.js';
 import { promQuery, waitFor } from '../src/prometheus-api.js';
 import { expectPromtoolAccepts } from '../src/promtool.js';
-import { type Pki, makePki } from '../../test-support/tls-pki.js';
 
 const USER = 'prometheus';
 const PASSWORD = 'e2e scrape secret';
@@ -47,7 +47,9 @@ function httpsGet(port: number, path: string, opts: { auth?: string; ca?: string
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
       },
     );
     req.setTimeout(20_000, () => req.destroy(new Error(`GET ${path} timed out`)));
@@ -77,14 +79,25 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  rig = await startRig({ transport: 'tcp', fleet: { count: COUNT }, flags: [`--web-config-file=${webConfig}`], server: { waitReady: false } });
+  rig = await startRig({
+    transport: 'tcp',
+    fleet: { count: COUNT },
+    flags: [`--web-config-file=${webConfig}`],
+    server: { waitReady: false },
+  });
   // The rig's readiness probe speaks plain HTTP: wait over HTTPS here instead.
   await waitFor(
     'the server answering over HTTPS and logging Server serving',
     async () => {
-      const exited = await Promise.race([rig.server.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 0))]);
+      const exited = await Promise.race([
+        rig.server.exited,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), 0)),
+      ]);
       if (exited) throw new Error(`server exited ${JSON.stringify(exited)}: ${rig.server.output()}`);
-      const r = await httpsGet(port(), `/runsc-metrics/healthcheck?root=${encodeURIComponent(rig.root)}`, { auth: `${USER}:${PASSWORD}`, ca: caPem }).catch(() => undefined);
+      const r = await httpsGet(port(), `/runsc-metrics/healthcheck?root=${encodeURIComponent(rig.root)}`, {
+        auth: `${USER}:${PASSWORD}`,
+        ca: caPem,
+      }).catch(() => undefined);
       return r?.status === 200 && /Server serving/.test(rig.server.output()) ? true : undefined;
     },
     20_000,
@@ -104,7 +117,9 @@ describe('the built CLI with --web-config-file', () => {
     expectPromtoolAccepts(res.body);
     const exp = parseExposition(res.body);
     expect(findSamples(exp, 'runsc_meta_num_sandboxes_running')[0]?.value).toBe(String(COUNT));
-    expect(new Set(findSamples(exp, 'runsc_meta_sandbox_running').map((s) => s.labels.sandbox))).toEqual(new Set(rig.fleet.sandboxes.map((s) => s.id)));
+    expect(new Set(findSamples(exp, 'runsc_meta_sandbox_running').map((s) => s.labels.sandbox))).toEqual(
+      new Set(rig.fleet.sandboxes.map((s) => s.id)),
+    );
   });
 
   it('answers 401 with a Basic challenge to a wrong password and to no credentials', async () => {
@@ -117,22 +132,36 @@ describe('the built CLI with --web-config-file', () => {
   });
 
   it('a client that does not trust the CA cannot connect', async () => {
-    await expect(httpsGet(port(), '/metrics', { auth: `${USER}:${PASSWORD}` })).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
+    await expect(httpsGet(port(), '/metrics', { auth: `${USER}:${PASSWORD}` })).rejects.toThrow(
+      /self[- ]signed|unable to (get|verify)/i,
+    );
   });
 });
 
 describe('a real Prometheus scraping over TLS with basic auth', () => {
   it('the https + ca_file + basic_auth job is up and ingests the sandboxes; wrong password and plain http jobs are down', async () => {
     const target = rig.address;
-    const job = (name: string, extra: Record<string, unknown>) => ({ job_name: name, static_configs: [{ targets: [target] }], ...extra });
+    const job = (name: string, extra: Record<string, unknown>) => ({
+      job_name: name,
+      static_configs: [{ targets: [target] }],
+      ...extra,
+    });
     prom = await startCustomPrometheus({
       listenPort: await freePort(),
       readOnlyMounts: [dir],
       config: {
         global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
         scrape_configs: [
-          job('runsc-tls', { scheme: 'https', tls_config: { ca_file: pki.caCert }, basic_auth: { username: USER, password: PASSWORD } }),
-          job('runsc-wrong-password', { scheme: 'https', tls_config: { ca_file: pki.caCert }, basic_auth: { username: USER, password: 'guess' } }),
+          job('runsc-tls', {
+            scheme: 'https',
+            tls_config: { ca_file: pki.caCert },
+            basic_auth: { username: USER, password: PASSWORD },
+          }),
+          job('runsc-wrong-password', {
+            scheme: 'https',
+            tls_config: { ca_file: pki.caCert },
+            basic_auth: { username: USER, password: 'guess' },
+          }),
           job('runsc-plain-http', { scheme: 'http', basic_auth: { username: USER, password: PASSWORD } }),
         ],
       },
@@ -171,7 +200,9 @@ describe('a real Prometheus scraping over TLS with basic auth', () => {
     );
     expect(new Set(ingested.map((s) => s.metric.sandbox))).toEqual(servedBy);
     // Nothing leaked to the failing jobs.
-    expect(await promQuery(prom!.baseUrl, '{job=~"runsc-wrong-password|runsc-plain-http",__name__=~"runsc_.*"}')).toEqual([]);
+    expect(
+      await promQuery(prom!.baseUrl, '{job=~"runsc-wrong-password|runsc-plain-http",__name__=~"runsc_.*"}'),
+    ).toEqual([]);
     // The server saw the wrong password (401s in its request log).
     expect(rig.server.output()).toMatch(/"status":401/);
   });

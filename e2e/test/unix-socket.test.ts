@@ -3,7 +3,7 @@
 // another process is refused and left alone; a stale one (its server was
 // SIGKILLed) is taken over and then removed.
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { type Server, connect, createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet } from '../src/scrape.js';

@@ -21,12 +21,16 @@ export function identityLabels(sb: SandboxIdentity): Record<string, string> {
 /** Keys (name + all labels) the server should render for the sandbox's current export. */
 export async function expectedSeries(sb: SandboxIdentity, prefix = 'runsc_', filter = ''): Promise<Set<string>> {
   const id = identityLabels(sb);
-  return new Set((await probeExport(sb.socketPath, filter)).map((s) => seriesKey(`${prefix}${s.name}`, { ...s.labels, ...id })));
+  return new Set(
+    (await probeExport(sb.socketPath, filter)).map((s) => seriesKey(`${prefix}${s.name}`, { ...s.labels, ...id })),
+  );
 }
 
 /** The sandbox's own (non-meta) series in a scraped body. */
 export function servedSeries(exp: Exposition, id: string, metaPrefix = 'runsc_meta_'): Set<string> {
   return new Set(
-    exp.samples.filter((s) => s.labels.sandbox === id && !s.name.startsWith(metaPrefix)).map((s) => seriesKey(s.name, s.labels)),
+    exp.samples
+      .filter((s) => s.labels.sandbox === id && !s.name.startsWith(metaPrefix))
+      .map((s) => seriesKey(s.name, s.labels)),
   );
 }

@@ -3,7 +3,7 @@
 // server connects and how many connections are open at once are observed
 // where the sandboxes see them (the state files still name the original path).
 import { renameSync } from 'node:fs';
-import { type Server, type Socket, connect, createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Connection {
   id: string;

@@ -1,7 +1,7 @@
 // A fake fleet and the built server on one short temp root, torn down together.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Fleet, type FleetOptions, createFleet } from '@org/metricserver-fake-sandbox';
+import { createFleet, type Fleet, type FleetOptions } from '@org/metricserver-fake-sandbox';
 import { addExitHook } from '../exit-hooks.js';
 import { freePort } from '../free-port.js';
 import { type RunningServer, type StartServerOptions, startServer } from '../server-process.js';

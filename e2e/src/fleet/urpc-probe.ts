@@ -15,7 +15,8 @@ function messageEnd(buf: Buffer): number {
   for (let i = 0; i < buf.length; i++) {
     const c = buf[i];
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped byte
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) depth++;
@@ -32,8 +33,13 @@ export function probeExport(socketPath: string, onlyMetrics = '', timeoutMs = 5_
   return new Promise((resolve, reject) => {
     const sock = connect({ path: socketPath });
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => sock.destroy(new Error(`no reply from ${socketPath} in ${timeoutMs} ms`)), timeoutMs);
-    sock.once('connect', () => sock.write(JSON.stringify({ method: 'Metrics.Export', arg: { only_metrics: onlyMetrics } })));
+    const timer = setTimeout(
+      () => sock.destroy(new Error(`no reply from ${socketPath} in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    sock.once('connect', () =>
+      sock.write(JSON.stringify({ method: 'Metrics.Export', arg: { only_metrics: onlyMetrics } })),
+    );
     sock.on('data', (c: Buffer) => {
       chunks.push(c);
       const all = Buffer.concat(chunks);

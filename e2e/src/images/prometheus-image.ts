@@ -31,8 +31,16 @@ function config(o: PrometheusOptions): unknown {
   return {
     global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
     scrape_configs: [
-      { job_name: o.job ?? 'runsc', metrics_path: o.metricsPath ?? '/metrics', static_configs: [{ targets: o.targets }] },
-      ...(o.extraJobs ?? []).map((j) => ({ job_name: j.job, metrics_path: j.metricsPath, static_configs: [{ targets: j.targets }] })),
+      {
+        job_name: o.job ?? 'runsc',
+        metrics_path: o.metricsPath ?? '/metrics',
+        static_configs: [{ targets: o.targets }],
+      },
+      ...(o.extraJobs ?? []).map((j) => ({
+        job_name: j.job,
+        metrics_path: j.metricsPath,
+        static_configs: [{ targets: j.targets }],
+      })),
     ],
   };
 }

@@ -10,9 +10,10 @@ import { join, relative } from 'node:path';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 
 type BindMount = Parameters<GenericContainer['withBindMounts']>[0][number];
+
+import { installPackedServer } from '../../../test-support/packed-server.js';
 import { addExitHook } from '../exit-hooks.js';
 import { requireTool } from '../require-tool.js';
-import { installPackedServer } from '../../../test-support/packed-server.js';
 import { copyBinaryWithLibs, copyIn, makeContext, removeImage, sharedLibs } from './rootfs.js';
 
 const APP = '/app';
@@ -91,7 +92,13 @@ export async function startServerContainer(img: ServerImage, o: ServerContainerO
     .withHostPid()
     .withNetworkMode('host')
     .withBindMounts(mounts)
-    .withCommand([img.binInImage, `--root=${o.root}`, `--metric-server=${o.address}`, 'metric-server', ...(o.flags ?? [])])
+    .withCommand([
+      img.binInImage,
+      `--root=${o.root}`,
+      `--metric-server=${o.address}`,
+      'metric-server',
+      ...(o.flags ?? []),
+    ])
     .start();
   // Ryuk is off: if the test process dies before stop(), this hook removes the container.
   const removeHook = addExitHook(() => {

@@ -6,7 +6,7 @@
 // land on it: only zombies whose comm is `exe` (runsc-sandbox, runsc-gofer and
 // their stubs re-exec /proc/self/exe), never waitpid(-1), which would steal the
 // exit status of node's own children (libuv then never emits 'exit').
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import koffi from 'koffi';
 
 const PR_SET_CHILD_SUBREAPER = 36;

@@ -17,7 +17,12 @@ describe('parseExposition', () => {
     );
     expect(exp.types.get('a_total')).toBe('counter');
     expect(exp.samples).toEqual([
-      { name: 'a_total', labels: { sandbox: 's1', v: 'x\\y"z\nw' }, value: '9223372036854775807', timestampMs: 1795825229600 },
+      {
+        name: 'a_total',
+        labels: { sandbox: 's1', v: 'x\\y"z\nw' },
+        value: '9223372036854775807',
+        timestampMs: 1795825229600,
+      },
       { name: 'b', labels: {}, value: '1.500000' },
       { name: 'c', labels: {}, value: '+Inf' },
     ]);

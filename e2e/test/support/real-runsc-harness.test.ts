@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExposition } from '../../src/exposition.js';
 import { expectedIteration, goUtcString } from '../../src/iteration.js';
-import { RealRunsc, fixedWidthIds, isAlive } from '../../src/runsc/harness.js';
+import { fixedWidthIds, isAlive, RealRunsc } from '../../src/runsc/harness.js';
 
 describe('iteration label (independent of core)', () => {
   it('matches the values real runsc printed in the captures', () => {

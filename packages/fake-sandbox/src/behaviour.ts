@@ -1,7 +1,7 @@
 // What a fake sandbox does wrong. Transport behaviours change how the control
 // socket answers Metrics.Export; lies change what it says; create-time
 // behaviours change the state file and can only be chosen before start().
-import { LIES, type LieName, isLie } from './metrics/lies.js';
+import { isLie, LIES, type LieName } from './metrics/lies.js';
 
 export const TRANSPORT_BEHAVIOURS = [
   'slow',

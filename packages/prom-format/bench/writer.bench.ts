@@ -3,8 +3,8 @@
 // and the ratio; the figures in README.md come from this script.
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ExpositionWriter, intNumber } from '../src/index.js';
 import type { Data, SnapshotExport } from '../src/index.js';
+import { ExpositionWriter, intNumber } from '../src/index.js';
 
 const METRICS_PER_SANDBOX = 100; // half counters, half gauges, one field label each
 const WHEN = { seconds: 1795819685, nanos: 333741011 };
@@ -21,7 +21,11 @@ function snapshots(series: number): SnapshotExport[] {
         number: intNumber(s * 1000 + m),
       });
     }
-    out.push({ snapshot: { when: WHEN, data }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `sandbox-${s}`, iteration: '0123456789abcdef' } });
+    out.push({
+      snapshot: { when: WHEN, data },
+      exporterPrefix: 'runsc_',
+      extraLabels: { sandbox: `sandbox-${s}`, iteration: '0123456789abcdef' },
+    });
   }
   return out;
 }
@@ -30,7 +34,12 @@ function promClientRegistry(series: number): Registry {
   const registry = new Registry();
   const sandboxes = series / METRICS_PER_SANDBOX;
   for (let m = 0; m < METRICS_PER_SANDBOX; m++) {
-    const cfg = { name: `runsc_metric_${m}`, help: `Help text of metric ${m}.`, labelNames: ['field', 'iteration', 'sandbox'], registers: [registry] };
+    const cfg = {
+      name: `runsc_metric_${m}`,
+      help: `Help text of metric ${m}.`,
+      labelNames: ['field', 'iteration', 'sandbox'],
+      registers: [registry],
+    };
     const metric = m % 2 === 0 ? new Counter(cfg) : new Gauge(cfg);
     for (let s = 0; s < sandboxes; s++) {
       const labels = { field: `value_${m % 5}`, iteration: '0123456789abcdef', sandbox: `sandbox-${s}` };
@@ -72,7 +81,9 @@ function row(name: string, series: number, r: { ms: number; bytes: number }): st
 
 async function main(): Promise<void> {
   console.log(`node ${process.version}, ${new Date().toISOString()}`);
-  console.log(`${'renderer'.padEnd(34)} ${'series'.padStart(7)} ${'ns/series'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB out'.padStart(8)}`);
+  console.log(
+    `${'renderer'.padEnd(34)} ${'series'.padStart(7)} ${'ns/series'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB out'.padStart(8)}`,
+  );
   const writer = new ExpositionWriter();
   for (const series of [10_000, 100_000]) {
     const rounds = series >= 100_000 ? 15 : 41;
@@ -89,7 +100,9 @@ async function main(): Promise<void> {
     console.log(row('prom-format write() to a sink', series, ours!));
     console.log(row('prom-format renderToString()', series, oursString!));
     console.log(row('prom-client registry.metrics()', series, theirs!));
-    console.log(`${'ratio prom-client / write()'.padEnd(34)} ${String(series).padStart(7)} ${(theirs!.ms / ours!.ms).toFixed(2).padStart(10)}x`);
+    console.log(
+      `${'ratio prom-client / write()'.padEnd(34)} ${String(series).padStart(7)} ${(theirs!.ms / ours!.ms).toFixed(2).padStart(10)}x`,
+    );
   }
   console.log('(our output carries a timestamp on every line; prom-client writes none)');
 }

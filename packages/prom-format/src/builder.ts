@@ -13,30 +13,31 @@
 // no string per point unless a snapshot repeats a family (dedupe keys). An unlabeled
 // point of a duplicate-free canonical snapshot (nearly every point a sandbox sends) is
 // three copies and an integer: its label section is rendered once per snapshot.
+
+import { CanonicalSnapshot, canonicalPointAt, newPointScratch } from './canonical.js';
+import type { FamilyPool } from './family-pool.js';
 import {
+  assignSeparators,
   COUNTER,
   DUPLICATE,
+  fastIntValue,
+  type HeaderEntry,
   HISTOGRAM,
   HISTOGRAM_SUFFIXES,
-  type HeaderEntry,
-  LineEncoder,
-  MANY,
-  type PointFamily,
-  type SnapInfo,
-  TYPE_NAMES,
-  assignSeparators,
-  fastIntValue,
   headerLine,
   histogramSeriesOf,
+  LineEncoder,
+  MANY,
   openMetricsFamilies,
+  type PointFamily,
+  type SnapInfo,
   singleLabelKey,
   snapInfo,
+  TYPE_NAMES,
 } from './line-encoder.js';
-import { CanonicalSnapshot, canonicalPointAt, newPointScratch } from './canonical.js';
 import { type Data, type Metric, NO_LABELS, type Snapshot } from './model.js';
 import { isValidMetricName } from './names.js';
 import type { ExpositionFormat, SkippedData, SnapshotExport } from './writer.js';
-import type { FamilyPool } from './family-pool.js';
 
 export interface BuilderOptions {
   /** `prometheus` (default) or `openmetrics`: decided up front, points are rendered at add. */
@@ -240,7 +241,15 @@ export class ExpositionBuilder extends LineEncoder {
     const { snapshot, exporterPrefix } = exp;
     const info = snapInfo(exp, this.om);
     const count = snapshotLength(snapshot);
-    const entry: SlotInfo = { count, when: snapshot.when, extraLabels: exp.extraLabels, line: undefined, extraKeys: info.extraKeys, separatorId: -1, parts: undefined };
+    const entry: SlotInfo = {
+      count,
+      when: snapshot.when,
+      extraLabels: exp.extraLabels,
+      line: undefined,
+      extraKeys: info.extraKeys,
+      separatorId: -1,
+      parts: undefined,
+    };
     // The header's line for it is made now, off the scrape's tail (OpenMetrics has no header).
     if (!this.om) entry.line = headerLine(entry);
     this.slots[slot] = entry;
@@ -265,7 +274,15 @@ export class ExpositionBuilder extends LineEncoder {
       this.checkEmptySlot(slot);
       const info = snapInfo(exp, this.om);
       parts = { exporterPrefix, info, groups: this.groupsOf(exporterPrefix) };
-      entry = { count: 0, when: snapshot.when, extraLabels: exp.extraLabels, line: undefined, extraKeys: info.extraKeys, separatorId: -1, parts };
+      entry = {
+        count: 0,
+        when: snapshot.when,
+        extraLabels: exp.extraLabels,
+        line: undefined,
+        extraKeys: info.extraKeys,
+        separatorId: -1,
+        parts,
+      };
       this.slots[slot] = entry;
     } else {
       if (this.finished) throw new BuilderStateError('addPart() after finish()');
@@ -275,7 +292,9 @@ export class ExpositionBuilder extends LineEncoder {
         exp.extraLabels !== entry.extraLabels ||
         (exp.distinctSeries === true) !== parts.info.distinctSeries
       ) {
-        throw new BuilderStateError(`a part of slot ${slot} differs from its first part in when, exporter prefix, extra labels or distinctSeries`);
+        throw new BuilderStateError(
+          `a part of slot ${slot} differs from its first part in when, exporter prefix, extra labels or distinctSeries`,
+        );
       }
     }
     entry.count += snapshotLength(snapshot);
@@ -299,8 +318,17 @@ export class ExpositionBuilder extends LineEncoder {
   }
 
   /** A snapshot's (or part's) points into their families, in order. */
-  private render(snapshot: Snapshot, groups: Map<string, FamilyStore>, exporterPrefix: string, slot: number, info: SnapInfo): void {
-    if (snapshot instanceof CanonicalSnapshot) return this.addCanonical(snapshot, groups, exporterPrefix, slot, info);
+  private render(
+    snapshot: Snapshot,
+    groups: Map<string, FamilyStore>,
+    exporterPrefix: string,
+    slot: number,
+    info: SnapInfo,
+  ): void {
+    if (snapshot instanceof CanonicalSnapshot) {
+      this.addCanonical(snapshot, groups, exporterPrefix, slot, info);
+      return;
+    }
     const data = snapshot.data;
     for (let di = 0; di < data.length; di++) {
       const d = data[di]!;
@@ -322,7 +350,13 @@ export class ExpositionBuilder extends LineEncoder {
    * of a sandbox's) take the plain path; any other point goes through one scratch Data
    * and addPoint (which keeps none of it).
    */
-  private addCanonical(canonical: CanonicalSnapshot, groups: Map<string, FamilyStore>, exporterPrefix: string, slot: number, info: SnapInfo): void {
+  private addCanonical(
+    canonical: CanonicalSnapshot,
+    groups: Map<string, FamilyStore>,
+    exporterPrefix: string,
+    slot: number,
+    info: SnapInfo,
+  ): void {
     const n = canonical.length;
     const metrics = canonical.metrics;
     const labels = canonical.labels;
@@ -338,7 +372,12 @@ export class ExpositionBuilder extends LineEncoder {
         store = this.groupStore(groups, exporterPrefix, metric);
         lastMetric = metric;
       }
-      if (plain !== undefined && labels[di] === NO_LABELS && this.addPlain(store!, slot, info, plain, metric, ints[di]!)) continue;
+      if (
+        plain !== undefined &&
+        labels[di] === NO_LABELS &&
+        this.addPlain(store!, slot, info, plain, metric, ints[di]!)
+      )
+        continue;
       this.addPoint(store!, slot, info, canonicalPointAt(canonical, di, scratch));
     }
   }
@@ -364,7 +403,14 @@ export class ExpositionBuilder extends LineEncoder {
    * path: an invalid name, a type other than untyped, gauge or counter, or a segment
    * whose duplicate check is running.
    */
-  private addPlain(store: FamilyStore, slot: number, info: SnapInfo, plain: PlainSection, metric: Metric, value: number): boolean {
+  private addPlain(
+    store: FamilyStore,
+    slot: number,
+    info: SnapInfo,
+    plain: PlainSection,
+    metric: Metric,
+    value: number,
+  ): boolean {
     const type = metric.type;
     if (store.invalid !== undefined || !(type === 0 || type === 1 || type === COUNTER)) return false;
     const segs = store.segments;
@@ -398,7 +444,9 @@ export class ExpositionBuilder extends LineEncoder {
   private storeFor(full: string): FamilyStore {
     let store = this.families.get(full);
     if (store !== undefined) return store;
-    const invalid = isValidMetricName(full) ? undefined : `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`;
+    const invalid = isValidMetricName(full)
+      ? undefined
+      : `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`;
     const family = this.om && full.endsWith('_total') && full.length > 6 ? full.slice(0, -6) : full;
     const counterName = this.om ? `${family}_total` : full;
     const nameBytes = Buffer.from(full, 'latin1');
@@ -444,7 +492,10 @@ export class ExpositionBuilder extends LineEncoder {
   /** The writer's per-point rules that need only this snapshot, then the point into its family's buffer. */
   private addPoint(store: FamilyStore, slot: number, info: SnapInfo, d: Data): void {
     const name = store.name;
-    if (store.invalid !== undefined) return this.skip(slot, name, store.invalid);
+    if (store.invalid !== undefined) {
+      this.skip(slot, name, store.invalid);
+      return;
+    }
     const type = d.metric.type;
     const known = type === 0 || type === 1 || type === 2 || type === 3;
     if (known && (store.firstTypeSlot === -1 || slot < store.firstTypeSlot)) {
@@ -452,8 +503,14 @@ export class ExpositionBuilder extends LineEncoder {
       store.firstType = type;
     }
     if (type === HISTOGRAM) store.hasHistogram = true;
-    if (info.invalid !== undefined) return this.skip(slot, name, info.invalid);
-    if (!known) return this.skip(slot, name, `unknown metric type ${String(type)}`);
+    if (info.invalid !== undefined) {
+      this.skip(slot, name, info.invalid);
+      return;
+    }
+    if (!known) {
+      this.skip(slot, name, `unknown metric type ${String(type)}`);
+      return;
+    }
 
     // A second point of this slot in the family: duplicates within the snapshot are
     // possible from here on (compared per type: a point of the losing type is never written).
@@ -499,7 +556,8 @@ export class ExpositionBuilder extends LineEncoder {
     store.buf = this.buf;
     if (err !== undefined) {
       store.len = start; // nothing partial
-      return this.skip(slot, name, err);
+      this.skip(slot, name, err);
+      return;
     }
     store.len = this.pos;
     this.record(store, slot, info, type, start, this.keyStart, this.keyEnd, sameSlot, nSeg, vouched, d.metric);
@@ -620,7 +678,10 @@ export class ExpositionBuilder extends LineEncoder {
       const store = this.families.get(name)!;
       const owner = histogramSeries?.get(name);
       if (owner !== undefined) {
-        this.skipWritten(store, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
+        this.skipWritten(
+          store,
+          `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`,
+        );
         continue;
       }
       const familyName = omFamily === undefined ? name : omFamily.get(name);
@@ -704,7 +765,9 @@ export class ExpositionBuilder extends LineEncoder {
     // OpenMetrics: a counter's samples were named at add from the name alone; the family
     // name (decided from the first point of a known type, written or not) can disagree.
     const rename =
-      om && familyType === COUNTER && `${familyName}_total` !== store.counterName ? Buffer.from(`${familyName}_total`, 'latin1') : undefined;
+      om && familyType === COUNTER && `${familyName}_total` !== store.counterName
+        ? Buffer.from(`${familyName}_total`, 'latin1')
+        : undefined;
     // One contributing snapshot, or each with its own separator value: no duplicates across snapshots.
     // (Not when a slot given in parts has two segments: they share its separator value.)
     const apart = nSeg === 1 || (pass.allKeyed && store.bareSegments === 0 && !store.slotAgain);
@@ -755,7 +818,11 @@ export class ExpositionBuilder extends LineEncoder {
       for (let q = from; q < to; q++) {
         const type = pts[q * PT + 3]!;
         if (type !== familyType) {
-          this.skip(slot, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`);
+          this.skip(
+            slot,
+            name,
+            `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`,
+          );
           continue;
         }
         if (crossSeen !== undefined) {
@@ -785,7 +852,13 @@ export class ExpositionBuilder extends LineEncoder {
    * family's type); returns where that point's bytes continue. A histogram point opens
    * with its blank line: the preamble goes after it.
    */
-  private familyPreamble(pass: FamilyPass, store: FamilyStore, familyName: string, familyType: number, from: number): number {
+  private familyPreamble(
+    pass: FamilyPass,
+    store: FamilyStore,
+    familyName: string,
+    familyType: number,
+    from: number,
+  ): number {
     const out = pass.out;
     let at = from;
     if (familyType === HISTOGRAM && !this.om) {

@@ -107,7 +107,8 @@ class ByteTable<T extends ByteEntry> {
     if (bucket === undefined) return undefined;
     for (const e of bucket) {
       const n = e.bytes.length;
-      if (e.keyLength === keyEnd - keyStart && at + n <= end && bytes.compare(e.bytes, 0, n, at, at + n) === 0) return e;
+      if (e.keyLength === keyEnd - keyStart && at + n <= end && bytes.compare(e.bytes, 0, n, at, at + n) === 0)
+        return e;
     }
     return undefined;
   }
@@ -257,7 +258,13 @@ export class CanonicalSnapshotDecoder {
    */
   decodeReply(bytes: Buffer, length: number): Snapshot | undefined {
     const head = SUCCESS_HEAD.length;
-    if (length <= head || length > bytes.length || bytes[length - 1] !== CLOSE_BRACE || !matchAt(bytes, 0, length, SUCCESS_HEAD)) return undefined;
+    if (
+      length <= head ||
+      length > bytes.length ||
+      bytes[length - 1] !== CLOSE_BRACE ||
+      !matchAt(bytes, 0, length, SUCCESS_HEAD)
+    )
+      return undefined;
     return this.decodeResult(bytes, head, length - 1);
   }
 
@@ -298,7 +305,10 @@ export class CanonicalSnapshotDecoder {
     if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
     const n = this.count;
     if (n === 0) return { when, data: EMPTY_DATA };
-    return markDecodedBy(new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n)), this);
+    return markDecodedBy(
+      new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n)),
+      this,
+    );
   }
 
   /** One `{"metric":…[,"labels":…],"val":{…}}` at `at`; pushes it and returns the offset after it, or -1. */

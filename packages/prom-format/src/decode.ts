@@ -19,10 +19,10 @@ import {
   type MetricField,
   type MetricMetadata,
   type MetricRegistration,
+  NO_LABELS,
   type Snapshot,
   type Timestamp,
   type WireNumber,
-  NO_LABELS,
 } from './model.js';
 import { normalizeInt64, ZERO } from './number.js';
 import { parseRfc3339, TimestampError } from './time.js';
@@ -69,7 +69,7 @@ function describe(v: unknown): string {
   if (v instanceof FloatLiteral) return `the number ${String(v.value)} written as a float`;
   if (typeof v === 'bigint') return `the number ${v.toString()}`;
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return `a string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'string') return `a string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
   return `${typeof v === 'number' ? 'the number' : `a ${typeof v}`} ${String(v)}`;
 }
 
@@ -117,13 +117,15 @@ function readInt(v: unknown, p: PathStack, key: string | undefined, kind: IntKin
     if (!Number.isInteger(v)) p.fail(`expected an integer (${kind}), got ${describe(v)}`, key);
     // From parseJson, plain numbers are exact integer literals (larger ones are bigints).
     // A caller that used JSON.parse may hand a rounded one: refuse it rather than guess.
-    if (!Number.isSafeInteger(v)) p.fail(`integer ${String(v)} is beyond 2^53 and was not parsed losslessly (use parseJson)`, key);
+    if (!Number.isSafeInteger(v))
+      p.fail(`integer ${String(v)} is beyond 2^53 and was not parsed losslessly (use parseJson)`, key);
     if (kind === 'uint64' && v < 0) p.fail(`expected an unsigned integer (uint64), got ${v}`, key);
     if (kind === 'int32' && (v < -2147483648 || v > 2147483647)) p.fail(`integer ${v} out of int32 range`, key);
     return v === 0 ? 0 : v;
   }
   if (typeof v === 'bigint') {
-    const [min, max] = kind === 'uint64' ? [0n, UINT64_MAX] : kind === 'int64' ? [INT64_MIN, INT64_MAX] : [-2147483648n, 2147483647n];
+    const [min, max] =
+      kind === 'uint64' ? [0n, UINT64_MAX] : kind === 'int64' ? [INT64_MIN, INT64_MAX] : [-2147483648n, 2147483647n];
     if (v < min || v > max) p.fail(`integer ${v.toString()} out of ${kind} range`, key);
     return normalizeInt64(v);
   }
@@ -206,7 +208,13 @@ function decodeMetric(v: unknown, p: PathStack): Metric {
   }
   if (keys === 3) {
     const t = o['type'];
-    if (typeof o['name'] === 'string' && typeof o['help'] === 'string' && typeof t === 'number' && Number.isSafeInteger(t) && !Object.is(t, -0)) {
+    if (
+      typeof o['name'] === 'string' &&
+      typeof o['help'] === 'string' &&
+      typeof t === 'number' &&
+      Number.isSafeInteger(t) &&
+      !Object.is(t, -0)
+    ) {
       return o as unknown as Metric;
     }
   }
@@ -501,7 +509,17 @@ function decodeMetadata(v: unknown, p: PathStack): MetricMetadata {
       }
     }
   }
-  return { name, prometheusName, description, cumulative, sync, type, units, fields, distributionBucketLowerBounds: bounds };
+  return {
+    name,
+    prometheusName,
+    description,
+    cumulative,
+    sync,
+    type,
+    units,
+    fields,
+    distributionBucketLowerBounds: bounds,
+  };
 }
 
 /** Decodes a gvisor.MetricRegistration (snake_case keys, zero fields omitted, enums as numbers). */

@@ -91,15 +91,23 @@ class LosslessParser {
     if (depth > MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH}`);
     const c = this.s.charCodeAt(this.pos);
     switch (c) {
-      case 0x7b: return this.object(depth);
-      case 0x5b: return this.array(depth);
-      case 0x22: return this.string();
-      case 0x74: return this.literal('true', true);
-      case 0x66: return this.literal('false', false);
-      case 0x6e: return this.literal('null', null);
+      case 0x7b:
+        return this.object(depth);
+      case 0x5b:
+        return this.array(depth);
+      case 0x22:
+        return this.string();
+      case 0x74:
+        return this.literal('true', true);
+      case 0x66:
+        return this.literal('false', false);
+      case 0x6e:
+        return this.literal('null', null);
       default:
         if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-        return this.fail(Number.isNaN(c) ? 'unexpected end of input' : `unexpected character ${JSON.stringify(this.s[this.pos])}`);
+        return this.fail(
+          Number.isNaN(c) ? 'unexpected end of input' : `unexpected character ${JSON.stringify(this.s[this.pos])}`,
+        );
     }
   }
 
@@ -196,7 +204,8 @@ class LosslessParser {
       this.skipWs();
       const v = this.value(depth + 1);
       // An own "__proto__" key must stay data, as JSON.parse keeps it.
-      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
       else out[key] = v;
       this.skipWs();
       const c = this.s.charCodeAt(this.pos++);

@@ -7,7 +7,15 @@
 // a value needs it; per-snapshot pieces (timestamp suffix, encoded extra labels) are
 // built once per snapshot; a histogram's labels are rendered once and copied per line.
 import { escapeComment, escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape.js';
-import { type Data, type Int64, type Labels, type Metric, NO_LABELS, type Timestamp, type WireNumber } from './model.js';
+import {
+  type Data,
+  type Int64,
+  type Labels,
+  type Metric,
+  NO_LABELS,
+  type Timestamp,
+  type WireNumber,
+} from './model.js';
 import { isValidLabelName } from './names.js';
 import { numberToFloat, renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
@@ -18,7 +26,12 @@ export const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
 export const OM_TYPE_NAMES = ['unknown', 'gauge', 'counter', 'histogram'];
 export const COUNTER = 2;
 /** Sample names an OpenMetrics family of each type owns besides (or instead of) its own name. */
-export const OM_SUFFIXES: readonly (readonly string[])[] = [[''], [''], ['_total', '_created'], ['_bucket', '_sum', '_count', '_created']];
+export const OM_SUFFIXES: readonly (readonly string[])[] = [
+  [''],
+  [''],
+  ['_total', '_created'],
+  ['_bucket', '_sum', '_count', '_created'],
+];
 export const HISTOGRAM = 3;
 export const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count', '_min', '_max', '_ssd'];
 export const NL = 0x0a;
@@ -41,7 +54,8 @@ export interface SnapInfo {
 
 /** Label-name check shared by both label paths; undefined when fine. */
 function checkLabelName(k: string, histogram: boolean): string | undefined {
-  if (!isValidLabelName(k)) return `invalid label name ${JSON.stringify(k)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"`;
+  if (!isValidLabelName(k))
+    return `invalid label name ${JSON.stringify(k)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"`;
   if (k === 'le' && histogram) return 'a histogram point cannot carry its own "le" label';
   return undefined;
 }
@@ -102,7 +116,15 @@ function extraLabelInfo(extra: Labels): ExtraLabelInfo {
     extraKeys: keys,
     extraVals: keys.map((k) => extra[k]!),
     extraPairs: keys.map((k) => Buffer.from(`${k}="${escapeLabelValue(extra[k]!)}"`, 'utf8')),
-    extraTails: keys.map((_, b) => Buffer.from(keys.slice(b).map((k) => `${k}="${escapeLabelValue(extra[k]!)}"`).join(','), 'utf8')),
+    extraTails: keys.map((_, b) =>
+      Buffer.from(
+        keys
+          .slice(b)
+          .map((k) => `${k}="${escapeLabelValue(extra[k]!)}"`)
+          .join(','),
+        'utf8',
+      ),
+    ),
     extraTailPlain: Uint8Array.from(keys, (_, b) => (keys.slice(b).includes('le') ? 0 : 1)),
     invalid,
     headerMap: escapeComment(keys.map((k) => `${k}:${extra[k]!}`).join(' ')),
@@ -114,7 +136,10 @@ function extraLabelInfo(extra: Labels): ExtraLabelInfo {
 export function snapInfo(s: SnapshotExport, om: boolean): SnapInfo {
   const x = extraLabelInfo(s.extraLabels);
   return {
-    tsSuffix: Buffer.from(` ${om ? timestampSecondsText(s.snapshot.when) : timestampMillis(s.snapshot.when)}\n`, 'latin1'),
+    tsSuffix: Buffer.from(
+      ` ${om ? timestampSecondsText(s.snapshot.when) : timestampMillis(s.snapshot.when)}\n`,
+      'latin1',
+    ),
     extraKeys: x.extraKeys,
     extraVals: x.extraVals,
     extraPairs: x.extraPairs,
@@ -316,7 +341,6 @@ export class LineEncoder {
     } else buf[--p] = 0x30 + y;
   }
 
-
   protected byte(c: number): void {
     this.ensure(1);
     this.buf[this.pos++] = c;
@@ -374,7 +398,13 @@ export class LineEncoder {
    * `single`/`singleValue`: the point's only label as the grouping pass saw it (null: none),
    * so the common case does not touch the labels object; MANY: read `labels`.
    */
-  protected writeLabelPairs(labels: Labels, single: string | null, singleValue: string, info: SnapInfo, histogram: boolean): string | undefined {
+  protected writeLabelPairs(
+    labels: Labels,
+    single: string | null,
+    singleValue: string,
+    info: SnapInfo,
+    histogram: boolean,
+  ): string | undefined {
     const extra = info.extraLabels;
     // One sandbox label is the common case: an array only from the second key on.
     let k0: string | undefined;
@@ -393,7 +423,8 @@ export class LineEncoder {
       k0 = single;
     }
     const fromColumn = single !== MANY;
-    if (keys !== undefined) keys.sort(); // ASCII (validated): UTF-16 order is byte order
+    if (keys !== undefined)
+      keys.sort(); // ASCII (validated): UTF-16 order is byte order
     else if (k0 !== undefined) keys = this.oneKey(k0);
     const xk = info.extraKeys;
     const xv = info.extraVals;
@@ -481,7 +512,8 @@ export class LineEncoder {
     // `d.labels` is read only when the point has several labels (MANY).
     const err = this.writeLabelPairs(single === MANY ? d.labels : NO_LABELS, single, singleValue, info, false);
     if (err !== undefined) return err;
-    if (this.pos === cs) this.pos--; // no labels: no braces
+    if (this.pos === cs)
+      this.pos--; // no labels: no braces
     else this.byte(0x7d);
     return cs;
   }
@@ -506,8 +538,8 @@ export class LineEncoder {
     seen: Set<string> | undefined,
     om: boolean,
   ): string | undefined {
-    const slow = value !== value ? d.number : undefined; // NaN: float, bigint or no value
-    if (value !== value && slow === undefined) return 'no value for a gauge, counter or untyped metric';
+    const slow = Number.isNaN(value) ? d.number : undefined; // NaN: float, bigint or no value
+    if (Number.isNaN(value) && slow === undefined) return 'no value for a gauge, counter or untyped metric';
     if (st.preambleDue) this.preamble(st.familyName, d.metric, om);
     this.ascii(name);
     const cs = this.writeLabelSection(d, single, singleValue, info);
@@ -523,7 +555,13 @@ export class LineEncoder {
     return undefined;
   }
 
-  protected writeHistogram(st: PointFamily, d: Data, info: SnapInfo, seen: Set<string> | undefined, om: boolean): string | undefined {
+  protected writeHistogram(
+    st: PointFamily,
+    d: Data,
+    info: SnapInfo,
+    seen: Set<string> | undefined,
+    om: boolean,
+  ): string | undefined {
     const names = st.histNames!;
     const h = d.histogramValue;
     if (h === undefined) return 'no histogram value for a histogram metric';
@@ -577,7 +615,8 @@ export class LineEncoder {
     const tail = (idx: number, value: string): string | undefined => {
       const err = open(names[idx]!);
       if (err !== undefined) return err;
-      if (ce === cs) this.pos--; // drop the `{` of an empty label set
+      if (ce === cs)
+        this.pos--; // drop the `{` of an empty label set
       else this.byte(0x7d);
       this.byte(0x20);
       this.ascii(value);
@@ -601,7 +640,10 @@ export class LineEncoder {
  * a family named like one of these would split that histogram in the text (promtool
  * rejects it), so it is skipped whole. Undefined when there is no histogram.
  */
-export function histogramSeriesOf(names: readonly string[], isHistogram: (name: string) => boolean): Map<string, string> | undefined {
+export function histogramSeriesOf(
+  names: readonly string[],
+  isHistogram: (name: string) => boolean,
+): Map<string, string> | undefined {
   let series: Map<string, string> | undefined;
   for (const name of names) {
     if (!isHistogram(name)) continue;

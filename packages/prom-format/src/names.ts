@@ -12,7 +12,11 @@ export function isValidMetricName(s: string): boolean {
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     const ok =
-      (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a || (i > 0 && c >= 0x30 && c <= 0x39);
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      c === 0x5f ||
+      c === 0x3a ||
+      (i > 0 && c >= 0x30 && c <= 0x39);
     if (!ok) return false;
   }
   return true;
@@ -32,11 +36,14 @@ export function isValidLabelName(s: string): boolean {
 }
 
 export function assertMetricName(s: string): void {
-  if (!isValidMetricName(s)) throw new InvalidNameError(`invalid metric name ${JSON.stringify(s)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+  if (!isValidMetricName(s))
+    throw new InvalidNameError(`invalid metric name ${JSON.stringify(s)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
 }
 
 export function assertLabelName(s: string): void {
   if (!isValidLabelName(s)) {
-    throw new InvalidNameError(`invalid label name ${JSON.stringify(s)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"`);
+    throw new InvalidNameError(
+      `invalid label name ${JSON.stringify(s)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"`,
+    );
   }
 }

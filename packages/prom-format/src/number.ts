@@ -16,7 +16,7 @@ export function normalizeInt64(v: Int64): Int64 {
 /** Exact equality of two Int64 regardless of representation. */
 export function int64Equal(a: Int64, b: Int64): boolean {
   // Loose equality compares number and bigint by mathematical value.
-  // eslint-disable-next-line eqeqeq
+  // biome-ignore lint/suspicious/noDoubleEquals: number vs bigint by value is the point
   return a == b;
 }
 
@@ -78,7 +78,7 @@ export function renderNumber(n: WireNumber): string {
 /** Six-decimal fixed rendering of a float64 (zero prints `0` as Go's Number does). */
 export function renderFloat(f: number): string {
   if (f === 0) return '0';
-  if (f !== f) return 'NaN';
+  if (Number.isNaN(f)) return 'NaN';
   if (f === Infinity) return '+Inf';
   if (f === -Infinity) return '-Inf';
   return fixed6(f);

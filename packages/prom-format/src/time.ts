@@ -53,7 +53,8 @@ export function parseRfc3339(text: string): Timestamp {
   if (month < 1 || month > 12) throw new TimestampError(`month out of range in ${JSON.stringify(text)}`);
   const dim = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
   if (day < 1 || day > dim) throw new TimestampError(`day out of range in ${JSON.stringify(text)}`);
-  if (hour > 23 || min > 59 || sec > 59) throw new TimestampError(`time of day out of range in ${JSON.stringify(text)}`);
+  if (hour > 23 || min > 59 || sec > 59)
+    throw new TimestampError(`time of day out of range in ${JSON.stringify(text)}`);
   let offset = 0;
   if (m[8] === undefined) {
     const oh = Number(m[10]);
@@ -84,7 +85,7 @@ export function formatGoTime(ts: Timestamp): string {
     const days = Math.floor(ts.seconds / 86400);
     const sod = ts.seconds - days * 86400;
     const [y, mo, d] = civilFromDays(days);
-    lastDateTime = `${y < 0 ? '-' + pad(-y, 4) : pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}`;
+    lastDateTime = `${y < 0 ? `-${pad(-y, 4)}` : pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}`;
     lastSeconds = ts.seconds;
   }
   if (ts.nanos === 0) return `${lastDateTime} +0000 UTC`;

@@ -8,23 +8,21 @@
 // where collisions are possible.
 import type { Writable } from 'node:stream';
 import {
+  assignSeparators,
   COUNTER,
-  DUPLICATE,
+  fastIntValue,
   HISTOGRAM,
   HISTOGRAM_SUFFIXES,
+  histogramSeriesOf,
   INITIAL_BYTES,
   LineEncoder,
   MANY,
-  NL,
-  assignSeparators,
-  fastIntValue,
-  histogramSeriesOf,
   openMetricsFamilies,
-  singleLabelKey,
   type PointFamily,
   type SnapInfo,
-  TYPE_NAMES,
+  singleLabelKey,
   snapInfo,
+  TYPE_NAMES,
 } from './line-encoder.js';
 import type { Data, Labels, Snapshot } from './model.js';
 import { isValidMetricName } from './names.js';
@@ -148,7 +146,6 @@ function copyPoint(to: Family, from: Family, i: number): void {
   to.values.push(from.values[i]!);
 }
 
-
 /** Interleaves two groups by snapshot index (stable: data order kept within a snapshot). */
 function mergeFamilies(a: Family, b: Family): Family {
   const out = newFamily();
@@ -160,7 +157,6 @@ function mergeFamilies(a: Family, b: Family): Family {
   }
   return out;
 }
-
 
 export class ExpositionWriter extends LineEncoder {
   // The encoder's buffer is owned by the call that runs `chunks()`; `tail` serialises write() calls so two
@@ -193,7 +189,11 @@ export class ExpositionWriter extends LineEncoder {
     return out;
   }
 
-  private async writeNow(sink: ExpositionSink, options: ExportOptions, snapshots: readonly SnapshotExport[]): Promise<number> {
+  private async writeNow(
+    sink: ExpositionSink,
+    options: ExportOptions,
+    snapshots: readonly SnapshotExport[],
+  ): Promise<number> {
     this.busy = true;
     let total = 0;
     try {
@@ -211,7 +211,6 @@ export class ExpositionWriter extends LineEncoder {
     }
     return total;
   }
-
 
   // ---- rendering ----
 
@@ -252,7 +251,11 @@ export class ExpositionWriter extends LineEncoder {
       onSkip?.({ snapshotIndex, metric, reason });
     };
     const om = options.format === 'openmetrics';
-    if (!om) this.writeHeader(options.commentHeader ?? '', snapshots.map((s) => ({ count: s.snapshot.data.length, when: s.snapshot.when, extraLabels: s.extraLabels })));
+    if (!om)
+      this.writeHeader(
+        options.commentHeader ?? '',
+        snapshots.map((s) => ({ count: s.snapshot.data.length, when: s.snapshot.when, extraLabels: s.extraLabels })),
+      );
     const infos = snapshots.map((s) => snapInfo(s, om));
     const separatorValues = assignSeparators(infos);
 
@@ -283,7 +286,8 @@ export class ExpositionWriter extends LineEncoder {
       for (const [name, fam] of groups) {
         const full = prefix + name;
         if (!isValidMetricName(full)) {
-          for (const si of fam.snaps) skip(si, full, `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
+          for (const si of fam.snaps)
+            skip(si, full, `invalid metric name ${JSON.stringify(full)}: must match [a-zA-Z_:][a-zA-Z0-9_:]*`);
           continue;
         }
         const other = families.get(full);
@@ -323,7 +327,11 @@ export class ExpositionWriter extends LineEncoder {
     const owner = ctx.histogramSeries?.get(name);
     if (owner !== undefined) {
       for (let i = 0; i < fam.datas.length; i++) {
-        ctx.skip(fam.snaps[i]!, name, `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`);
+        ctx.skip(
+          fam.snaps[i]!,
+          name,
+          `name collides with the ${JSON.stringify(name)} series of histogram ${JSON.stringify(owner)}`,
+        );
       }
       return undefined;
     }
@@ -380,7 +388,11 @@ export class ExpositionWriter extends LineEncoder {
         continue;
       }
       if (st.familyType !== -1 && type !== st.familyType) {
-        ctx.skip(si, name, `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[st.familyType]!} already written for this name`);
+        ctx.skip(
+          si,
+          name,
+          `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[st.familyType]!} already written for this name`,
+        );
         continue;
       }
       // Within-snapshot duplicates are possible only when this snapshot has several points here.
@@ -395,7 +407,17 @@ export class ExpositionWriter extends LineEncoder {
         result = this.writeHistogram(st, datas[i]!, info, dedupe, ctx.om);
       } else {
         const sampleName = type === COUNTER ? st.counterName : name;
-        result = this.writeSample(st, sampleName, datas[i]!, labelKey[i]!, labelValue[i]!, values[i]!, info, dedupe, ctx.om);
+        result = this.writeSample(
+          st,
+          sampleName,
+          datas[i]!,
+          labelKey[i]!,
+          labelValue[i]!,
+          values[i]!,
+          info,
+          dedupe,
+          ctx.om,
+        );
       }
       if (result !== undefined) {
         this.pos = start; // nothing partial: roll the whole data point back
@@ -411,12 +433,12 @@ export class ExpositionWriter extends LineEncoder {
     }
     return i;
   }
-
 }
 
 /** Writes one chunk, waiting for 'drain' when the stream asks for it. */
 function writeToStream(sink: Writable, chunk: Buffer): Promise<void> | void {
-  if (sink.destroyed || sink.writableEnded) throw new SinkClosedError('the output stream was closed before the exposition was complete');
+  if (sink.destroyed || sink.writableEnded)
+    throw new SinkClosedError('the output stream was closed before the exposition was complete');
   if (sink.write(chunk)) return;
   return new Promise<void>((resolve, reject) => {
     const done = (err?: Error): void => {

@@ -4,7 +4,7 @@
 // an excerpt of /metrics. Ctrl-C (or DEMO_EXIT_AFTER_MS / --once) removes
 // everything it created. Runs the built packages (scripts/demo.sh builds them).
 
-import { mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,9 @@ try {
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
     logger: createLogger((line) => logFile.write(`${line}\n`)),
   });
-  console.log(`Metric server on http://${server.address}/ (per-sandbox deadline ${PER_SANDBOX_TIMEOUT_MS} ms; log: ${logPath})`);
+  console.log(
+    `Metric server on http://${server.address}/ (per-sandbox deadline ${PER_SANDBOX_TIMEOUT_MS} ms; log: ${logPath})`,
+  );
   console.log(`\n  curl -s http://${server.address}/metrics | less\n`);
   const t0 = Date.now();
   const body = await (await fetch(`http://${server.address}/metrics`)).text();
@@ -75,10 +77,14 @@ try {
   const lines = body.split('\n');
   const meta = lines.filter((l) => /^runsc_meta_num_sandboxes_\w+ /.test(l));
   const sample = lines.filter((l) => /^runsc_fs_opens\{/.test(l)).slice(0, 3);
-  console.log(`First scrape: ${body.length} bytes, ${lines.length} lines in ${took} ms (the stalled sandboxes cost one deadline, in parallel).`);
+  console.log(
+    `First scrape: ${body.length} bytes, ${lines.length} lines in ${took} ms (the stalled sandboxes cost one deadline, in parallel).`,
+  );
   console.log('Excerpt:');
   for (const l of [...meta, ...sample]) console.log(`  ${l}`);
-  console.log(`  ... (${STALLED} stalled + ${MALICIOUS} malicious sandbox counted in num_sandboxes_broken_metrics; the rest served)`);
+  console.log(
+    `  ... (${STALLED} stalled + ${MALICIOUS} malicious sandbox counted in num_sandboxes_broken_metrics; the rest served)`,
+  );
 } catch (err) {
   console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
   await cleanup();

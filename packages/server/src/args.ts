@@ -11,7 +11,10 @@ export type ParsedArgs =
 
 /** A command-line error; `exitCode` follows runsc (2: global flag syntax, 128: everything else). */
 export class ArgsError extends Error {
-  constructor(message: string, readonly exitCode: 2 | 128) {
+  constructor(
+    message: string,
+    readonly exitCode: 2 | 128,
+  ) {
     super(message);
     this.name = 'ArgsError';
   }
@@ -69,7 +72,8 @@ function parseFlagRun(
       if (inline === undefined) value = true;
       else {
         const b = parseGoBool(inline);
-        if (b === undefined) throw new ArgsError(`invalid boolean value ${JSON.stringify(inline)} for -${name}: parse error`, exitCode);
+        if (b === undefined)
+          throw new ArgsError(`invalid boolean value ${JSON.stringify(inline)} for -${name}: parse error`, exitCode);
         value = b;
       }
     } else if (inline !== undefined) {

@@ -101,13 +101,23 @@ export class BasicAuth {
     this.users = [...users].map(([name, hash]) => ({ nameDigest: digest(name), hash }));
     const first = this.users[0]?.hash;
     // Same cost as a real user's hash; the password behind it is random and never matched.
-    this.decoyHash = first === undefined ? '' : bcrypt.hashSync(digest(String(Math.random())).toString('hex'), bcrypt.getRounds(first));
+    this.decoyHash =
+      first === undefined
+        ? ''
+        : bcrypt.hashSync(digest(String(Math.random())).toString('hex'), bcrypt.getRounds(first));
     this.ttlMs = opts.cacheTtlMs ?? BASIC_AUTH_DEFAULTS.cacheTtlMs;
     this.maxVerified = positive('maxCacheEntries', opts.maxCacheEntries ?? BASIC_AUTH_DEFAULTS.maxCacheEntries);
-    this.maxRefused = positive('maxFailureCacheEntries', opts.maxFailureCacheEntries ?? BASIC_AUTH_DEFAULTS.maxFailureCacheEntries);
-    this.maxConcurrent = positive('maxConcurrentComparisons', opts.maxConcurrentComparisons ?? BASIC_AUTH_DEFAULTS.maxConcurrentComparisons);
+    this.maxRefused = positive(
+      'maxFailureCacheEntries',
+      opts.maxFailureCacheEntries ?? BASIC_AUTH_DEFAULTS.maxFailureCacheEntries,
+    );
+    this.maxConcurrent = positive(
+      'maxConcurrentComparisons',
+      opts.maxConcurrentComparisons ?? BASIC_AUTH_DEFAULTS.maxConcurrentComparisons,
+    );
     this.maxQueued = opts.maxQueuedComparisons ?? BASIC_AUTH_DEFAULTS.maxQueuedComparisons;
-    if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) throw new RangeError(`maxQueuedComparisons must be an integer >= 0, got ${this.maxQueued}`);
+    if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0)
+      throw new RangeError(`maxQueuedComparisons must be an integer >= 0, got ${this.maxQueued}`);
     this.now = opts.now ?? Date.now;
     this.compare = opts.compare ?? bcryptCompare;
     this.log = opts.log ?? silentLogger;
@@ -161,7 +171,9 @@ export class BasicAuth {
       },
       (err: unknown) => {
         // Not cached: a broken comparison must not stick. Refusing is the safe answer.
-        this.log.error('basic auth: bcrypt comparison failed; refusing the request', { error: err instanceof Error ? err.message : String(err) });
+        this.log.error('basic auth: bcrypt comparison failed; refusing the request', {
+          error: err instanceof Error ? err.message : String(err),
+        });
         return false;
       },
     );
@@ -210,10 +222,13 @@ export class BasicAuth {
 
   private overflow(): void {
     if (this.refusedInBurst === 0) {
-      this.log.warn('basic auth: too many credentials waiting for a bcrypt comparison; refusing new ones unchecked (401) until the queue drains', {
-        running: this.running,
-        queued: this.waiting.length,
-      });
+      this.log.warn(
+        'basic auth: too many credentials waiting for a bcrypt comparison; refusing new ones unchecked (401) until the queue drains',
+        {
+          running: this.running,
+          queued: this.waiting.length,
+        },
+      );
     }
     this.refusedInBurst++;
   }

@@ -4,13 +4,12 @@
 // live socket (connect succeeds) is someone else's and we refuse; a stale one
 // (ECONNREFUSED: its server died) is unlinked, taken over and then owned.
 
-import { promises as fsp, unlinkSync, statSync } from 'node:fs';
-
+import { promises as fsp, statSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:http';
 // Socket files are only ever stat'ed with { bigint: true } (or async): on Node 20 a plain
 // synchronous stat of a socket makes later CommonJS resolution skip realpath, so a
 // pnpm-symlinked koffi then fails to find its native module (flock unavailable).
 import net from 'node:net';
-import type { Server } from 'node:http';
 import type { Logger } from './log.js';
 
 export class BindError extends Error {
@@ -44,7 +43,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
     const end = address.indexOf(']');
     if (end < 0) throw new BindError(`cannot listen on TCP address ${JSON.stringify(address)}: missing ']' in address`);
     host = address.slice(1, end);
-    if (address[end + 1] !== ':') throw new BindError(`cannot listen on TCP address ${JSON.stringify(address)}: missing port in address`);
+    if (address[end + 1] !== ':')
+      throw new BindError(`cannot listen on TCP address ${JSON.stringify(address)}: missing port in address`);
     portText = address.slice(end + 2);
   } else {
     const colon = address.lastIndexOf(':');
@@ -54,11 +54,16 @@ export function splitHostPort(address: string): { host: string; port: number } {
       );
     }
     host = address.slice(0, colon);
-    if (host.includes(':')) throw new BindError(`cannot listen on TCP address ${JSON.stringify(address)}: too many colons in address (use [ipv6]:port)`);
+    if (host.includes(':'))
+      throw new BindError(
+        `cannot listen on TCP address ${JSON.stringify(address)}: too many colons in address (use [ipv6]:port)`,
+      );
     portText = address.slice(colon + 1);
   }
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
-    throw new BindError(`cannot listen on TCP address ${JSON.stringify(address)}: invalid port ${JSON.stringify(portText)}`);
+    throw new BindError(
+      `cannot listen on TCP address ${JSON.stringify(address)}: invalid port ${JSON.stringify(portText)}`,
+    );
   }
   return { host, port: Number(portText) };
 }
@@ -86,11 +91,15 @@ async function bindUnix(server: Server, path: string, log: Logger): Promise<Boun
   const before = await fsp.lstat(path).catch(() => undefined);
   if (before) {
     if (!before.isSocket()) {
-      throw new BindError(`cannot listen on unix domain socket ${JSON.stringify(path)}: a file that is not a socket exists there; remove it or choose another path`);
+      throw new BindError(
+        `cannot listen on unix domain socket ${JSON.stringify(path)}: a file that is not a socket exists there; remove it or choose another path`,
+      );
     }
     const live = await probeSocket(path);
     if (live === 'live') {
-      throw new BindError(`cannot listen on unix domain socket ${JSON.stringify(path)}: another process is serving on it (is another metric server running?)`);
+      throw new BindError(
+        `cannot listen on unix domain socket ${JSON.stringify(path)}: another process is serving on it (is another metric server running?)`,
+      );
     }
     log.info('Removing stale unix socket left by a previous server; taking it over.', { path });
     await fsp.unlink(path).catch((err: unknown) => {
@@ -108,7 +117,9 @@ async function bindUnix(server: Server, path: string, log: Logger): Promise<Boun
     throw new BindError(`cannot stat our own unix domain socket ${JSON.stringify(path)}: ${errText(err)}`);
   }
   log.info('Bound on socket file which we own; it will be deleted on server shutdown.', { path });
-  await fsp.chmod(path, 0o777).catch((err: unknown) => log.warn('Cannot chmod our unix socket to 0777', { path, error: errText(err) }));
+  await fsp
+    .chmod(path, 0o777)
+    .catch((err: unknown) => log.warn('Cannot chmod our unix socket to 0777', { path, error: errText(err) }));
   let removed = false;
   return {
     display: path,
@@ -122,7 +133,8 @@ async function bindUnix(server: Server, path: string, log: Logger): Promise<Boun
         const st = statSync(path, { bigint: true });
         if (st.dev === ours.dev && st.ino === ours.ino) unlinkSync(path);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('Cannot remove UDS', { path, error: errText(err) });
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          log.warn('Cannot remove UDS', { path, error: errText(err) });
       }
     },
   };

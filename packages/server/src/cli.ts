@@ -5,9 +5,9 @@
 import { ArgsError, parseArgs } from './args.js';
 import { configFromFlags } from './config.js';
 import { helpText } from './flags.js';
-import { createLogger } from './log.js';
-import type { MetricServerHandle } from './lifecycle.js';
 import { startMetricServer } from './index.js';
+import type { MetricServerHandle } from './lifecycle.js';
+import { createLogger } from './log.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -35,7 +35,8 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
       return 0;
     }
     const log = createLogger((line) => io.stderr(`${line}\n`));
-    if (parsed.ignored.length > 0) log.info('Ignoring runsc global flags without meaning here', { flags: parsed.ignored.join(',') });
+    if (parsed.ignored.length > 0)
+      log.info('Ignoring runsc global flags without meaning here', { flags: parsed.ignored.join(',') });
     const config = configFromFlags(parsed.flags, io.env);
     handle = await startMetricServer({ ...config, logger: log });
     let signals = 0;
@@ -53,7 +54,10 @@ export async function runCli(argv: readonly string[], io: CliIo = defaultIo): Pr
     for (const s of SIGNALS) process.on(s, onSignal);
     // A stray rejection is a bug to log, not a reason to stop serving every sandbox.
     const onRejection = (reason: unknown): void => {
-      log.error('unhandled promise rejection', { error: reason instanceof Error ? reason.message : String(reason), stack: reason instanceof Error ? reason.stack : undefined });
+      log.error('unhandled promise rejection', {
+        error: reason instanceof Error ? reason.message : String(reason),
+        stack: reason instanceof Error ? reason.stack : undefined,
+      });
     };
     process.on('unhandledRejection', onRejection);
     await handle.closed;

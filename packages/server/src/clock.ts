@@ -1,7 +1,7 @@
 // Wall-clock readings for stamping and verification, from prom-format's
 // nowTimestamp (read fresh every time: sandboxes stamp with the wall clock).
 
-import { type Timestamp, addNanos, nowTimestamp } from '@org/metricserver-prom-format';
+import { addNanos, nowTimestamp, type Timestamp } from '@org/metricserver-prom-format';
 
 /** Now, to the millisecond (exposition timestamps are milliseconds anyway). */
 export const wallNow: () => Timestamp = nowTimestamp;

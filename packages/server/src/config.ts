@@ -143,7 +143,8 @@ export function configFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = proc
   const int = (name: string): number | undefined => {
     const v = str(name);
     if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw new ConfigError(`invalid value ${JSON.stringify(v)} for --${name}: want a positive integer`);
+    if (!/^\d+$/.test(v))
+      throw new ConfigError(`invalid value ${JSON.stringify(v)} for --${name}: want a positive integer`);
     return Number(v);
   };
   const metricServer = str('metric-server') ?? '';
@@ -168,7 +169,7 @@ export function configFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = proc
   };
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Go time.ParseDuration subset (positive), in whole milliseconds (rounded up so 1ns is not 0). */
 export function parseGoDurationMs(text: string, flag: string): number {

@@ -4,23 +4,23 @@
 import {
   type CallCut,
   type Logger as CoreLogger,
+  exportMetrics,
+  isProcessAlive,
   type RefreshOutcome,
   SandboxRegistry,
   type SandboxView,
+  snapshotDecoderFor,
   UrpcConnection,
   UrpcConnectionBudget,
   Verifier,
-  exportMetrics,
-  isProcessAlive,
-  snapshotDecoderFor,
 } from '@org/metricserver-core';
 import type { CanonicalSnapshotDecoder, Labels, Snapshot } from '@org/metricserver-prom-format';
-import { verifyNow } from './clock.js';
 import type { RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
+import { verifyNow } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import type { Re2Matcher } from './filters.js';
 import { VerificationError } from './health.js';
-import type { Logger, LogFields } from './log.js';
+import type { LogFields, Logger } from './log.js';
 
 /**
  * One served sandbox iteration: the registry's per-sandbox state. The object is
@@ -126,7 +126,13 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     log: coreLogger(log),
     // A registration the Verifier refuses is a load error: the sandbox is not served.
     prepare: (view) => {
-      const target = new CoreTarget(view, new Verifier(view.registration), snapshotDecoderFor(view.registration), config.maxResponseBytes, connections);
+      const target = new CoreTarget(
+        view,
+        new Verifier(view.registration),
+        snapshotDecoderFor(view.registration),
+        config.maxResponseBytes,
+        connections,
+      );
       for (const listen of addedListeners) listen(target);
       return target;
     },
@@ -156,7 +162,8 @@ export function createCoreBackend(config: ResolvedConfig, log: Logger): ScrapeBa
     // listing comes after every change counted here.
     const seen = changes?.changeCount();
     const outcome = await registry.refreshFresh();
-    cleanAt = seen !== undefined && outcome.rootListed && !outcome.skipped && outcome.busy.length === 0 ? seen : undefined;
+    cleanAt =
+      seen !== undefined && outcome.rootListed && !outcome.skipped && outcome.busy.length === 0 ? seen : undefined;
     return outcome;
   };
   /** A scrape's refresh: the liveness check alone while the root watch saw no change, else a whole pass. */

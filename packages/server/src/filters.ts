@@ -1,7 +1,7 @@
 // RE2 filters (Go's regexp dialect, linear time) via core's cached compiler:
 // a hostile pattern in a query string cannot pin the CPU.
 
-import { FilterError, compileRe2Filter } from '@org/metricserver-core';
+import { compileRe2Filter, FilterError } from '@org/metricserver-core';
 
 export interface Re2Matcher {
   readonly pattern: string;

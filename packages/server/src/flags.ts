@@ -12,19 +12,80 @@ export interface FlagDef {
 }
 
 export const SERVER_FLAGS: readonly FlagDef[] = [
-  { name: 'root', kind: 'value', placeholder: 'dir', help: 'runsc root directory holding the container state files (default: $XDG_RUNTIME_DIR/runsc if XDG_RUNTIME_DIR is set, else /var/run/runsc)' },
-  { name: 'metric-server', kind: 'value', placeholder: 'addr', help: 'required: address to serve on: host:port (one interface), :port (all interfaces) or an absolute unix socket path; %RUNTIME_ROOT% is replaced by the root directory' },
-  { name: 'exporter-prefix', kind: 'value', placeholder: 'prefix', help: 'prefix of every sandbox metric name; meta metrics get <prefix>meta_ (default "runsc_", may be empty)' },
-  { name: 'pid-file', kind: 'value', placeholder: 'path', help: "after binding, write this server's PID there (no trailing newline, mode 0644); removed on shutdown" },
-  { name: 'allow-profiling', kind: 'bool', help: 'expose /runsc-metrics/profile-cpu (V8 .cpuprofile JSON) and /runsc-metrics/profile-heap (.heapsnapshot); development only' },
-  { name: 'allow-unknown-root', kind: 'bool', help: 'keep running when the root directory does not exist, cannot be read, or disappears later' },
-  { name: 'instant-discovery', kind: 'bool', help: 'watch the root directory (inotify) and discover sandboxes as their state files appear or go away, between scrapes; the 20 s loop stays the fallback (default true; --instant-discovery=false turns it off)' },
-  { name: 'per-sandbox-timeout', kind: 'value', placeholder: 'duration', help: 'deadline of one sandbox export, e.g. 8s or 2500ms; never more than what is left of the 30s scrape (default 8s)' },
-  { name: 'scrape-concurrency', kind: 'value', placeholder: 'n', help: 'sandboxes queried at once within one scrape (default 1024)' },
-  { name: 'max-response-bytes', kind: 'value', placeholder: 'bytes', help: 'largest urpc reply accepted from one sandbox; bigger ones count as broken (default 16777216 = 16 MiB)' },
-  { name: 'openmetrics', kind: 'bool', help: 'negotiate the /metrics format on Accept: a scraper that prefers application/openmetrics-text;version=1.0.0 (Prometheus does) gets OpenMetrics, whose counter series are named <name>_total; off by default so Prometheus keeps ingesting the series names runsc serves' },
-  { name: 'max-concurrent-scrapes', kind: 'value', placeholder: 'n', help: 'concurrent /metrics requests served; more get 429 with Retry-After: 1 (default 8)' },
-  { name: 'web-config-file', kind: 'value', placeholder: 'file', help: 'Prometheus exporter-toolkit web config (YAML): tls_server_config (HTTPS, optional client certificates), basic_auth_users (bcrypt hashes), http_server_config.headers; read once at start-up, on TCP and unix sockets alike' },
+  {
+    name: 'root',
+    kind: 'value',
+    placeholder: 'dir',
+    help: 'runsc root directory holding the container state files (default: $XDG_RUNTIME_DIR/runsc if XDG_RUNTIME_DIR is set, else /var/run/runsc)',
+  },
+  {
+    name: 'metric-server',
+    kind: 'value',
+    placeholder: 'addr',
+    help: 'required: address to serve on: host:port (one interface), :port (all interfaces) or an absolute unix socket path; %RUNTIME_ROOT% is replaced by the root directory',
+  },
+  {
+    name: 'exporter-prefix',
+    kind: 'value',
+    placeholder: 'prefix',
+    help: 'prefix of every sandbox metric name; meta metrics get <prefix>meta_ (default "runsc_", may be empty)',
+  },
+  {
+    name: 'pid-file',
+    kind: 'value',
+    placeholder: 'path',
+    help: "after binding, write this server's PID there (no trailing newline, mode 0644); removed on shutdown",
+  },
+  {
+    name: 'allow-profiling',
+    kind: 'bool',
+    help: 'expose /runsc-metrics/profile-cpu (V8 .cpuprofile JSON) and /runsc-metrics/profile-heap (.heapsnapshot); development only',
+  },
+  {
+    name: 'allow-unknown-root',
+    kind: 'bool',
+    help: 'keep running when the root directory does not exist, cannot be read, or disappears later',
+  },
+  {
+    name: 'instant-discovery',
+    kind: 'bool',
+    help: 'watch the root directory (inotify) and discover sandboxes as their state files appear or go away, between scrapes; the 20 s loop stays the fallback (default true; --instant-discovery=false turns it off)',
+  },
+  {
+    name: 'per-sandbox-timeout',
+    kind: 'value',
+    placeholder: 'duration',
+    help: 'deadline of one sandbox export, e.g. 8s or 2500ms; never more than what is left of the 30s scrape (default 8s)',
+  },
+  {
+    name: 'scrape-concurrency',
+    kind: 'value',
+    placeholder: 'n',
+    help: 'sandboxes queried at once within one scrape (default 1024)',
+  },
+  {
+    name: 'max-response-bytes',
+    kind: 'value',
+    placeholder: 'bytes',
+    help: 'largest urpc reply accepted from one sandbox; bigger ones count as broken (default 16777216 = 16 MiB)',
+  },
+  {
+    name: 'openmetrics',
+    kind: 'bool',
+    help: 'negotiate the /metrics format on Accept: a scraper that prefers application/openmetrics-text;version=1.0.0 (Prometheus does) gets OpenMetrics, whose counter series are named <name>_total; off by default so Prometheus keeps ingesting the series names runsc serves',
+  },
+  {
+    name: 'max-concurrent-scrapes',
+    kind: 'value',
+    placeholder: 'n',
+    help: 'concurrent /metrics requests served; more get 429 with Retry-After: 1 (default 8)',
+  },
+  {
+    name: 'web-config-file',
+    kind: 'value',
+    placeholder: 'file',
+    help: 'Prometheus exporter-toolkit web config (YAML): tls_server_config (HTTPS, optional client certificates), basic_auth_users (bcrypt hashes), http_server_config.headers; read once at start-up, on TCP and unix sockets alike',
+  },
 ];
 
 /** runsc global flags accepted and ignored (names and kinds from `runsc flags`, 20240729). */

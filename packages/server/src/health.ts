@@ -84,7 +84,8 @@ export class HealthBook {
     h.exports++;
     if (result.failure !== undefined) h.failures++;
     if (result.failure === 'timeout') h.timeouts++;
-    else if (result.reason !== undefined) h.failuresByReason.set(result.reason, (h.failuresByReason.get(result.reason) ?? 0) + 1);
+    else if (result.reason !== undefined)
+      h.failuresByReason.set(result.reason, (h.failuresByReason.get(result.reason) ?? 0) + 1);
     return h;
   }
 

@@ -6,7 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Logger } from './log.js';
 import { guardPlaintextOnTls } from './tls-sniff.js';
-import { UrlEscapeError, cleanPath, escapePath, splitTarget, unescape } from './url.js';
+import { cleanPath, escapePath, splitTarget, type UrlEscapeError, unescapeUrl } from './url.js';
 
 export interface RequestInfo {
   readonly method: string;
@@ -23,7 +23,12 @@ export type Handler = (req: IncomingMessage, res: ServerResponse, info: RequestI
 export const TEXT_PLAIN = 'text/plain; charset=utf-8';
 
 /** Go's http.Error: status, text/plain, nosniff, message + "\n". */
-export function sendError(res: ServerResponse, status: number, message: string, extraHeaders?: Record<string, string>): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extraHeaders?: Record<string, string>,
+): void {
   const body = `${message}\n`;
   res.writeHead(status, {
     'Content-Type': TEXT_PLAIN,
@@ -128,7 +133,7 @@ export function createRequestListener(opts: HttpAppOptions): http.RequestListene
     function dispatch(): void {
       let path: string;
       try {
-        path = unescape(rawPath, false);
+        path = unescapeUrl(rawPath, false);
       } catch (err) {
         sendError(res, 400, `400 Bad Request: ${(err as UrlEscapeError).message}`);
         return;
@@ -137,8 +142,15 @@ export function createRequestListener(opts: HttpAppOptions): http.RequestListene
       const cleaned = cleanPath(path);
       if (cleaned !== path) {
         const location = escapePath(cleaned) + (rawQuery === '' ? '' : `?${rawQuery}`);
-        const body = method === 'GET' || method === 'HEAD' ? `<a href="${location.replace(/"/g, '&quot;')}">Moved Permanently</a>.\n\n` : '';
-        res.writeHead(301, { Location: location, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+        const body =
+          method === 'GET' || method === 'HEAD'
+            ? `<a href="${location.replace(/"/g, '&quot;')}">Moved Permanently</a>.\n\n`
+            : '';
+        res.writeHead(301, {
+          Location: location,
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+        });
         res.end(body);
         return;
       }
@@ -192,7 +204,11 @@ export const HTTP_LIMITS: HttpLimits = {
 };
 
 /** `tls`: serve HTTPS with these node:https options (--web-config-file), same limits. */
-export function createHttpServer(listener: http.RequestListener, overrides: Partial<HttpLimits> = {}, tls?: https.ServerOptions): http.Server {
+export function createHttpServer(
+  listener: http.RequestListener,
+  overrides: Partial<HttpLimits> = {},
+  tls?: https.ServerOptions,
+): http.Server {
   const limits = { ...HTTP_LIMITS, ...overrides };
   const options: http.ServerOptions = {
     headersTimeout: limits.headersTimeoutMs,
@@ -218,7 +234,8 @@ export function createHttpServer(listener: http.RequestListener, overrides: Part
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // A TLS-layer failure (handshake timeout, bad handshake) has no channel to answer on: an HTTP reply
     // written into an unfinished TLS socket is never sent, and the socket would stay open.
-    const tlsFailure = err.code?.startsWith('ERR_TLS') === true || err.code?.startsWith('ERR_SSL') === true || 'library' in err;
+    const tlsFailure =
+      err.code?.startsWith('ERR_TLS') === true || err.code?.startsWith('ERR_SSL') === true || 'library' in err;
     if (!socket.writable || err.code === 'ECONNRESET' || tlsFailure) {
       socket.destroy();
       return;

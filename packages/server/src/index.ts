@@ -17,13 +17,13 @@ export function startMetricServer(config: ServerConfig, options: StartOptions = 
   return startServer(config, factory);
 }
 
-export type { ServerConfig, ResolvedConfig } from './config.js';
-export { ConfigError, DEFAULTS, defaultRoot, resolveConfig } from './config.js';
-export type { MetricServerHandle, BackendFactory } from './lifecycle.js';
-export { StartupError } from './lifecycle.js';
-export { BindError } from './bind.js';
-export type { ScrapeBackend, ScrapeTarget, SandboxMeta } from './backend.js';
-export { type Logger, type LogSink, createLogger, memoryLogger, silentLogger } from './log.js';
-export { runCli } from './cli.js';
 export { ArgsError, parseArgs } from './args.js';
+export type { SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
+export { BindError } from './bind.js';
+export { runCli } from './cli.js';
+export type { ResolvedConfig, ServerConfig } from './config.js';
+export { ConfigError, DEFAULTS, defaultRoot, resolveConfig } from './config.js';
 export { helpText } from './flags.js';
+export type { BackendFactory, MetricServerHandle } from './lifecycle.js';
+export { StartupError } from './lifecycle.js';
+export { createLogger, type Logger, type LogSink, memoryLogger, silentLogger } from './log.js';

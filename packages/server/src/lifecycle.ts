@@ -5,16 +5,16 @@ import { promises as fsp, unlinkSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import type { ScrapeBackend } from './backend.js';
 import { type Bound, bindServer, errText } from './bind.js';
-import { ConfigError, type ResolvedConfig, type ServerConfig, resolveConfig } from './config.js';
-import { InFlight, createHttpServer, createRequestListener } from './http.js';
-import { type Logger, createLogger } from './log.js';
+import { ConfigError, type ResolvedConfig, resolveConfig, type ServerConfig } from './config.js';
+import { createHttpServer, createRequestListener, InFlight } from './http.js';
+import { createLogger, type Logger } from './log.js';
 import { createProfiler } from './profile.js';
 import { buildRouter } from './routes/router.js';
 import { Scraper } from './scrape.js';
 import type { AppState } from './state.js';
+import { RootWatcher, rediscoverOf } from './watch.js';
 import { loadWebConfig } from './web-config.js';
 import { clientCertRejection, createRequestGate, httpsOptions } from './web-security.js';
-import { RootWatcher, rediscoverOf } from './watch.js';
 
 export interface MetricServerHandle {
   /** `host:port` (real port) or the unix socket path. */
@@ -48,7 +48,12 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   // --web-config-file: read once, fully validated before binding (no reload).
   const web = config.webConfigFile === undefined ? undefined : loadWebConfig(config.webConfigFile);
   if (web !== undefined) {
-    log.info('Loaded web config', { file: web.file, tls: web.tls !== undefined, basicAuthUsers: web.basicAuthUsers.size, headers: Object.keys(web.headers).join(',') });
+    log.info('Loaded web config', {
+      file: web.file,
+      tls: web.tls !== undefined,
+      basicAuthUsers: web.basicAuthUsers.size,
+      headers: Object.keys(web.headers).join(','),
+    });
   }
   const startTimeSeconds = Date.now() / 1000;
   if (config.address !== input.metricServer) {
@@ -94,7 +99,12 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   const gate = new Promise<void>((r) => (openGate = r));
   let gateOpen = false;
   const webGate = web === undefined ? undefined : createRequestGate(web, { log }).gate;
-  const handle = createRequestListener({ log, route: buildRouter(app), inFlight, ...(webGate ? { gate: webGate } : {}) });
+  const handle = createRequestListener({
+    log,
+    route: buildRouter(app),
+    inFlight,
+    ...(webGate ? { gate: webGate } : {}),
+  });
   const server = createHttpServer(
     (req, res) => {
       if (gateOpen) handle(req, res);
@@ -108,7 +118,10 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     server.on('secureConnection', (socket: TLSSocket) => {
       const why = clientCertRejection(tlsSettings, socket);
       if (why !== undefined) {
-        log.info('TLS connection refused by the client certificate policy', { policy: tlsSettings.clientAuthType, reason: why });
+        log.info('TLS connection refused by the client certificate policy', {
+          policy: tlsSettings.clientAuthType,
+          reason: why,
+        });
         socket.destroy();
       }
     });
@@ -130,7 +143,8 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
       try {
         unlinkSync(config.pidFile);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn('Cannot remove PID file', { path: config.pidFile, error: errText(err) });
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          log.warn('Cannot remove PID file', { path: config.pidFile, error: errText(err) });
       }
     }
   };
@@ -143,7 +157,10 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     try {
       const rootError = await readRoot(config.root);
       if (rootError !== undefined && !config.allowUnknownRoot) {
-        log.warn('Cannot list sandboxes in root directory, it has likely gone away. Server shutting down.', { root: config.root, error: rootError });
+        log.warn('Cannot list sandboxes in root directory, it has likely gone away. Server shutting down.', {
+          root: config.root,
+          error: rootError,
+        });
         void shutdown('root directory is gone');
         return;
       }
@@ -171,11 +188,16 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       let graceTimer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<'timeout'>((r) => (graceTimer = setTimeout(() => r('timeout'), config.shutdownGraceMs)));
+      const graceOver = new Promise<'timeout'>(
+        (r) => (graceTimer = setTimeout(() => r('timeout'), config.shutdownGraceMs)),
+      );
       const drained = await Promise.race([inFlight.idle().then(() => 'idle' as const), graceOver]);
       clearTimeout(graceTimer);
       if (drained === 'timeout') {
-        log.warn('In-flight requests did not finish within the shutdown grace; cutting them', { requests: inFlight.size, graceMs: config.shutdownGraceMs });
+        log.warn('In-flight requests did not finish within the shutdown grace; cutting them', {
+          requests: inFlight.size,
+          graceMs: config.shutdownGraceMs,
+        });
         inFlight.abortAll('server shutting down');
       }
       server.closeAllConnections();
@@ -239,8 +261,13 @@ async function checkRoot(config: ResolvedConfig, log: Logger): Promise<void> {
   const err = await readRoot(config.root);
   if (err === undefined) return;
   if (config.allowUnknownRoot) {
-    log.info('Root directory cannot be listed; continuing because of --allow-unknown-root', { root: config.root, error: err });
+    log.info('Root directory cannot be listed; continuing because of --allow-unknown-root', {
+      root: config.root,
+      error: err,
+    });
     return;
   }
-  throw new ConfigError(`invalid root directory ${JSON.stringify(config.root)}: tried to list all entries within it and got: ${err}`);
+  throw new ConfigError(
+    `invalid root directory ${JSON.stringify(config.root)}: tried to list all entries within it and got: ${err}`,
+  );
 }

@@ -4,11 +4,19 @@
 // Per sandbox per scrape: Metric objects and constant numbers are shared; only
 // the label maps and Data records are allocated.
 
+import type {
+  Data,
+  Labels,
+  Metric,
+  Snapshot,
+  SnapshotExport,
+  Timestamp,
+  WireNumber,
+} from '@org/metricserver-prom-format';
 import { MetricType } from '@org/metricserver-prom-format';
-import type { Data, Labels, Metric, Snapshot, SnapshotExport, Timestamp, WireNumber } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from './backend.js';
-import type { SandboxHealth } from './health.js';
 import type { Re2Matcher } from './filters.js';
+import type { SandboxHealth } from './health.js';
 
 const gauge = (name: string, help: string): Metric => ({ name, type: MetricType.Gauge, help });
 
@@ -18,10 +26,17 @@ export const META = {
   sandboxMetadata: gauge('sandbox_metadata', 'Key-value pairs about per-sandbox metadata.'),
   sandboxCapabilities: gauge('sandbox_capabilities', 'Linux capabilities added within containers of the sandbox.'),
   specMetadata: gauge('spec_metadata', 'Key-value pairs about OCI spec metadata.'),
-  sandboxCreationTime: gauge('sandbox_creation_time_seconds', 'When the sandbox was created, as a unix timestamp in seconds.'),
+  sandboxCreationTime: gauge(
+    'sandbox_creation_time_seconds',
+    'When the sandbox was created, as a unix timestamp in seconds.',
+  ),
   numRunning: gauge('num_sandboxes_running', 'Number of sandboxes running at present.'),
   numBroken: gauge('num_sandboxes_broken_metrics', 'Number of sandboxes from which we cannot export metrics.'),
-  numTotal: { name: 'num_sandboxes_total', type: MetricType.Counter, help: 'Counter of sandboxes that have ever been started.' } as Metric,
+  numTotal: {
+    name: 'num_sandboxes_total',
+    type: MetricType.Counter,
+    help: 'Counter of sandboxes that have ever been started.',
+  } as Metric,
   processStart: gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.'),
   lastExportDuration: gauge(
     'sandbox_last_export_duration_seconds',
@@ -32,7 +47,11 @@ export const META = {
     type: MetricType.Counter,
     help: 'Failed metrics exports of the sandbox other than timeouts, by reason (verifier rejection code, urpc error kind, or other).',
   } as Metric,
-  exportTimeouts: { name: 'sandbox_export_timeouts', type: MetricType.Counter, help: 'Metrics exports of the sandbox that missed their deadline.' } as Metric,
+  exportTimeouts: {
+    name: 'sandbox_export_timeouts',
+    type: MetricType.Counter,
+    help: 'Metrics exports of the sandbox that missed their deadline.',
+  } as Metric,
 } as const;
 
 const ONE: WireNumber = { int: 1, float: 0 };

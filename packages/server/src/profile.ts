@@ -4,8 +4,8 @@
 // Node's own formats.
 
 import { Session } from 'node:inspector';
-import { getHeapSnapshot } from 'node:v8';
 import type { Readable } from 'node:stream';
+import { getHeapSnapshot } from 'node:v8';
 
 export interface Profiler {
   /** Whether a CPU profile is running now (only one at a time, as in Go). */

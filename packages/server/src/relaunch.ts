@@ -19,12 +19,19 @@ const flagName = (flag: string): string => flag.replace(/^--/, '').split('=')[0]
 
 /** The HEAP_FLAGS the operator did not choose (as node flags or in NODE_OPTIONS, either spelling). */
 export function missingHeapFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const given = new Set([...execArgv, ...(nodeOptions ?? '').split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
+  const given = new Set(
+    [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName),
+  );
   return HEAP_FLAGS.filter((f) => !given.has(flagName(f)));
 }
 
 /** The command line of the re-executed process: node's own flags first, then ours, the script and its arguments. */
-export function relaunchArgv(execPath: string, execArgv: readonly string[], flags: readonly string[], argv: readonly string[]): string[] {
+export function relaunchArgv(
+  execPath: string,
+  execArgv: readonly string[],
+  flags: readonly string[],
+  argv: readonly string[],
+): string[] {
   return [execPath, ...execArgv, ...flags, ...argv.slice(1)];
 }
 
@@ -59,7 +66,9 @@ export function relaunchTuned(): void {
       fcntl: lib.func('int fcntl(int fd, int cmd, int arg)') as Libc['fcntl'],
     };
   } catch (e) {
-    process.stderr.write(`runsc-metric-server: running without ${flags.join(' ')}: cannot load koffi/libc (${(e as Error).message})\n`);
+    process.stderr.write(
+      `runsc-metric-server: running without ${flags.join(' ')}: cannot load koffi/libc (${(e as Error).message})\n`,
+    );
     return;
   }
   // Node marks stdin/out/err close-on-exec: the next image must keep them, blocking as they came.
@@ -69,6 +78,12 @@ export function relaunchTuned(): void {
     if (fl >= 0 && (fl & O_NONBLOCK) !== 0) libc.fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
   }
   const env = Object.entries({ ...process.env, [RELAUNCHED]: '1' }).map(([k, v]) => `${k}=${v ?? ''}`);
-  libc.execve(process.execPath, [...relaunchArgv(process.execPath, process.execArgv, flags, process.argv), null], [...env, null]);
-  process.stderr.write(`runsc-metric-server: running without ${flags.join(' ')}: execve of ${process.execPath} failed\n`);
+  libc.execve(
+    process.execPath,
+    [...relaunchArgv(process.execPath, process.execArgv, flags, process.argv), null],
+    [...env, null],
+  );
+  process.stderr.write(
+    `runsc-metric-server: running without ${flags.join(' ')}: execve of ${process.execPath} failed\n`,
+  );
 }

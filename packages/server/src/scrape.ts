@@ -4,15 +4,21 @@
 // the exposition builder as they arrive. A sandbox's failure stays with that sandbox.
 
 import { randomInt } from 'node:crypto';
-import { constants as zlibConstants, createGzip } from 'node:zlib';
-import { wallNow } from './clock.js';
-import { ExpositionBuilder, type ExpositionFormat, FamilyPool, type RenderedPieces, type Snapshot, type SnapshotExport } from '@org/metricserver-prom-format';
-import type { CallCut } from '@org/metricserver-core';
+import { createGzip, constants as zlibConstants } from 'node:zlib';
+import {
+  ExpositionBuilder,
+  type ExpositionFormat,
+  FamilyPool,
+  type RenderedPieces,
+  type Snapshot,
+  type SnapshotExport,
+} from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
-import { DeadlineError, DeadlineGroup, TimedCut, asError, deadline, raceAbort } from './deadline.js';
+import { wallNow } from './clock.js';
+import { asError, DeadlineError, DeadlineGroup, deadline, raceAbort, type TimedCut } from './deadline.js';
 import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
-import { type ExportFailureKind, HealthBook, type SandboxHealth, VerificationError, failureReason } from './health.js';
+import { type ExportFailureKind, failureReason, HealthBook, type SandboxHealth, VerificationError } from './health.js';
 import type { Logger } from './log.js';
 import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
 import { KeyedQueue } from './queue.js';
@@ -239,7 +245,9 @@ export class Scraper {
         whole.signal,
       )
         .catch((e: unknown) => {
-          o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', { error: String(e) });
+          o.log.warn('discovery did not finish within the scrape deadline; serving the sandboxes known so far', {
+            error: String(e),
+          });
         })
         .then(() => {
           try {
@@ -310,11 +318,19 @@ export class Scraper {
           this.noteSuccess(t.id);
         } else if (running) this.noteError(t.id, result.message);
       };
-      await runLimited(feed, o.scrapeConcurrency, (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt), record);
+      await runLimited(
+        feed,
+        o.scrapeConcurrency,
+        (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt),
+        record,
+      );
       this.pruneErrors(await discovered);
       meta.finish(this.backend.totalSandboxes());
       meta.flush(renderMeta);
-      body.add({ snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} }, processSlot);
+      body.add(
+        { snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} },
+        processSlot,
+      );
       let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
       if (req.metricsFilter !== '') header += ` (filtered using regular expression: ${goQuote(req.metricsFilter)})`;
       const rendered = body.finishPieces({ commentHeader: header, metricsWritten: new Set() });
@@ -347,14 +363,25 @@ export class Scraper {
     let own: TimedCut | undefined;
     if (now >= phaseDeadlineAt) {
       const until = Math.min(now + this.opts.perSandboxTimeoutMs, deadlineAt);
-      if (until <= now) return Promise.resolve(new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`));
-      own = late.timed(until - now, `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`);
+      if (until <= now)
+        return Promise.resolve(
+          new DeadlineError(`not queried: the scrape deadline passed before this sandbox got a query slot`),
+        );
+      own = late.timed(
+        until - now,
+        `no verified answer within ${until - now} ms (the per-sandbox deadline, capped by the scrape deadline)`,
+      );
     }
     const cut = own ?? phase;
     // run() never throws: a throwing exportVerified becomes its rejection. A target that
     // settles on the cut is not raced against it; `cut.failure` then reports the cut's
     // reason, as the race would have.
-    const run = this.queue.run(t, cut, () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut), t.settlesOnCut === true);
+    const run = this.queue.run(
+      t,
+      cut,
+      () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut),
+      t.settlesOnCut === true,
+    );
     if (own === undefined) return run.then(undefined, phase.failure);
     return run.then(
       (snapshot) => {

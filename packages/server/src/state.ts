@@ -2,8 +2,8 @@
 
 import type { ResolvedConfig } from './config.js';
 import type { Logger } from './log.js';
-import type { Scraper } from './scrape.js';
 import type { Profiler } from './profile.js';
+import type { Scraper } from './scrape.js';
 import type { RootWatcher } from './watch.js';
 
 export interface AppState {

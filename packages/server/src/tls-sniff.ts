@@ -13,7 +13,8 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 
 /** Exactly Go's answer (net/http), HTTP/1.0, no headers. */
-export const PLAINTEXT_ON_TLS_RESPONSE = 'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+export const PLAINTEXT_ON_TLS_RESPONSE =
+  'HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 /**
  * The five-byte prefixes Go treats as HTTP (it checks the would-be TLS record
@@ -50,7 +51,10 @@ export interface SniffOptions {
  * Puts the sniffer in front of `server`'s own connection listener(s). Call once,
  * before listen(). Works the same for TCP and unix-socket listeners.
  */
-export function guardPlaintextOnTls(server: tls.Server & { closeAllConnections?: () => void }, opts: SniffOptions): void {
+export function guardPlaintextOnTls(
+  server: tls.Server & { closeAllConnections?: () => void },
+  opts: SniffOptions,
+): void {
   const tlsListeners = server.listeners('connection') as Array<(socket: net.Socket) => void>;
   server.removeAllListeners('connection');
   // Sockets still being sniffed: not HTTP connections yet, so node:http's

@@ -11,8 +11,8 @@ export class UrlEscapeError extends Error {
 
 const HEX = /^[0-9a-fA-F]{2}$/;
 
-/** Go's url unescape; `plusIsSpace` for query components. Invalid UTF-8 becomes U+FFFD. */
-export function unescape(s: string, plusIsSpace: boolean): string {
+/** Go's url unescapeUrl; `plusIsSpace` for query components. Invalid UTF-8 becomes U+FFFD. */
+export function unescapeUrl(s: string, plusIsSpace: boolean): string {
   if (!s.includes('%') && !(plusIsSpace && s.includes('+'))) return s; // fast path: nothing to do
   const bytes: number[] = [];
   for (let i = 0; i < s.length; ) {
@@ -54,8 +54,8 @@ export function parseQuery(raw: string): ParsedQuery {
     const rawKey = eq < 0 ? pair : pair.slice(0, eq);
     const rawValue = eq < 0 ? '' : pair.slice(eq + 1);
     try {
-      const key = unescape(rawKey, true);
-      const value = unescape(rawValue, true);
+      const key = unescapeUrl(rawKey, true);
+      const value = unescapeUrl(rawValue, true);
       const list = values.get(key);
       if (list) list.push(value);
       else values.set(key, [value]);

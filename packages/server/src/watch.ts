@@ -107,7 +107,8 @@ export class RootWatcher implements RootChanges {
     const rearmed = this.armedBefore;
     this.armedBefore = true;
     this.changes++;
-    if (this.failing) this.opts.log.info('Watching the root directory again: instant discovery resumed', { root: this.opts.root });
+    if (this.failing)
+      this.opts.log.info('Watching the root directory again: instant discovery resumed', { root: this.opts.root });
     this.failing = false;
     // After a gap, whatever happened while nothing watched is picked up by one pass. The first
     // arming runs none: start-up discovers as runsc does (first scrape or loop pass).
@@ -125,7 +126,7 @@ export class RootWatcher implements RootChanges {
     if (this.closed) return;
     // Only state files matter (their lock files and control sockets come and go with them).
     // A null name (queue overflow) may hide anything.
-    if (file !== null && file.endsWith(STATE_SUFFIX)) {
+    if (file?.endsWith(STATE_SUFFIX)) {
       this.changes++;
       this.busyRetries = 0;
       this.schedule(this.opts.debounceMs);
@@ -199,10 +200,13 @@ export class RootWatcher implements RootChanges {
     this.unwatch();
     if (this.failing || this.closed) return;
     this.failing = true;
-    this.opts.log.warn('Instant discovery off: root directory not watched; the 20 s loop and scrapes still discover sandboxes', {
-      root: this.opts.root,
-      error: why,
-    });
+    this.opts.log.warn(
+      'Instant discovery off: root directory not watched; the 20 s loop and scrapes still discover sandboxes',
+      {
+        root: this.opts.root,
+        error: why,
+      },
+    );
   }
 
   private unwatch(): void {

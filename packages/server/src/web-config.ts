@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { type SecureVersion, createSecureContext } from 'node:tls';
+import { createSecureContext, type SecureVersion } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './config.js';
 
@@ -49,7 +49,12 @@ export interface WebConfig {
 /** Reads files named by the config; injectable for unit tests. */
 export type ReadFile = (path: string) => Buffer;
 
-const TLS_VERSIONS: Record<string, SecureVersion> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
+const TLS_VERSIONS: Record<string, SecureVersion> = {
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
+};
 const VERSION_ORDER: readonly SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 const CLIENT_AUTH: readonly ClientAuthType[] = [
   'NoClientCert',
@@ -65,7 +70,13 @@ const UNSUPPORTED: Record<string, string> = {
   client_allowed_sans: 'use a client CA that only issues to allowed clients',
   rate_limit: 'use --max-concurrent-scrapes',
 };
-const HEADER_NAMES = ['Content-Security-Policy', 'X-Frame-Options', 'X-Content-Type-Options', 'X-XSS-Protection', 'Strict-Transport-Security'];
+const HEADER_NAMES = [
+  'Content-Security-Policy',
+  'X-Frame-Options',
+  'X-Content-Type-Options',
+  'X-XSS-Protection',
+  'Strict-Transport-Security',
+];
 /** $2a$/$2b$/$2y$ (htpasswd writes 2y), cost 04..31, 22 chars of salt + 31 of hash. */
 const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 
@@ -96,16 +107,22 @@ export function parseWebConfig(text: string, file: string, readFile: ReadFile = 
   if (top.rate_limit !== undefined) fail(`rate_limit is not supported: ${UNSUPPORTED.rate_limit}`);
 
   const baseDir = dirname(file);
-  const tls = top.tls_server_config === undefined || top.tls_server_config === null ? undefined : parseTls(top.tls_server_config, baseDir, readFile, fail);
+  const tls =
+    top.tls_server_config === undefined || top.tls_server_config === null
+      ? undefined
+      : parseTls(top.tls_server_config, baseDir, readFile, fail);
 
   const basicAuthUsers = new Map<string, string>();
   if (top.basic_auth_users !== undefined && top.basic_auth_users !== null) {
     const users = mapping(top.basic_auth_users, 'basic_auth_users', fail);
     for (const [user, hash] of Object.entries(users)) {
       if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
-        fail(`basic_auth_users.${user}: not a bcrypt hash (want $2y$<cost>$..., e.g. from \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`);
+        fail(
+          `basic_auth_users.${user}: not a bcrypt hash (want $2y$<cost>$..., e.g. from \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`,
+        );
       }
-      if (user.includes(':')) fail(`basic_auth_users: user name ${JSON.stringify(user)} contains ':', which basic auth cannot carry`);
+      if (user.includes(':'))
+        fail(`basic_auth_users: user name ${JSON.stringify(user)} contains ':', which basic auth cannot carry`);
       basicAuthUsers.set(user, hash as string);
     }
   }
@@ -124,8 +141,10 @@ export function parseWebConfig(text: string, file: string, readFile: ReadFile = 
         const v = value as string;
         if (/[\r\n\0]/.test(v)) fail(`http_server_config.headers.${name}: control characters are not allowed`);
         if (v === '') continue; // blank means unset
-        if (name === 'X-Frame-Options' && !/^(deny|sameorigin)$/i.test(v)) fail(`http_server_config.headers.X-Frame-Options: want deny or sameorigin, got ${JSON.stringify(v)}`);
-        if (name === 'X-Content-Type-Options' && !/^nosniff$/i.test(v)) fail(`http_server_config.headers.X-Content-Type-Options: want nosniff, got ${JSON.stringify(v)}`);
+        if (name === 'X-Frame-Options' && !/^(deny|sameorigin)$/i.test(v))
+          fail(`http_server_config.headers.X-Frame-Options: want deny or sameorigin, got ${JSON.stringify(v)}`);
+        if (name === 'X-Content-Type-Options' && !/^nosniff$/i.test(v))
+          fail(`http_server_config.headers.X-Content-Type-Options: want nosniff, got ${JSON.stringify(v)}`);
         headers[name] = v;
       }
     }
@@ -133,12 +152,29 @@ export function parseWebConfig(text: string, file: string, readFile: ReadFile = 
   return { file, tls, basicAuthUsers, headers };
 }
 
-function parseTls(value: unknown, baseDir: string, readFile: ReadFile, fail: (m: string) => never): TlsSettings | undefined {
+function parseTls(
+  value: unknown,
+  baseDir: string,
+  readFile: ReadFile,
+  fail: (m: string) => never,
+): TlsSettings | undefined {
   const t = mapping(value, 'tls_server_config', fail);
   onlyKeys(
     t,
     'tls_server_config.',
-    ['cert', 'key', 'client_ca', 'cert_file', 'key_file', 'client_ca_file', 'client_auth_type', 'min_version', 'max_version', 'prefer_server_cipher_suites', ...Object.keys(UNSUPPORTED).filter((k) => k !== 'rate_limit')],
+    [
+      'cert',
+      'key',
+      'client_ca',
+      'cert_file',
+      'key_file',
+      'client_ca_file',
+      'client_auth_type',
+      'min_version',
+      'max_version',
+      'prefer_server_cipher_suites',
+      ...Object.keys(UNSUPPORTED).filter((k) => k !== 'rate_limit'),
+    ],
     fail,
   );
   for (const k of ['cipher_suites', 'curve_preferences', 'client_allowed_sans']) {
@@ -156,7 +192,8 @@ function parseTls(value: unknown, baseDir: string, readFile: ReadFile, fail: (m:
   const pem = (inline: string, fileKey: string, what: string, required: boolean): Buffer | undefined => {
     const text = str(inline);
     const path = str(fileKey);
-    if (text !== undefined && path !== undefined) fail(`tls_server_config: give either ${inline} or ${fileKey}, not both`);
+    if (text !== undefined && path !== undefined)
+      fail(`tls_server_config: give either ${inline} or ${fileKey}, not both`);
     if (text !== undefined) return Buffer.from(text);
     if (path === undefined) {
       if (required) fail(`tls_server_config: missing ${fileKey} (the ${what})`);
@@ -166,7 +203,9 @@ function parseTls(value: unknown, baseDir: string, readFile: ReadFile, fail: (m:
     try {
       return readFile(full);
     } catch (err) {
-      return fail(`tls_server_config.${fileKey}: cannot read the ${what} ${JSON.stringify(full)}: ${(err as Error).message}`);
+      return fail(
+        `tls_server_config.${fileKey}: cannot read the ${what} ${JSON.stringify(full)}: ${(err as Error).message}`,
+      );
     }
   };
   const cert = pem('cert', 'cert_file', 'server certificate', true) as Buffer;
@@ -174,26 +213,37 @@ function parseTls(value: unknown, baseDir: string, readFile: ReadFile, fail: (m:
   const clientCa = pem('client_ca', 'client_ca_file', 'client CA certificate', false);
 
   const authText = str('client_auth_type') ?? 'NoClientCert';
-  if (!CLIENT_AUTH.includes(authText as ClientAuthType)) fail(`tls_server_config.client_auth_type: want one of ${CLIENT_AUTH.join(', ')}, got ${JSON.stringify(authText)}`);
+  if (!CLIENT_AUTH.includes(authText as ClientAuthType))
+    fail(`tls_server_config.client_auth_type: want one of ${CLIENT_AUTH.join(', ')}, got ${JSON.stringify(authText)}`);
   const clientAuthType = authText as ClientAuthType;
   if (clientCa !== undefined && clientAuthType === 'NoClientCert') {
-    fail('tls_server_config: a client CA is configured but client_auth_type is NoClientCert (set RequireAndVerifyClientCert)');
+    fail(
+      'tls_server_config: a client CA is configured but client_auth_type is NoClientCert (set RequireAndVerifyClientCert)',
+    );
   }
-  if (clientCa === undefined && (clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert')) {
-    fail(`tls_server_config: client_auth_type ${clientAuthType} needs client_ca_file to verify client certificates against`);
+  if (
+    clientCa === undefined &&
+    (clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert')
+  ) {
+    fail(
+      `tls_server_config: client_auth_type ${clientAuthType} needs client_ca_file to verify client certificates against`,
+    );
   }
   const version = (k: string, def: SecureVersion): SecureVersion => {
     const v = str(k);
     if (v === undefined) return def;
     const mapped = TLS_VERSIONS[v];
-    if (mapped === undefined) fail(`tls_server_config.${k}: want one of ${Object.keys(TLS_VERSIONS).join(', ')}, got ${JSON.stringify(v)}`);
+    if (mapped === undefined)
+      fail(`tls_server_config.${k}: want one of ${Object.keys(TLS_VERSIONS).join(', ')}, got ${JSON.stringify(v)}`);
     return mapped as SecureVersion;
   };
   const minVersion = version('min_version', 'TLSv1.2');
   const maxVersion = version('max_version', 'TLSv1.3');
-  if (VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion)) fail('tls_server_config: min_version is above max_version');
+  if (VERSION_ORDER.indexOf(minVersion) > VERSION_ORDER.indexOf(maxVersion))
+    fail('tls_server_config: min_version is above max_version');
   const prefer = t.prefer_server_cipher_suites;
-  if (prefer !== undefined && prefer !== null && typeof prefer !== 'boolean') fail('tls_server_config.prefer_server_cipher_suites: want true or false');
+  if (prefer !== undefined && prefer !== null && typeof prefer !== 'boolean')
+    fail('tls_server_config.prefer_server_cipher_suites: want true or false');
 
   // Building a context proves now, not at the first handshake, that the PEMs parse and the key fits the cert.
   try {
@@ -211,7 +261,12 @@ function mapping(value: unknown, where: string, fail: (m: string) => never): Rec
   return value as Record<string, unknown>;
 }
 
-function onlyKeys(m: Record<string, unknown>, prefix: string, allowed: readonly string[], fail: (m: string) => never): void {
+function onlyKeys(
+  m: Record<string, unknown>,
+  prefix: string,
+  allowed: readonly string[],
+  fail: (m: string) => never,
+): void {
   for (const k of Object.keys(m)) {
     if (!allowed.includes(k)) fail(`unknown key ${JSON.stringify(prefix + k)} (allowed here: ${allowed.join(', ')})`);
   }

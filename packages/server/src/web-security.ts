@@ -30,17 +30,23 @@ export function httpsOptions(t: TlsSettings): HttpsServerOptions {
 /** Why a completed handshake breaks the client-cert policy (the connection is then closed), or undefined. */
 export function clientCertRejection(t: TlsSettings, socket: TLSSocket): string | undefined {
   const policy = t.clientAuthType;
-  if (policy === 'NoClientCert' || policy === 'RequestClientCert' || policy === 'RequireAndVerifyClientCert') return undefined;
+  if (policy === 'NoClientCert' || policy === 'RequestClientCert' || policy === 'RequireAndVerifyClientCert')
+    return undefined;
   const cert = socket.getPeerCertificate();
   const given = cert !== null && typeof cert === 'object' && Object.keys(cert).length > 0;
   if (policy === 'RequireAnyClientCert') return given ? undefined : 'no client certificate';
   // VerifyClientCertIfGiven
-  return given && !socket.authorized ? `client certificate not trusted: ${String(socket.authorizationError)}` : undefined;
+  return given && !socket.authorized
+    ? `client certificate not trusted: ${String(socket.authorizationError)}`
+    : undefined;
 }
 
 const UNAUTHORIZED_BODY = 'Unauthorized\n';
 
-export function createRequestGate(config: WebConfig, authOptions?: BasicAuthOptions): { gate: RequestGate; auth: BasicAuth } {
+export function createRequestGate(
+  config: WebConfig,
+  authOptions?: BasicAuthOptions,
+): { gate: RequestGate; auth: BasicAuth } {
   const auth = new BasicAuth(config.basicAuthUsers, authOptions);
   const headers = Object.entries(config.headers);
   const deny = (res: ServerResponse): false => {

@@ -69,7 +69,8 @@ export async function listStateFiles(fs: DiscoveryFs, root: string): Promise<Con
   const out: ContainerFile[] = [];
   for (const name of await readRoot(fs, root)) {
     const parsed = parseStateFileName(name);
-    if (parsed !== undefined) out.push({ containerId: parsed.containerId, sandboxId: parsed.sandboxId, stateFile: name });
+    if (parsed !== undefined)
+      out.push({ containerId: parsed.containerId, sandboxId: parsed.sandboxId, stateFile: name });
   }
   return out.sort((a, b) => compareBytewise(a.stateFile, b.stateFile));
 }

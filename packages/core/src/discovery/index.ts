@@ -1,23 +1,23 @@
+export { addressMatches, isProcessAlive, RUNTIME_ROOT_PLACEHOLDER, substituteRuntimeRoot } from './address.js';
 export { RootDirError, StateFileError, StateFileMissingError } from './errors.js';
 export {
   type ContainerFile,
-  type StateFileName,
   compareBytewise,
   containerFileStem,
   isValidId,
   listContainersOf,
   listSandboxIds,
   listStateFiles,
-  sandboxIdsOf,
   parseStateFileName,
+  type StateFileName,
+  sandboxIdsOf,
 } from './file-names.js';
+export { registrationValueAt } from './json-scan.js';
 export {
   type CapabilitySets,
   type ContainerState,
-  type SandboxState,
-  type RegistrationReader,
   isSandboxRoot,
   parseStateFile,
+  type RegistrationReader,
+  type SandboxState,
 } from './state-file.js';
-export { registrationValueAt } from './json-scan.js';
-export { RUNTIME_ROOT_PLACEHOLDER, addressMatches, isProcessAlive, substituteRuntimeRoot } from './address.js';

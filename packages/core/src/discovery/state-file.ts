@@ -1,8 +1,14 @@
 // Typed view of a runsc container state file (runsc-interfaces.md §2): only the fields the
 // metric server reads, strict on those, tolerant of everything else.
-import { type MetricRegistration, type Timestamp, DecodeError, parseJsonDetected, parseRfc3339 } from '@org/metricserver-prom-format';
+import {
+  DecodeError,
+  type MetricRegistration,
+  parseJsonDetected,
+  parseRfc3339,
+  type Timestamp,
+} from '@org/metricserver-prom-format';
 import { StateFileError } from './errors.js';
-import { FieldReader, type JsonObject, describe } from './json-fields.js';
+import { describe, FieldReader, type JsonObject } from './json-fields.js';
 import { registrationValueAt } from './json-scan.js';
 
 /**
@@ -16,7 +22,6 @@ export interface RegistrationReader {
   /** `raw` (the parsed value at `at`) decoded and remembered by its bytes; undefined when it does not decode. */
   learn(bytes: Uint8Array, at: number, raw: unknown): MetricRegistration | undefined;
 }
-
 
 export interface CapabilitySets {
   readonly bounding: readonly string[];
@@ -95,7 +100,8 @@ function parseWithoutRegistration(
   }
   // The null must be the registration JSON.parse kept (a key written twice keeps its last value).
   const sandbox = (doc as JsonObject | null)?.['sandbox'];
-  if (typeof sandbox !== 'object' || sandbox === null || (sandbox as JsonObject)['registeredMetrics'] !== null) return undefined;
+  if (typeof sandbox !== 'object' || sandbox === null || (sandbox as JsonObject)['registeredMetrics'] !== null)
+    return undefined;
   (sandbox as Record<string, unknown>)['registeredMetrics'] = hit.registration;
   return { doc, registration: hit.registration };
 }
@@ -104,9 +110,14 @@ function parseWithoutRegistration(
  * Decodes state-file bytes. Throws `StateFileError` (file name + JSON path) on anything it
  * cannot use. `registrations`, when given, spares the parse of a registration it knows.
  */
-export function parseStateFile(bytes: Uint8Array | string, fileName: string, registrations?: RegistrationReader): ContainerState {
+export function parseStateFile(
+  bytes: Uint8Array | string,
+  fileName: string,
+  registrations?: RegistrationReader,
+): ContainerState {
   const at = registrations === undefined || typeof bytes === 'string' ? -1 : registrationValueAt(bytes);
-  const fast = at < 0 ? undefined : parseWithoutRegistration(bytes as Uint8Array, at, registrations as RegistrationReader);
+  const fast =
+    at < 0 ? undefined : parseWithoutRegistration(bytes as Uint8Array, at, registrations as RegistrationReader);
   let doc: unknown = fast?.doc;
   let decodedRegistration = fast?.registration;
   if (doc === undefined) {
@@ -125,7 +136,8 @@ export function parseStateFile(bytes: Uint8Array | string, fileName: string, reg
     }
   }
   const r: FieldReader = new FieldReader(fileName);
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) r.fail('$', `expected an object, got ${describe(doc)}`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    r.fail('$', `expected an object, got ${describe(doc)}`);
   const top = doc as JsonObject;
 
   const spec = r.object(top, 'spec', '$.spec') ?? {};
@@ -144,7 +156,8 @@ export function parseStateFile(bytes: Uint8Array | string, fileName: string, reg
   }
 
   const createdText = r.get(top, 'createdAt');
-  if (typeof createdText !== 'string') r.fail('$.createdAt', `expected an RFC 3339 string, got ${describe(createdText)}`);
+  if (typeof createdText !== 'string')
+    r.fail('$.createdAt', `expected an RFC 3339 string, got ${describe(createdText)}`);
   let when: Timestamp;
   try {
     when = parseRfc3339(createdText);

@@ -30,7 +30,7 @@ const cache = new Map<string, Re2Filter>();
 
 function compile(pattern: string): Re2Filter {
   if (pattern.length > MAX_FILTER_PATTERN_LENGTH) {
-    throw new FilterError(pattern.slice(0, 64) + '…', `pattern longer than ${MAX_FILTER_PATTERN_LENGTH} characters`);
+    throw new FilterError(`${pattern.slice(0, 64)}…`, `pattern longer than ${MAX_FILTER_PATTERN_LENGTH} characters`);
   }
   let re: RE2JS;
   try {

@@ -1,1 +1,8 @@
-export { type DiscoveryFs, type FileStat, type PromisesFsLike, discoveryFsFrom, nodeFs, toFileStat } from './discovery-fs.js';
+export {
+  type DiscoveryFs,
+  discoveryFsFrom,
+  type FileStat,
+  nodeFs,
+  type PromisesFsLike,
+  toFileStat,
+} from './discovery-fs.js';

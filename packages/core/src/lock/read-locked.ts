@@ -1,8 +1,8 @@
 // Reads a container's state file only while holding its runsc lock (state files are
 // rewritten in place, so an unlocked read can see a torn file).
 import { posix } from 'node:path';
-import { StateFileError, StateFileMissingError, errorText } from '../discovery/errors.js';
-import { LOCK_SUFFIX, STATE_SUFFIX, containerFileStem } from '../discovery/file-names.js';
+import { errorText, StateFileError, StateFileMissingError } from '../discovery/errors.js';
+import { containerFileStem, LOCK_SUFFIX, STATE_SUFFIX } from '../discovery/file-names.js';
 import type { DiscoveryFs } from '../fs/index.js';
 import { nodeFs } from '../fs/index.js';
 import { LockBusyError } from './errors.js';
@@ -67,6 +67,11 @@ export async function parseStateLocked<T>(
 }
 
 /** The state file's bytes, a copy of their own, read under the lock (see parseStateLocked). */
-export function readStateLocked(root: string, containerId: string, sandboxId: string, deps: LockedReadDeps = {}): Promise<Uint8Array> {
+export function readStateLocked(
+  root: string,
+  containerId: string,
+  sandboxId: string,
+  deps: LockedReadDeps = {},
+): Promise<Uint8Array> {
   return parseStateLocked(root, containerId, sandboxId, deps, (bytes) => Buffer.from(bytes));
 }

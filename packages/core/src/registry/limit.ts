@@ -8,7 +8,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
  */
 const SLICE_MS = 4;
 
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let sliceStart = performance.now();
   const worker = async (): Promise<void> => {

@@ -1,20 +1,21 @@
 // The served-sandbox map and the discovery pass (metric-server.md §6.3/§6.4), with our
 // improvements: exact-id loading, locked files retried rather than dropped, reload of a
 // served sandbox whose root state file changed.
+
+import { errorText } from '../discovery/errors.js';
+import type { ContainerState } from '../discovery/index.js';
 import {
+  addressMatches,
   type ContainerFile,
+  isProcessAlive,
+  listStateFiles,
   RootDirError,
   StateFileError,
   StateFileMissingError,
-  addressMatches,
-  isProcessAlive,
-  listStateFiles,
 } from '../discovery/index.js';
-import { errorText } from '../discovery/errors.js';
 import { type DiscoveryFs, type FileStat, nodeFs } from '../fs/index.js';
-import { LockBusyError, type StateLocker, flockLocker, statePath } from '../lock/index.js';
-import { type SandboxView, loadContainerState, loadSandbox } from '../sandbox/index.js';
-import type { ContainerState } from '../discovery/index.js';
+import { flockLocker, LockBusyError, type StateLocker, statePath } from '../lock/index.js';
+import { loadContainerState, loadSandbox, type SandboxView } from '../sandbox/index.js';
 import { forEachLimit } from './limit.js';
 import { type Logger, silentLogger } from './logger.js';
 import { sameFileVersion } from './stat-key.js';
@@ -148,7 +149,10 @@ export class SandboxRegistry<T> {
     if (this.closed) return { ...out, skipped: true };
     for (const entry of this.entries.values()) {
       if (this.isAlive(entry.view.pid)) continue;
-      this.log.info(`Sandbox ${entry.id} is no longer running, deleting it.`, { sandbox: entry.id, pid: entry.view.pid });
+      this.log.info(`Sandbox ${entry.id} is no longer running, deleting it.`, {
+        sandbox: entry.id,
+        pid: entry.view.pid,
+      });
       this.drop(entry, out);
     }
     if (out.removed.length > 0) this.snapshot = Object.freeze(this.snapshot.filter((e) => this.entries.has(e.id)));
@@ -178,9 +182,12 @@ export class SandboxRegistry<T> {
       }
     } catch (e) {
       const err = e instanceof RootDirError ? e : new RootDirError(this.root, e);
-      this.log.warn(`Cannot list containers in root directory ${this.root}, it has likely gone away: ${errorText(err.cause)}.`, {
-        root: this.root,
-      });
+      this.log.warn(
+        `Cannot list containers in root directory ${this.root}, it has likely gone away: ${errorText(err.cause)}.`,
+        {
+          root: this.root,
+        },
+      );
       return { ...out, rootListed: false, rootError: err };
     }
     const servedIds = [...this.entries.keys()];
@@ -288,7 +295,13 @@ export class SandboxRegistry<T> {
 
   /** Step 4 of the pass for one sandbox id not currently served (`rootState`: already read in this pass). */
   private load(id: string, containerFiles: readonly ContainerFile[], rootState?: ContainerState): Promise<SandboxView> {
-    return loadSandbox(this.root, id, { fs: this.fs, locker: this.locker, serverAddress: this.serverAddress, containerFiles, rootState });
+    return loadSandbox(this.root, id, {
+      fs: this.fs,
+      locker: this.locker,
+      serverAddress: this.serverAddress,
+      containerFiles,
+      rootState,
+    });
   }
 
   private async discover(id: string, files: readonly ContainerFile[], out: Mutable<RefreshOutcome>): Promise<void> {
@@ -306,11 +319,13 @@ export class SandboxRegistry<T> {
     const seen = this.rejected.get(id);
     if (seen !== undefined) {
       if (sameFileVersion(seen, stat)) return;
-      this.log.info(`State file for sandbox ${q} has changed since we last looked at it; will try to reload it.`, { sandbox: id });
+      this.log.info(`State file for sandbox ${q} has changed since we last looked at it; will try to reload it.`, {
+        sandbox: id,
+      });
       this.rejected.delete(id);
     }
 
-    let rootState;
+    let rootState: ContainerState | undefined;
     try {
       rootState = await loadContainerState(this.root, id, id, { fs: this.fs, locker: this.locker });
       if (rootState === undefined) return; // deleted since the stat: gone next pass
@@ -337,11 +352,16 @@ export class SandboxRegistry<T> {
     // then serves and drops a pid-0 sandbox on every pass, counting it each time).
     if (!this.isAlive(sb.pid)) {
       if (rootState.status === 'running') {
-        this.log.warn(`Sandbox ${q} has state file in state Running, yet it isn't actually running. Ignoring it.`, { sandbox: id });
-      } else {
-        this.log.info(`Sandbox ${q} has state file in state ${rootState.status || 'unknown'}, but its process (pid ${sb.pid}) is not running. Ignoring it.`, {
+        this.log.warn(`Sandbox ${q} has state file in state Running, yet it isn't actually running. Ignoring it.`, {
           sandbox: id,
         });
+      } else {
+        this.log.info(
+          `Sandbox ${q} has state file in state ${rootState.status || 'unknown'}, but its process (pid ${sb.pid}) is not running. Ignoring it.`,
+          {
+            sandbox: id,
+          },
+        );
       }
       this.rejected.set(id, stat);
       return;

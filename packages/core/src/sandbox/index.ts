@@ -1,6 +1,6 @@
-export { iterationId } from './iteration.js';
 export { CAPABILITY_NAMES, capabilityUnion, trimCapabilityName } from './capabilities.js';
-export { type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
-export { type LoadDeps, type SandboxView, SandboxLoadError, loadContainerState, loadSandbox } from './load.js';
+export { iterationId } from './iteration.js';
+export { creationTimeSeconds, type SpecMetadata, sandboxLabels, specMetadata } from './labels.js';
+export { type LoadDeps, loadContainerState, loadSandbox, SandboxLoadError, type SandboxView } from './load.js';
 export { RegistrationBytes } from './registration-bytes.js';
 export { internRegistration } from './registration-intern.js';

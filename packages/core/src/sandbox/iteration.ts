@@ -1,6 +1,6 @@
 // The `iteration` label: tells apart successive sandboxes that reuse one ID.
 import { createHash } from 'node:crypto';
-import { type Timestamp, formatGoTime, parseRfc3339 } from '@org/metricserver-prom-format';
+import { formatGoTime, parseRfc3339, type Timestamp } from '@org/metricserver-prom-format';
 
 /**
  * base36(u64be(sha256(`<sandboxId>:<Go time.String() of createdAt in UTC>`)[0:8])), lowercase,
@@ -8,6 +8,8 @@ import { type Timestamp, formatGoTime, parseRfc3339 } from '@org/metricserver-pr
  */
 export function iterationId(sandboxId: string, createdAt: string | Timestamp): string {
   const when = typeof createdAt === 'string' ? parseRfc3339(createdAt) : createdAt;
-  const digest = createHash('sha256').update(`${sandboxId}:${formatGoTime(when)}`).digest();
+  const digest = createHash('sha256')
+    .update(`${sandboxId}:${formatGoTime(when)}`)
+    .digest();
   return digest.readBigUInt64BE(0).toString(36);
 }

@@ -1,24 +1,25 @@
 // Loading one sandbox for serving (metric-server.md §6.4), containers by EXACT sandbox id.
+
+import { decodeRegistration, type Labels, type MetricRegistration } from '@org/metricserver-prom-format';
+import { errorText } from '../discovery/errors.js';
 import {
+  addressMatches,
   type ContainerFile,
   type ContainerState,
-  type SandboxState,
-  StateFileMissingError,
-  addressMatches,
   isSandboxRoot,
   listContainersOf,
   parseStateFile,
+  type SandboxState,
+  StateFileMissingError,
   substituteRuntimeRoot,
 } from '../discovery/index.js';
-import { errorText } from '../discovery/errors.js';
 import type { DiscoveryFs } from '../fs/index.js';
 import { nodeFs } from '../fs/index.js';
-import { LockBusyError, type StateLocker, flockLocker, parseStateLocked } from '../lock/index.js';
+import { flockLocker, LockBusyError, parseStateLocked, type StateLocker } from '../lock/index.js';
 import { capabilityUnion } from './capabilities.js';
-import { internRegistration } from './registration-intern.js';
+import { creationTimeSeconds, type SpecMetadata, sandboxLabels, specMetadata } from './labels.js';
 import { RegistrationBytes } from './registration-bytes.js';
-import { type Labels, type MetricRegistration, decodeRegistration } from '@org/metricserver-prom-format';
-import { type SpecMetadata, creationTimeSeconds, sandboxLabels, specMetadata } from './labels.js';
+import { internRegistration } from './registration-intern.js';
 
 /** Everything the server needs about one served sandbox; immutable once built. */
 export interface SandboxView {
@@ -84,7 +85,9 @@ export async function loadContainerState(
   const name = `${containerId}_sandbox:${sandboxId}.state`;
   try {
     // Parsed while the read buffer is ours (parseStateFile keeps copies only).
-    return await parseStateLocked(root, containerId, sandboxId, deps, (bytes) => parseStateFile(bytes, name, knownRegistrations));
+    return await parseStateLocked(root, containerId, sandboxId, deps, (bytes) =>
+      parseStateFile(bytes, name, knownRegistrations),
+    );
   } catch (e) {
     if (e instanceof StateFileMissingError) return undefined;
     throw e;
@@ -92,7 +95,9 @@ export async function loadContainerState(
 }
 
 /** Registrations recognised by their bytes in state files (one per process, like interning). */
-const knownRegistrations = new RegistrationBytes((raw) => internRegistration(decodeRegistration(raw, '$.sandbox.registeredMetrics')));
+const knownRegistrations = new RegistrationBytes((raw) =>
+  internRegistration(decodeRegistration(raw, '$.sandbox.registeredMetrics')),
+);
 
 /**
  * Loads every container of exactly `sandboxId` (one lock at a time), finds its single root,
@@ -150,12 +155,19 @@ export async function loadSandbox(root: string, sandboxId: string, deps: LoadDep
   }
   let registration: MetricRegistration;
   try {
-    registration = sb.decodedRegistration ?? internRegistration(decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics'));
+    registration =
+      sb.decodedRegistration ??
+      internRegistration(decodeRegistration(sb.registeredMetrics, '$.sandbox.registeredMetrics'));
   } catch (e) {
-    throw new SandboxLoadError(sandboxId, `invalid registered metrics in state file ${rootState.fileName}: ${errorText(e)}`);
+    throw new SandboxLoadError(
+      sandboxId,
+      `invalid registered metrics in state file ${rootState.fileName}: ${errorText(e)}`,
+    );
   }
   // The view lives as long as the sandbox is served: keep no raw registration JSON in it.
-  const kept = containers.map((c) => (c.sandbox === null ? c : { ...c, sandbox: { ...c.sandbox, registeredMetrics: registration } }));
+  const kept = containers.map((c) =>
+    c.sandbox === null ? c : { ...c, sandbox: { ...c.sandbox, registeredMetrics: registration } },
+  );
   const rootWithSandbox = kept[containers.indexOf(rootState)] as ContainerState & { readonly sandbox: SandboxState };
   return {
     id: sandboxId,

@@ -100,7 +100,8 @@ export class RegistrationBytes implements RegistrationReader {
     }
     if (this.known.length >= MAX_KNOWN) return registration;
     const pieces = this.piecesOf(asBuffer(b), at);
-    if (pieces !== undefined && pieces.count === registration.metrics.length) this.known.push({ registration, ...pieces });
+    if (pieces !== undefined && pieces.count === registration.metrics.length)
+      this.known.push({ registration, ...pieces });
     return registration;
   }
 

@@ -3,8 +3,8 @@
 // object back, close. The call itself is UrpcConnection's (connection.ts), which
 // can also keep a connection for the next call.
 import { parseJsonDetected } from '@org/metricserver-prom-format';
-import { UrpcConnection, type UrpcCallOptions, type UrpcReply, type UrpcTakeOptions } from './connection.js';
-import { UrpcError, UrpcProtocolError, UrpcRemoteError, errorText } from './errors.js';
+import { type UrpcCallOptions, UrpcConnection, type UrpcReply, type UrpcTakeOptions } from './connection.js';
+import { errorText, UrpcError, UrpcProtocolError, UrpcRemoteError } from './errors.js';
 
 export {
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -20,7 +20,12 @@ export {
  * response (parsed losslessly: integers beyond 2^53 are bigint). Rejects only
  * with a UrpcError subclass.
  */
-export function callUrpc(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<unknown> {
+export function callUrpc(
+  socketPath: string,
+  method: string,
+  arg: unknown,
+  opts: UrpcCallOptions = {},
+): Promise<unknown> {
   return callUrpcWith(
     socketPath,
     method,
@@ -38,8 +43,19 @@ export function callUrpc(socketPath: string, method: string, arg: unknown, opts:
  * Performs one call and resolves with the response's bytes (a copy), not yet parsed.
  * Rejects only with a UrpcError subclass. `callUrpcWith` decodes without the copy.
  */
-export function callUrpcReply(socketPath: string, method: string, arg: unknown, opts: UrpcCallOptions = {}): Promise<UrpcReply> {
-  return callUrpcWith(socketPath, method, arg, (r) => ({ bytes: Buffer.from(r.bytes.subarray(0, r.length)), length: r.length, needsLossless: r.needsLossless }), opts);
+export function callUrpcReply(
+  socketPath: string,
+  method: string,
+  arg: unknown,
+  opts: UrpcCallOptions = {},
+): Promise<UrpcReply> {
+  return callUrpcWith(
+    socketPath,
+    method,
+    arg,
+    (r) => ({ bytes: Buffer.from(r.bytes.subarray(0, r.length)), length: r.length, needsLossless: r.needsLossless }),
+    opts,
+  );
 }
 
 /**
@@ -73,9 +89,9 @@ export function decodeEnvelope(method: string, socketPath: string, reply: UrpcRe
   const env = parsed as Record<string, unknown>;
   const success = env['success'];
   const err = env['err'] ?? '';
-  if (typeof success !== 'boolean') return new UrpcProtocolError(method, socketPath, 'response has no boolean "success"');
+  if (typeof success !== 'boolean')
+    return new UrpcProtocolError(method, socketPath, 'response has no boolean "success"');
   if (typeof err !== 'string') return new UrpcProtocolError(method, socketPath, 'response "err" is not a string');
   if (!success) return new UrpcRemoteError(method, socketPath, err);
   return { value: env['result'] ?? null };
 }
-

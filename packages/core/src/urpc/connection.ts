@@ -19,15 +19,15 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { type CallCut, cutText } from './cut.js';
-import { CLOSE_BRACE, JsonObjectScanner, isJsonWhitespace } from './scanner.js';
 import {
+  errorText,
   UrpcClosedError,
   UrpcConnectError,
   UrpcProtocolError,
   UrpcTimeout,
   UrpcTooLarge,
-  errorText,
 } from './errors.js';
+import { CLOSE_BRACE, isJsonWhitespace, JsonObjectScanner } from './scanner.js';
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Applied when the caller gives no `timeoutMs`: every call has a deadline (Go caps a scrape at 30 s). */
@@ -180,7 +180,13 @@ class PendingCall<T> {
 
   /** As a CallCut callback: bound once per call (offCut needs the same function). */
   readonly onCut = (reason: unknown): void => {
-    this.fail(new UrpcTimeout(this.method, this.conn.socketPath, `call aborted after ${this.received} response bytes: ${cutText(reason)}`));
+    this.fail(
+      new UrpcTimeout(
+        this.method,
+        this.conn.socketPath,
+        `call aborted after ${this.received} response bytes: ${cutText(reason)}`,
+      ),
+    );
   };
 
   arm(): void {
@@ -274,7 +280,13 @@ class PendingCall<T> {
     }
     for (let i = stop; i < nread; i++) {
       if (!isJsonWhitespace(chunk[i]!)) {
-        this.fail(new UrpcProtocolError(this.method, this.conn.socketPath, 'unexpected data after the response object (one call per connection)'));
+        this.fail(
+          new UrpcProtocolError(
+            this.method,
+            this.conn.socketPath,
+            'unexpected data after the response object (one call per connection)',
+          ),
+        );
         return false;
       }
     }
@@ -283,7 +295,12 @@ class PendingCall<T> {
     const bytes = chunks === undefined ? chunk : Buffer.concat([...chunks, chunk.subarray(0, stop)], length);
     let value: T;
     try {
-      value = this.take({ bytes, length, needsLossless: scanner.needsLossless, wholeDeclined: chunks === undefined && length === this.declined });
+      value = this.take({
+        bytes,
+        length,
+        needsLossless: scanner.needsLossless,
+        wholeDeclined: chunks === undefined && length === this.declined,
+      });
     } catch (e) {
       this.takeFailed(e);
       return false;
@@ -296,21 +313,34 @@ class PendingCall<T> {
   lost(error: NodeJS.ErrnoException | undefined, connected: boolean): void {
     const path = this.conn.socketPath;
     if (!connected) {
-      this.fail(new UrpcConnectError(this.method, path, error?.code, error ?? new Error('connection closed while connecting')));
+      this.fail(
+        new UrpcConnectError(this.method, path, error?.code, error ?? new Error('connection closed while connecting')),
+      );
     } else if (error !== undefined) {
       this.fail(
-        new UrpcClosedError(this.method, path, `connection failed after ${this.received} response bytes without a complete response: ${error.message}`, {
-          cause: error,
-        }),
+        new UrpcClosedError(
+          this.method,
+          path,
+          `connection failed after ${this.received} response bytes without a complete response: ${error.message}`,
+          {
+            cause: error,
+          },
+        ),
       );
     } else {
-      this.fail(new UrpcClosedError(this.method, path, `sandbox closed the connection after ${this.received} response bytes without a complete response`));
+      this.fail(
+        new UrpcClosedError(
+          this.method,
+          path,
+          `sandbox closed the connection after ${this.received} response bytes without a complete response`,
+        ),
+      );
     }
   }
 }
 
 /** The connection holds one call of whatever result type at a time. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: calls of every result type share the slot (PendingCall is invariant in it)
 type AnyCall = PendingCall<any>;
 
 export class UrpcConnection {
@@ -323,7 +353,10 @@ export class UrpcConnection {
   private readonly keep: boolean;
   private readonly budget: UrpcConnectionBudget | undefined;
   /** Bound once per connection: net's onread callback and the socket's events. */
-  private readonly onread = { buffer: READ_BUFFER, callback: (nread: number, buf: Buffer): boolean => this.read(nread, buf) };
+  private readonly onread = {
+    buffer: READ_BUFFER,
+    callback: (nread: number, buf: Buffer): boolean => this.read(nread, buf),
+  };
 
   constructor(
     readonly socketPath: string,
@@ -359,10 +392,24 @@ export class UrpcConnection {
         return;
       }
       if (this.current !== null) {
-        reject(new UrpcProtocolError(method, this.socketPath, 'a call is already running on this connection (one at a time)'));
+        reject(
+          new UrpcProtocolError(
+            method,
+            this.socketPath,
+            'a call is already running on this connection (one at a time)',
+          ),
+        );
         return;
       }
-      const call = new PendingCall<T>(this, method, opts.request ?? encodeUrpcRequest(method, arg), take, opts, resolve, reject);
+      const call = new PendingCall<T>(
+        this,
+        method,
+        opts.request ?? encodeUrpcRequest(method, arg),
+        take,
+        opts,
+        resolve,
+        reject,
+      );
       this.current = call;
       call.arm();
       if (this.socket !== null) {
@@ -380,7 +427,13 @@ export class UrpcConnection {
   close(): void {
     const c = this.current;
     if (c !== null) {
-      c.fail(new UrpcClosedError(c.method, this.socketPath, `connection closed by its owner after ${c.received} response bytes`));
+      c.fail(
+        new UrpcClosedError(
+          c.method,
+          this.socketPath,
+          `connection closed by its owner after ${c.received} response bytes`,
+        ),
+      );
       return; // ended() dropped the socket
     }
     this.drop();

@@ -27,7 +27,11 @@ export class UrpcTimeout extends UrpcError {
 export class UrpcTooLarge extends UrpcError {
   override readonly name = 'UrpcTooLarge';
   readonly kind = 'too-large' as const;
-  constructor(method: string, socketPath: string, readonly limit: number) {
+  constructor(
+    method: string,
+    socketPath: string,
+    readonly limit: number,
+  ) {
     super(method, socketPath, `response exceeds the limit of ${limit} bytes; connection closed`);
   }
 }
@@ -36,7 +40,11 @@ export class UrpcTooLarge extends UrpcError {
 export class UrpcRemoteError extends UrpcError {
   override readonly name = 'UrpcRemoteError';
   readonly kind = 'remote' as const;
-  constructor(method: string, socketPath: string, readonly remoteMessage: string) {
+  constructor(
+    method: string,
+    socketPath: string,
+    readonly remoteMessage: string,
+  ) {
     super(method, socketPath, `sandbox returned an error: ${remoteMessage}`);
   }
 }
@@ -51,10 +59,20 @@ export class UrpcProtocolError extends UrpcError {
 export class UrpcConnectError extends UrpcError {
   override readonly name = 'UrpcConnectError';
   readonly kind = 'connect' as const;
-  constructor(method: string, socketPath: string, readonly code: string | undefined, cause: unknown) {
-    super(method, socketPath, `cannot connect to the control socket (${code ?? 'unknown error'}): ${errorText(cause)}`, {
-      cause,
-    });
+  constructor(
+    method: string,
+    socketPath: string,
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      method,
+      socketPath,
+      `cannot connect to the control socket (${code ?? 'unknown error'}): ${errorText(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 

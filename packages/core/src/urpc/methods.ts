@@ -1,9 +1,7 @@
 // The two control-socket methods the metric side uses, with their results
 // decoded strictly (runsc-interfaces.md §6). The sandbox is untrusted: a
 // result that does not have the documented shape is a protocol error.
-import { callUrpc, decodeEnvelope, encodeUrpcRequest, type UrpcCallOptions, type UrpcReply } from './client.js';
-import { UrpcConnection } from './connection.js';
-import { UrpcError, UrpcProtocolError, errorText } from './errors.js';
+
 import {
   CanonicalSnapshot,
   type CanonicalSnapshotDecoder,
@@ -13,6 +11,9 @@ import {
   type MetricRegistration,
   type Snapshot,
 } from '@org/metricserver-prom-format';
+import { callUrpc, decodeEnvelope, encodeUrpcRequest, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { UrpcConnection } from './connection.js';
+import { errorText, UrpcError, UrpcProtocolError } from './errors.js';
 
 export const METHOD_EXPORT = 'Metrics.Export';
 export const METHOD_GET_REGISTERED = 'Metrics.GetRegisteredMetrics';
@@ -102,7 +103,11 @@ function accepted(
 }
 
 /** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */
-function checkFilter(socketPath: string, matches: ((metricName: string) => boolean) | undefined, snapshot: Snapshot): Snapshot {
+function checkFilter(
+  socketPath: string,
+  matches: ((metricName: string) => boolean) | undefined,
+  snapshot: Snapshot,
+): Snapshot {
   if (matches === undefined) return snapshot;
   const canonical = snapshot instanceof CanonicalSnapshot ? snapshot : undefined;
   const metrics = canonical?.metrics ?? snapshot.data.map((d) => d.metric);
@@ -110,7 +115,11 @@ function checkFilter(socketPath: string, matches: ((metricName: string) => boole
   for (let i = 0; i < n; i++) {
     const m = metrics[i]!;
     if (!matches(m.name)) {
-      throw new UrpcProtocolError(METHOD_EXPORT, socketPath, `metric ${m.name} violated the filter set in export options`);
+      throw new UrpcProtocolError(
+        METHOD_EXPORT,
+        socketPath,
+        `metric ${m.name} violated the filter set in export options`,
+      );
     }
   }
   return snapshot;
@@ -131,7 +140,10 @@ function decodeGeneral(socketPath: string, reply: UrpcReply): Snapshot {
  * Resolves with null when the sandbox reports no registration. Never use this
  * to build a Verifier: trust only the copy runsc stored in the state file.
  */
-export async function getRegisteredMetrics(socketPath: string, opts: UrpcCallOptions = {}): Promise<MetricRegistration | null> {
+export async function getRegisteredMetrics(
+  socketPath: string,
+  opts: UrpcCallOptions = {},
+): Promise<MetricRegistration | null> {
   const result = await callUrpc(socketPath, METHOD_GET_REGISTERED, null, opts);
   if (typeof result !== 'object' || result === null || Array.isArray(result)) {
     throw new UrpcProtocolError(METHOD_GET_REGISTERED, socketPath, 'result is not an object');
@@ -151,6 +163,9 @@ export async function getRegisteredMetrics(socketPath: string, opts: UrpcCallOpt
 }
 
 function decodeFailure(method: string, socketPath: string, e: unknown): UrpcProtocolError {
-  const what = e instanceof DecodeError ? `result does not have the expected shape at ${errorText(e)}` : `cannot decode result: ${errorText(e)}`;
+  const what =
+    e instanceof DecodeError
+      ? `result does not have the expected shape at ${errorText(e)}`
+      : `cannot decode result: ${errorText(e)}`;
   return new UrpcProtocolError(method, socketPath, what, { cause: e });
 }

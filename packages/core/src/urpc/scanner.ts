@@ -61,7 +61,9 @@ export class JsonObjectScanner {
       if (i === n) return -1;
       const first = chunk[i]!;
       if (first !== OPEN_BRACE) {
-        throw new LeadingGarbageError(`response does not start with a JSON object (first byte 0x${first.toString(16).padStart(2, '0')})`);
+        throw new LeadingGarbageError(
+          `response does not start with a JSON object (first byte 0x${first.toString(16).padStart(2, '0')})`,
+        );
       }
       this.started = true;
       this.depth = 1;

@@ -2,7 +2,12 @@
 // the verifier's rules: it knows exactly the definitions and label values the
 // verifier would accept, so a reply it decodes is one the verifier can pass, and
 // anything else (a lie included) goes the general way to the verifier's verdict.
-import { CanonicalSnapshotDecoder, type KnownMetric, type Metric, type MetricRegistration } from '@org/metricserver-prom-format';
+import {
+  CanonicalSnapshotDecoder,
+  type KnownMetric,
+  type Metric,
+  type MetricRegistration,
+} from '@org/metricserver-prom-format';
 import { type MetricRule, rulesFor } from './rules.js';
 
 /**
@@ -42,8 +47,17 @@ export function snapshotDecoderFor(registration: MetricRegistration): CanonicalS
     if (rule.kind === 'histogram' || rule.fields.length > 1) continue;
     const field = rule.fields[0];
     // `rule` not enumerable: the metric still reads (and compares, and serialises) as a plain Metric.
-    const metric = Object.freeze(Object.defineProperty({ name: rule.name, type: rule.type, help: rule.help }, 'rule', { value: rule, enumerable: false })) as DecodedMetric;
-    known.push(field === undefined ? { metric } : { metric, field: { name: field.name, allowedValues: [...field.allowed.keys()] } });
+    const metric = Object.freeze(
+      Object.defineProperty({ name: rule.name, type: rule.type, help: rule.help }, 'rule', {
+        value: rule,
+        enumerable: false,
+      }),
+    ) as DecodedMetric;
+    known.push(
+      field === undefined
+        ? { metric }
+        : { metric, field: { name: field.name, allowedValues: [...field.allowed.keys()] } },
+    );
   }
   const decoder = new CanonicalSnapshotDecoder(known);
   byRules.set(rules, decoder);

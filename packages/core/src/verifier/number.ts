@@ -1,7 +1,7 @@
 // Well-formedness checks and ordering the verifier needs on top of
 // prom-format's Number semantics (prometheus.md §1.2).
 // Hot path (several calls per data point): no allocation.
-import { INT64_MAX, INT64_MIN, UINT64_MAX, type Timestamp, type WireNumber } from '@org/metricserver-prom-format';
+import { INT64_MAX, INT64_MIN, type Timestamp, UINT64_MAX, type WireNumber } from '@org/metricserver-prom-format';
 
 /** A well-formed int64 in the model: a safe-integer number, or a bigint within int64. */
 export function isModelInt64(v: unknown): boolean {

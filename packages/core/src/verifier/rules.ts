@@ -86,7 +86,8 @@ export function rulesFor(registration: MetricRegistration): ReadonlyMap<string, 
 
 /** The same text for registrations that list the same metrics (each exactly as given) in any order. */
 function contentKey(registration: MetricRegistration): string {
-  const text = (m: MetricMetadata): string => JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+  const text = (m: MetricMetadata): string =>
+    JSON.stringify(m, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
   return registration.metrics.map(text).sort().join('\n');
 }
 
@@ -111,7 +112,8 @@ function metadataProblem(m: MetricMetadata, name: string): string | null {
   if (typeof m !== 'object' || m === null) return 'metric has no name';
   if (!m.name || !name) return 'metric has no name';
   if (PROCESS_METRIC_NAMES.has(name)) return `name is reserved for the process metric ${JSON.stringify(name)}`;
-  if (name.startsWith(META_PREFIX)) return `name uses the reserved prefix "${META_PREFIX}" of metric-server meta metrics`;
+  if (name.startsWith(META_PREFIX))
+    return `name uses the reserved prefix "${META_PREFIX}" of metric-server meta metrics`;
   // Go tests the first *byte* as a Latin-1 code point (a quirk we keep: registrations must be accepted alike).
   const firstByte = Buffer.from(name, 'utf8')[0]!;
   if (!LOWERCASE_LETTER.test(String.fromCharCode(firstByte))) {
@@ -166,5 +168,14 @@ function buildRule(m: MetricMetadata, name: string, index: number): MetricRule {
     type = 1;
   }
   const byValue = fields.length === 1 ? new Float64Array(fields[0]!.allowed.size) : null;
-  return { index, name, type, help: m.description ?? '', kind, fields, bucketBounds, seen: { stamp: 0, keys: null, byValue } };
+  return {
+    index,
+    name,
+    type,
+    help: m.description ?? '',
+    kind,
+    fields,
+    bucketBounds,
+    seen: { stamp: 0, keys: null, byValue },
+  };
 }

@@ -5,25 +5,25 @@
 import {
   CanonicalSnapshot,
   canonicalPointAt,
-  newPointScratch,
   compareTimestamps,
-  formatGoTime,
-  int64Equal,
-  isInteger,
-  sameType,
   type Data,
+  formatGoTime,
   type Histogram,
   type Int64,
+  int64Equal,
+  isInteger,
   type Labels,
   type MetricRegistration,
+  newPointScratch,
   type Snapshot,
+  sameType,
   type Timestamp,
   type WireNumber,
 } from '@org/metricserver-prom-format';
+import { type DecodedMetric, decoderBuiltFor } from './decoder.js';
 import { VerifyRejection, type VerifyRejectionCode, type VerifyResult } from './errors.js';
 import { formatNumber, isModelUint64, isTimestamp, numberProblem, numericValue } from './number.js';
-import { rulesFor, type FieldRule, type MetricRule } from './rules.js';
-import { type DecodedMetric, decoderBuiltFor } from './decoder.js';
+import { type FieldRule, type MetricRule, rulesFor } from './rules.js';
 
 /**
  * The last accepted value of one counter series, compact: a JS number when the value
@@ -103,11 +103,17 @@ export class Verifier {
 
     // 1-2: age against the server clock.
     if (compareTimestamps(when, now) > 0) {
-      return reject('future', `snapshot is from the future: it is from ${formatGoTime(when)}, the server clock reads ${formatGoTime(now)}; check the sandbox and host clocks`);
+      return reject(
+        'future',
+        `snapshot is from the future: it is from ${formatGoTime(when)}, the server clock reads ${formatGoTime(now)}; check the sandbox and host clocks`,
+      );
     }
     const oldest: Timestamp = { seconds: now.seconds - MAX_SNAPSHOT_AGE_SECONDS, nanos: now.nanos };
     if (compareTimestamps(when, oldest) < 0) {
-      return reject('too-old', `snapshot is too old; it is from ${formatGoTime(when)}, expected at least ${formatGoTime(oldest)} (${MAX_SNAPSHOT_AGE_SECONDS}s from now)`);
+      return reject(
+        'too-old',
+        `snapshot is too old; it is from ${formatGoTime(when)}, expected at least ${formatGoTime(oldest)} (${MAX_SNAPSHOT_AGE_SECONDS}s from now)`,
+      );
     }
 
     // A canonical snapshot's points are read through one scratch Data (nothing keeps it:
@@ -120,7 +126,7 @@ export class Verifier {
 
     // 3: every point against its registration. A snapshot this registration's own decoder
     // made passes everything but the duplicate check by construction (checkDecoded).
-    if (canonical !== undefined && canonical.madeBy(decoderBuiltFor(this.rules))) {
+    if (canonical?.madeBy(decoderBuiltFor(this.rules))) {
       const metrics = canonical.metrics;
       const labels = canonical.labels;
       for (let i = 0; i < n; i++) {
@@ -136,7 +142,10 @@ export class Verifier {
 
     // 4: never backwards relative to the last accepted snapshot.
     if (this.lastWhen !== undefined && compareTimestamps(this.lastWhen, when) > 0) {
-      return reject('time-went-back', `consecutive snapshots are not chronologically ordered: last verified snapshot was exported at ${formatGoTime(this.lastWhen)}, this one is from ${formatGoTime(when)}`);
+      return reject(
+        'time-went-back',
+        `consecutive snapshots are not chronologically ordered: last verified snapshot was exported at ${formatGoTime(this.lastWhen)}, this one is from ${formatGoTime(when)}`,
+      );
     }
 
     // 5: monotonicity against the remembered values.
@@ -146,9 +155,10 @@ export class Verifier {
       const memo = this.memoOf(rule, pointKeys[i]!);
       pointMemos[i] = memo;
       const d = pointAt(canonical, data, i);
-      const r = rule.kind === 'counter'
-        ? checkCounter(rule, memo as CounterMemo | undefined, d.number!)
-        : checkHistogram(rule, memo as HistogramMemo | undefined, d.histogramValue!);
+      const r =
+        rule.kind === 'counter'
+          ? checkCounter(rule, memo as CounterMemo | undefined, d.number!)
+          : checkHistogram(rule, memo as HistogramMemo | undefined, d.histogramValue!);
       if (r !== null) return { ok: false, reason: r };
     }
 
@@ -160,7 +170,10 @@ export class Verifier {
       const key = pointKeys[i]!;
       const d = pointAt(canonical, data, i);
       const old = pointMemos[i];
-      const next = rule.kind === 'counter' ? counterMemo(d.number!) : histogramMemo(d.histogramValue!, old as HistogramMemo | undefined);
+      const next =
+        rule.kind === 'counter'
+          ? counterMemo(d.number!)
+          : histogramMemo(d.histogramValue!, old as HistogramMemo | undefined);
       if (next === old) continue; // a histogram memo updated in place
       if (rule.fields.length === 0) this.memos[rule.index] = next;
       else {
@@ -203,17 +216,26 @@ export class Verifier {
 
   /** Step 3 for one point; records its rule and series key in the scratch arrays. */
   private checkPoint(d: Data, i: number, stamp: number): VerifyRejection | null {
-    if (typeof d !== 'object' || d === null) return new VerifyRejection('malformed-snapshot', `data point ${i} is null`);
+    if (typeof d !== 'object' || d === null)
+      return new VerifyRejection('malformed-snapshot', `data point ${i} is null`);
     const metric = d.metric;
     if (typeof metric !== 'object' || metric === null) {
       return new VerifyRejection('malformed-snapshot', `data point ${i} has no metric`);
     }
     const rule = typeof metric.name === 'string' ? this.rules.get(metric.name) : undefined;
     if (rule === undefined) {
-      return new VerifyRejection('unknown-metric', `snapshot contains unknown metric ${JSON.stringify(metric.name)}`, String(metric.name));
+      return new VerifyRejection(
+        'unknown-metric',
+        `snapshot contains unknown metric ${JSON.stringify(metric.name)}`,
+        String(metric.name),
+      );
     }
     if (metric.type !== rule.type || metric.help !== rule.help) {
-      return pointFailure(rule, 'bad-definition', `invalid metric definition: got ${describeMetric(metric.name, metric.type, metric.help)} want ${describeMetric(rule.name, rule.type, rule.help)}`);
+      return pointFailure(
+        rule,
+        'bad-definition',
+        `invalid metric definition: got ${describeMetric(metric.name, metric.type, metric.help)} want ${describeMetric(rule.name, rule.type, rule.help)}`,
+      );
     }
 
     // Fields: exact label set, allowed values, series key.
@@ -222,15 +244,22 @@ export class Verifier {
     let labelCount = 0;
     for (const _ in labels) labelCount++;
     const fields = rule.fields;
-    if (labelCount !== fields.length) return pointFailure(rule, 'field-count', `invalid number of fields: got ${labelCount} want ${fields.length}`);
+    if (labelCount !== fields.length)
+      return pointFailure(rule, 'field-count', `invalid number of fields: got ${labelCount} want ${fields.length}`);
     let key = '';
     let index = 0;
     for (let f = 0; f < fields.length; f++) {
       const field = fields[f]!;
-      const value = Object.prototype.hasOwnProperty.call(labels, field.name) ? labels[field.name] : undefined;
-      if (typeof value !== 'string') return pointFailure(rule, 'missing-field', `did not specify field ${JSON.stringify(field.name)}`);
+      const value = Object.hasOwn(labels, field.name) ? labels[field.name] : undefined;
+      if (typeof value !== 'string')
+        return pointFailure(rule, 'missing-field', `did not specify field ${JSON.stringify(field.name)}`);
       const at = field.allowed.get(value);
-      if (at === undefined) return pointFailure(rule, 'value-not-allowed', `value ${JSON.stringify(value)} is not allowed for field ${field.name}`);
+      if (at === undefined)
+        return pointFailure(
+          rule,
+          'value-not-allowed',
+          `value ${JSON.stringify(value)} is not allowed for field ${field.name}`,
+        );
       // One field (the only case runsc registers): the value itself. Several:
       // allowed-value indices, which cannot collide the way comma-joined values do.
       index = at;
@@ -249,24 +278,37 @@ export class Verifier {
       if (num === undefined) return pointFailure(rule, 'not-number', 'expected number value for gauge or counter');
       const p = numberProblem(num);
       if (p !== null) return pointFailure(rule, 'malformed-number', `value: ${p}`);
-      if (!isInteger(num)) return pointFailure(rule, 'not-integer', `integer metric got non-integer value: ${formatNumber(num)}`);
+      if (!isInteger(num))
+        return pointFailure(rule, 'not-integer', `integer metric got non-integer value: ${formatNumber(num)}`);
     } else {
       if (hist === undefined) return pointFailure(rule, 'not-histogram', 'expected histogram value for histogram');
       const p = histogramProblem(hist);
       if (p !== null) return pointFailure(rule, 'malformed-number', p);
       const want = rule.bucketBounds;
       if (hist.buckets.length !== want.length) {
-        return pointFailure(rule, 'bucket-count', `invalid number of buckets: got ${hist.buckets.length} want ${want.length}`);
+        return pointFailure(
+          rule,
+          'bucket-count',
+          `invalid number of buckets: got ${hist.buckets.length} want ${want.length}`,
+        );
       }
       const ssd = hist.sumOfSquaredDeviations;
       if (ssd.float === 0 && !int64Equal(ssd.int, 0)) {
-        return pointFailure(rule, 'ssd-not-float', `sum of squared deviations must be a floating-point value, got integer ${formatNumber(ssd)}`);
+        return pointFailure(
+          rule,
+          'ssd-not-float',
+          `sum of squared deviations must be a floating-point value, got integer ${formatNumber(ssd)}`,
+        );
       }
       for (let b = 0; b < want.length; b++) {
         const got = hist.buckets[b]!.upperBound;
         const exp = want[b]!;
         if (got.float !== exp.float || !int64Equal(got.int, exp.int)) {
-          return pointFailure(rule, 'bucket-bound', `invalid upper bound for bucket ${b} (0-based): got ${formatNumber(got)} want ${formatNumber(exp)}`);
+          return pointFailure(
+            rule,
+            'bucket-bound',
+            `invalid upper bound for bucket ${b} (0-based): got ${formatNumber(got)} want ${formatNumber(exp)}`,
+          );
         }
       }
     }
@@ -286,21 +328,35 @@ const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
  * The duplicate-series rule for one point of the verify() call stamped `stamp`, recording the
  * point's series: `key` is its series key, `index` its allowed-value index (one field only).
  */
-function duplicateSeries(rule: MetricRule, labels: Labels, key: string, index: number, stamp: number): VerifyRejection | null {
+function duplicateSeries(
+  rule: MetricRule,
+  labels: Labels,
+  key: string,
+  index: number,
+  stamp: number,
+): VerifyRejection | null {
   const fields = rule.fields;
   const seen = rule.seen;
   if (fields.length === 1) {
     // One field: a stamp per allowed value (no set to clear and refill per call).
     const byValue = seen.byValue!;
     if (byValue[index] === stamp) {
-      return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(key)} was already seen`);
+      return pointFailure(
+        rule,
+        'duplicate-series',
+        `combination of field values ${JSON.stringify(key)} was already seen`,
+      );
     }
     byValue[index] = stamp;
   } else if (seen.stamp !== stamp) {
     seen.stamp = stamp;
     seen.keys?.clear();
   } else if (fields.length === 0 || seen.keys?.has(key) === true) {
-    return pointFailure(rule, 'duplicate-series', `combination of field values ${JSON.stringify(fieldValues(fields, labels))} was already seen`);
+    return pointFailure(
+      rule,
+      'duplicate-series',
+      `combination of field values ${JSON.stringify(fieldValues(fields, labels))} was already seen`,
+    );
   }
   if (fields.length > 1) (seen.keys ??= new Set()).add(key);
   return null;
@@ -345,25 +401,40 @@ function histogramProblem(h: Histogram): string | null {
   return null;
 }
 
-
 /** Counters never switch int/float and never decrease (numerically, unlike Go which misses integral floats). */
 function checkCounter(rule: MetricRule, memo: CounterMemo | undefined, value: WireNumber): VerifyRejection | null {
   if (typeof memo === 'number' || memo === undefined) {
     // An int-typed last value (float part 0): the same type unless `value` is a float with another int part.
     const last = memo ?? 0;
     if (!(value.float === 0 || int64Equal(last, value.int))) {
-      return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber({ int: last, float: 0 })} vs ${formatNumber(value)}`);
+      return pointFailure(
+        rule,
+        'counter-type-changed',
+        `counter number type changed: ${formatNumber({ int: last, float: 0 })} vs ${formatNumber(value)}`,
+      );
     }
     if (last > numericValue(value)) {
-      return pointFailure(rule, 'counter-decreased', `counter value decreased from ${formatNumber({ int: last, float: 0 })} to ${formatNumber(value)}`);
+      return pointFailure(
+        rule,
+        'counter-decreased',
+        `counter value decreased from ${formatNumber({ int: last, float: 0 })} to ${formatNumber(value)}`,
+      );
     }
     return null;
   }
   if (!sameType(memo, value)) {
-    return pointFailure(rule, 'counter-type-changed', `counter number type changed: ${formatNumber(memo)} vs ${formatNumber(value)}`);
+    return pointFailure(
+      rule,
+      'counter-type-changed',
+      `counter number type changed: ${formatNumber(memo)} vs ${formatNumber(value)}`,
+    );
   }
   if (numericValue(memo) > numericValue(value)) {
-    return pointFailure(rule, 'counter-decreased', `counter value decreased from ${formatNumber(memo)} to ${formatNumber(value)}`);
+    return pointFailure(
+      rule,
+      'counter-decreased',
+      `counter value decreased from ${formatNumber(memo)} to ${formatNumber(value)}`,
+    );
   }
   return null;
 }
@@ -395,29 +466,62 @@ function histogramMemo(h: Histogram, old: HistogramMemo | undefined): HistogramM
     for (let b = 0; b < h.buckets.length; b++) old.samples[b] = h.buckets[b]!.samples;
     return old;
   }
-  return { min: h.min, max: h.max, ssd: h.sumOfSquaredDeviations.float, atLeast, samples: h.buckets.map((b) => b.samples) };
+  return {
+    min: h.min,
+    max: h.max,
+    ssd: h.sumOfSquaredDeviations.float,
+    atLeast,
+    samples: h.buckets.map((b) => b.samples),
+  };
 }
 
 function checkHistogram(rule: MetricRule, last: HistogramMemo | undefined, h: Histogram): VerifyRejection | null {
   if (last === undefined) return null; // initial state: all counts zero, nothing to compare
   const lastCount = last.atLeast;
   if (lastCount >= 1) {
-    if (!sameType(last.min, h.min)) return pointFailure(rule, 'histogram-min-type-changed', `minimum value type changed: ${formatNumber(last.min)} vs ${formatNumber(h.min)}`);
+    if (!sameType(last.min, h.min))
+      return pointFailure(
+        rule,
+        'histogram-min-type-changed',
+        `minimum value type changed: ${formatNumber(last.min)} vs ${formatNumber(h.min)}`,
+      );
     if (numericValue(h.min) > numericValue(last.min)) {
-      return pointFailure(rule, 'histogram-min-increased', `minimum value strictly increased from ${formatNumber(last.min)} to ${formatNumber(h.min)}`);
+      return pointFailure(
+        rule,
+        'histogram-min-increased',
+        `minimum value strictly increased from ${formatNumber(last.min)} to ${formatNumber(h.min)}`,
+      );
     }
-    if (!sameType(last.max, h.max)) return pointFailure(rule, 'histogram-max-type-changed', `maximum value type changed: ${formatNumber(last.max)} vs ${formatNumber(h.max)}`);
+    if (!sameType(last.max, h.max))
+      return pointFailure(
+        rule,
+        'histogram-max-type-changed',
+        `maximum value type changed: ${formatNumber(last.max)} vs ${formatNumber(h.max)}`,
+      );
     if (numericValue(h.max) < numericValue(last.max)) {
-      return pointFailure(rule, 'histogram-max-decreased', `maximum value strictly decreased from ${formatNumber(last.max)} to ${formatNumber(h.max)}`);
+      return pointFailure(
+        rule,
+        'histogram-max-decreased',
+        `maximum value strictly decreased from ${formatNumber(last.max)} to ${formatNumber(h.max)}`,
+      );
     }
   }
   if (lastCount >= 2 && h.sumOfSquaredDeviations.float < last.ssd) {
-    return pointFailure(rule, 'histogram-ssd-decreased', `sum of squared deviations decreased from ${formatNumber({ int: 0, float: last.ssd })} to ${formatNumber(h.sumOfSquaredDeviations)}`);
+    return pointFailure(
+      rule,
+      'histogram-ssd-decreased',
+      `sum of squared deviations decreased from ${formatNumber({ int: 0, float: last.ssd })} to ${formatNumber(h.sumOfSquaredDeviations)}`,
+    );
   }
   for (let b = 0; b < h.buckets.length; b++) {
     const was = last.samples[b]!;
     const now = h.buckets[b]!.samples;
-    if (was > now) return pointFailure(rule, 'histogram-bucket-decreased', `number of samples in bucket ${b} (0-based) decreased from ${String(was)} to ${String(now)}`);
+    if (was > now)
+      return pointFailure(
+        rule,
+        'histogram-bucket-decreased',
+        `number of samples in bucket ${b} (0-based) decreased from ${String(was)} to ${String(now)}`,
+      );
   }
   return null;
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RootDirError, listContainersOf, listSandboxIds, listStateFiles, parseStateFileName, sandboxIdsOf } from '../../src/discovery/index.js';
+import {
+  listContainersOf,
+  listSandboxIds,
+  listStateFiles,
+  parseStateFileName,
+  RootDirError,
+  sandboxIdsOf,
+} from '../../src/discovery/index.js';
 import { fixture, memDiscoveryFs } from '../support/memfs.js';
 
 describe('parseStateFileName', () => {
@@ -9,7 +16,13 @@ describe('parseStateFileName', () => {
   });
 
   it('skips lock files, sockets and names that do not follow the pattern', () => {
-    for (const n of ['sb-a_sandbox:sb-a.lock', 'runsc-sb-a.sock', 'sb-a.state', 'sb-a_sandbox:.state', 'x_sandbox:y.state.tmp']) {
+    for (const n of [
+      'sb-a_sandbox:sb-a.lock',
+      'runsc-sb-a.sock',
+      'sb-a.state',
+      'sb-a_sandbox:.state',
+      'x_sandbox:y.state.tmp',
+    ]) {
       expect(parseStateFileName(n), n).toBeUndefined();
     }
   });
@@ -94,7 +107,12 @@ describe('listContainersOf', () => {
 
 describe('listStateFiles', () => {
   it('returns every state file in glob order, and sandboxIdsOf derives the distinct ids', async () => {
-    const { fs } = memDiscoveryFs({ '/r/b_sandbox:a.state': '', '/r/a_sandbox:a.state': '', '/r/x.lock': '', '/r/c_sandbox:c.state': '' });
+    const { fs } = memDiscoveryFs({
+      '/r/b_sandbox:a.state': '',
+      '/r/a_sandbox:a.state': '',
+      '/r/x.lock': '',
+      '/r/c_sandbox:c.state': '',
+    });
     const files = await listStateFiles(fs, '/r');
     expect(files.map((f) => f.stateFile)).toEqual(['a_sandbox:a.state', 'b_sandbox:a.state', 'c_sandbox:c.state']);
     expect(sandboxIdsOf(files)).toEqual(['a', 'c']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StateFileError, isSandboxRoot, parseStateFile } from '../../src/discovery/index.js';
+import { isSandboxRoot, parseStateFile, StateFileError } from '../../src/discovery/index.js';
 import { fixture, fixtureJson } from '../support/memfs.js';
 
 const REAL = [
@@ -144,6 +144,8 @@ describe('isSandboxRoot', () => {
     expect(root({ 'io.kubernetes.cri.container-type': 'other' })).toBe(true);
     expect(root({ 'io.kubernetes.cri-o.ContainerType': 'container' })).toBe(false);
     // The CRI key wins when present.
-    expect(root({ 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri-o.ContainerType': 'container' })).toBe(true);
+    expect(
+      root({ 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri-o.ContainerType': 'container' }),
+    ).toBe(true);
   });
 });

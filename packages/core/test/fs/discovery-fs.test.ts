@@ -31,7 +31,9 @@ describe('nodeFs', () => {
     writeFileSync(join(d, 'a.state'), '{"x":1}');
     expect(nodeFs.statSync!(join(d, 'a.state'))).toEqual(await nodeFs.stat(join(d, 'a.state')));
     expect(nodeFs.statSync!(join(d, 'missing.state'))).toBeUndefined();
-    expect(() => nodeFs.statSync!(join(d, 'a.state', 'below-a-file'))).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    expect(() => nodeFs.statSync!(join(d, 'a.state', 'below-a-file'))).toThrow(
+      expect.objectContaining({ code: 'ENOTDIR' }),
+    );
   });
 });
 

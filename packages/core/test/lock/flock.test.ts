@@ -4,8 +4,15 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockBusyError, LockError, createFlockLocker, flockLocker, parseStateLocked, readStateLocked } from '../../src/lock/index.js';
 import { StateFileMissingError } from '../../src/discovery/index.js';
+import {
+  createFlockLocker,
+  flockLocker,
+  LockBusyError,
+  LockError,
+  parseStateLocked,
+  readStateLocked,
+} from '../../src/lock/index.js';
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -104,7 +111,9 @@ describe('flockLocker', () => {
       }
       expect(err).toBeInstanceOf(LockError);
       expect((err as LockError).code).toBe('ENOKOFFI');
-      expect((err as Error).message).toContain("flock(2) is unavailable: cannot load koffi or libc.so.6 (Cannot find module 'koffi')");
+      expect((err as Error).message).toContain(
+        "flock(2) is unavailable: cannot load koffi or libc.so.6 (Cannot find module 'koffi')",
+      );
     }
     expect(loads).toBe(1);
     expect(existsSync(file)).toBe(false);

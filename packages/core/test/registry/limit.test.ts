@@ -31,10 +31,14 @@ describe('forEachLimit', () => {
       seenAt = processed;
     });
     // 40 items of 1 ms each, no real await: without yields the immediate would run after all 40.
-    await forEachLimit(Array.from({ length: 40 }, (_, i) => i), 8, async () => {
-      busy(1);
-      processed++;
-    });
+    await forEachLimit(
+      Array.from({ length: 40 }, (_, i) => i),
+      8,
+      async () => {
+        busy(1);
+        processed++;
+      },
+    );
     expect(processed).toBe(40);
     expect(seenAt).toBeDefined();
     expect(seenAt as number).toBeLessThan(20);

@@ -39,7 +39,10 @@ function writeSandbox(id: string, pid: number): void {
 }
 
 async function holdLock(file: string): Promise<ChildProcess> {
-  const child = spawn('flock', ['-x', file, 'sh', '-c', 'echo held; exec sleep 30'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn('flock', ['-x', file, 'sh', '-c', 'echo held; exec sleep 30'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
   holders.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());

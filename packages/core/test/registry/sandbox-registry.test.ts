@@ -41,7 +41,10 @@ interface Prepared {
   released: boolean;
 }
 
-function setup(files: Record<string, string> = realRoot(), opts: { live?: Set<number>; prepare?: (v: SandboxView) => Prepared; syncStat?: boolean } = {}) {
+function setup(
+  files: Record<string, string> = realRoot(),
+  opts: { live?: Set<number>; prepare?: (v: SandboxView) => Prepared; syncStat?: boolean } = {},
+) {
   const { fs, vol } = memDiscoveryFs(files, { syncStat: opts.syncStat });
   const locker = new FakeLocker();
   const log = new RecordingLogger();
@@ -91,10 +94,13 @@ describe('SandboxRegistry discovery on the real root directory', () => {
     expect(locker.taken).toEqual([]); // nothing new, rejected files skipped by stat
     expect(log.take()).toEqual([]);
 
-    vol.writeFileSync(f('sb-d_sandbox:sb-d.state'), stateJson((d) => {
-      d.id = d.sandbox.id = 'sb-d';
-      d.sandbox.pid = 11280;
-    }));
+    vol.writeFileSync(
+      f('sb-d_sandbox:sb-d.state'),
+      stateJson((d) => {
+        d.id = d.sandbox.id = 'sb-d';
+        d.sandbox.pid = 11280;
+      }),
+    );
     const out = await reg.refresh();
     expect(out.added).toEqual(['sb-d']);
     expect(log.take()).toEqual([
@@ -149,12 +155,15 @@ describe('SandboxRegistry locks', () => {
     const { reg, vol, locker } = setup();
     await reg.refresh();
     const before = reg.get('sb-f')!;
-    vol.writeFileSync(f('sb-f_sandbox:sb-f.state'), stateJson((d) => {
-      d.id = d.sandbox.id = 'sb-f';
-      d.sandbox.pid = 15044;
-      d.createdAt = '2026-11-27T22:46:53.136440508Z';
-      d.status = 'running'; // `runsc start` rewrote it
-    }));
+    vol.writeFileSync(
+      f('sb-f_sandbox:sb-f.state'),
+      stateJson((d) => {
+        d.id = d.sandbox.id = 'sb-f';
+        d.sandbox.pid = 15044;
+        d.createdAt = '2026-11-27T22:46:53.136440508Z';
+        d.status = 'running'; // `runsc start` rewrote it
+      }),
+    );
     locker.busy.add(f('sb-f_sandbox:sb-f.lock'));
     const out = await reg.refresh();
     expect(out.busy).toEqual(['sb-f']);
@@ -214,13 +223,28 @@ describe('SandboxRegistry removal', () => {
         }
         return inner.readdir(p);
       },
-      stat: (p) => (calls.stat++, inner.stat(p)),
-      readFile: (p) => (calls.readFile++, inner.readFile(p)),
+      stat: (p) => {
+        calls.stat++;
+        return inner.stat(p);
+      },
+      readFile: (p) => {
+        calls.readFile++;
+        return inner.readFile(p);
+      },
     };
     const live = new Set([10186, 10760, 11238, 11280, 12074, 15044, 16081]);
     const log = new RecordingLogger();
     const released: string[] = [];
-    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker: new FakeLocker(), log, isAlive: (pid) => live.has(pid), prepare: (v) => v.id, release: (id) => released.push(id) });
+    const reg = new SandboxRegistry({
+      root: ROOT,
+      serverAddress: ADDR,
+      fs,
+      locker: new FakeLocker(),
+      log,
+      isAlive: (pid) => live.has(pid),
+      prepare: (v) => v.id,
+      release: (id) => released.push(id),
+    });
     await reg.refresh();
     const before = ids(reg as unknown as SandboxRegistry<Prepared>);
     expect(before).toContain('sb-g');
@@ -250,7 +274,10 @@ describe('SandboxRegistry removal', () => {
     const { reg, vol, log } = setup();
     await reg.refresh();
     log.take();
-    vol.writeFileSync(f('sb-a_sandbox:sb-a.state'), stateJson((d) => (d.sandbox.metricServerAddress = '/elsewhere.sock')));
+    vol.writeFileSync(
+      f('sb-a_sandbox:sb-a.state'),
+      stateJson((d) => (d.sandbox.metricServerAddress = '/elsewhere.sock')),
+    );
     expect((await reg.refresh()).removed).toEqual(['sb-a']);
     expect(log.take()[0]).toBe(
       'W Sandbox sb-a cannot be loaded, deleting it: sandbox requested instrumentation by a metric server running at a different address (sandbox wants "/elsewhere.sock", this metric server serves "BASE/metrics.sock")',
@@ -261,7 +288,10 @@ describe('SandboxRegistry removal', () => {
     const { reg, vol } = setup();
     await reg.refresh();
     const old = reg.get('sb-a')!;
-    vol.writeFileSync(f('sb-a_sandbox:sb-a.state'), stateJson((d) => (d.createdAt = '2026-11-28T00:00:00Z')));
+    vol.writeFileSync(
+      f('sb-a_sandbox:sb-a.state'),
+      stateJson((d) => (d.createdAt = '2026-11-28T00:00:00Z')),
+    );
     const out = await reg.refresh();
     expect(out.removed).toEqual(['sb-a']);
     expect(out.added).toEqual(['sb-a']);
@@ -280,13 +310,19 @@ describe('SandboxRegistry with a synchronous stat (as on node:fs)', () => {
     await reg.refresh();
     const a = reg.get('sb-a')!;
     const f0 = reg.get('sb-f')!;
-    vol.writeFileSync(f('sb-f_sandbox:sb-f.state'), stateJson((d) => {
-      d.id = d.sandbox.id = 'sb-f';
-      d.sandbox.pid = 15044;
-      d.createdAt = '2026-11-27T22:46:53.136440508Z';
-      d.status = 'running';
-    }));
-    vol.writeFileSync(f('sb-a_sandbox:sb-a.state'), stateJson((d) => (d.createdAt = '2026-11-28T00:00:00Z')));
+    vol.writeFileSync(
+      f('sb-f_sandbox:sb-f.state'),
+      stateJson((d) => {
+        d.id = d.sandbox.id = 'sb-f';
+        d.sandbox.pid = 15044;
+        d.createdAt = '2026-11-27T22:46:53.136440508Z';
+        d.status = 'running';
+      }),
+    );
+    vol.writeFileSync(
+      f('sb-a_sandbox:sb-a.state'),
+      stateJson((d) => (d.createdAt = '2026-11-28T00:00:00Z')),
+    );
     vol.unlinkSync(f('sb-g_sandbox:sb-g.state'));
     const out = await reg.refresh();
     expect([...out.removed].sort()).toEqual(['sb-a', 'sb-g']);
@@ -299,17 +335,21 @@ describe('SandboxRegistry with a synchronous stat (as on node:fs)', () => {
 
 describe('SandboxRegistry rejections', () => {
   it('a dead process in a created sandbox is not served, not counted and not re-read', async () => {
-    const files = { [f('p_sandbox:p.state')]: stateJson((d) => {
-      d.id = d.sandbox.id = 'p';
-      d.sandbox.pid = 0;
-      d.status = 'created';
-    }) };
+    const files = {
+      [f('p_sandbox:p.state')]: stateJson((d) => {
+        d.id = d.sandbox.id = 'p';
+        d.sandbox.pid = 0;
+        d.status = 'created';
+      }),
+    };
     const { reg, locker, log } = setup(files);
     for (let i = 0; i < 3; i++) await reg.refresh();
     expect(ids(reg)).toEqual([]);
     expect(reg.totalRegistered).toBe(0);
     expect(locker.taken).toHaveLength(1);
-    expect(log.take()).toEqual(['I Sandbox "p" has state file in state created, but its process (pid 0) is not running. Ignoring it.']);
+    expect(log.take()).toEqual([
+      'I Sandbox "p" has state file in state created, but its process (pid 0) is not running. Ignoring it.',
+    ]);
   });
 
   it('a failing prepare (invalid registration) is a load error: logged, counted, remembered', async () => {
@@ -334,7 +374,9 @@ describe('SandboxRegistry rejections', () => {
     await reg.refresh();
     const lines = log.take();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^W Cannot load state file for sandbox "x": state file x_sandbox:x.state: \$: invalid JSON/);
+    expect(lines[0]).toMatch(
+      /^W Cannot load state file for sandbox "x": state file x_sandbox:x.state: \$: invalid JSON/,
+    );
     vol.writeFileSync(f('x_sandbox:x.state'), '[]');
     await reg.refresh();
     expect(log.take()).toHaveLength(2); // "changed" + the new error
@@ -357,7 +399,9 @@ describe('SandboxRegistry passes', () => {
     expect(out.rootListed).toBe(false);
     expect(out.rootError?.root).toBe(ROOT);
     expect(ids(reg)).toEqual(['sb-a', 'sb-b', 'sb-f', 'sb-g']);
-    expect(log.take()[0]).toMatch(/^W Cannot list containers in root directory \/root, it has likely gone away: .*ENOENT.*\.$/);
+    expect(log.take()[0]).toMatch(
+      /^W Cannot list containers in root directory \/root, it has likely gone away: .*ENOENT.*\.$/,
+    );
   });
 
   it('serialises refreshes: a refresh requested while one runs joins it', async () => {
@@ -374,7 +418,14 @@ describe('SandboxRegistry passes', () => {
       stat: (p) => inner.stat(p),
       readFile: (p) => inner.readFile(p),
     };
-    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker: new FakeLocker(), isAlive: () => true, prepare: (v) => v.id });
+    const reg = new SandboxRegistry({
+      root: ROOT,
+      serverAddress: ADDR,
+      fs,
+      locker: new FakeLocker(),
+      isAlive: () => true,
+      prepare: (v) => v.id,
+    });
     const a = reg.refresh();
     const b = reg.refresh();
     expect(b).toBe(a);
@@ -403,7 +454,14 @@ describe('SandboxRegistry passes', () => {
       stat: (p) => inner.stat(p),
       readFile: (p) => inner.readFile(p),
     };
-    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker: new FakeLocker(), isAlive: () => true, prepare: (v) => v.id });
+    const reg = new SandboxRegistry({
+      root: ROOT,
+      serverAddress: ADDR,
+      fs,
+      locker: new FakeLocker(),
+      isAlive: () => true,
+      prepare: (v) => v.id,
+    });
     const old = reg.refresh();
     await Promise.resolve();
     vol.writeFileSync(f('sb-a_sandbox:sb-a.state'), fixture('state-file.json'));
@@ -433,12 +491,28 @@ describe('SandboxRegistry passes', () => {
     const { fs: inner } = memDiscoveryFs(files);
     const calls = { readdir: 0, stat: 0, readFile: 0 };
     const fs: DiscoveryFs = {
-      readdir: (p) => (calls.readdir++, inner.readdir(p)),
-      stat: (p) => (calls.stat++, inner.stat(p)),
-      readFile: (p) => (calls.readFile++, inner.readFile(p)),
+      readdir: (p) => {
+        calls.readdir++;
+        return inner.readdir(p);
+      },
+      stat: (p) => {
+        calls.stat++;
+        return inner.stat(p);
+      },
+      readFile: (p) => {
+        calls.readFile++;
+        return inner.readFile(p);
+      },
     };
     const locker = new FakeLocker();
-    const reg = new SandboxRegistry({ root: ROOT, serverAddress: ADDR, fs, locker, isAlive: () => true, prepare: (v) => v.id });
+    const reg = new SandboxRegistry({
+      root: ROOT,
+      serverAddress: ADDR,
+      fs,
+      locker,
+      isAlive: () => true,
+      prepare: (v) => v.id,
+    });
     const started = performance.now();
     await reg.refresh();
     expect(performance.now() - started).toBeLessThan(20_000); // ~0.2 s here; generous for a shared box

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { TimestampError } from '@org/metricserver-prom-format';
+import { describe, expect, it } from 'vitest';
 import { iterationId } from '../../src/sandbox/index.js';
 import { fixture } from '../support/memfs.js';
 

@@ -30,14 +30,24 @@ describe('sandboxLabels', () => {
 
 describe('capabilityUnion', () => {
   it('sb-b root + sb-b-c2: union in capability-number order', () => {
-    expect(capabilityUnion([sbBRoot, sbBSub])).toEqual(['CHOWN', 'KILL', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_PTRACE', 'AUDIT_WRITE']);
+    expect(capabilityUnion([sbBRoot, sbBSub])).toEqual([
+      'CHOWN',
+      'KILL',
+      'NET_BIND_SERVICE',
+      'NET_RAW',
+      'SYS_PTRACE',
+      'AUDIT_WRITE',
+    ]);
   });
 
   it('uses the real names of 38..40 and ignores unknown strings', () => {
     expect(CAPABILITY_NAMES).toHaveLength(41);
     const c = parseStateFile(
       stateJson((d) => {
-        d.spec.process.capabilities = { ambient: ['CAP_CHECKPOINT_RESTORE', 'CAP_BPF', 'UNKNOWN', 'cap_kill'], inheritable: ['CAP_PERFMON'] };
+        d.spec.process.capabilities = {
+          ambient: ['CAP_CHECKPOINT_RESTORE', 'CAP_BPF', 'UNKNOWN', 'cap_kill'],
+          inheritable: ['CAP_PERFMON'],
+        };
       }),
       'x',
     );
@@ -45,7 +55,10 @@ describe('capabilityUnion', () => {
   });
 
   it('a container without process contributes nothing', () => {
-    const c = parseStateFile(stateJson((d) => delete d.spec.process), 'x');
+    const c = parseStateFile(
+      stateJson((d) => delete d.spec.process),
+      'x',
+    );
     expect(capabilityUnion([c])).toEqual([]);
     expect(capabilityUnion([c, sbA])).toEqual(['KILL', 'NET_BIND_SERVICE', 'AUDIT_WRITE']);
   });
@@ -53,7 +66,12 @@ describe('capabilityUnion', () => {
 
 describe('specMetadata', () => {
   it('sb-b: uid 0 somewhere and two OCI versions', () => {
-    expect(specMetadata([sbBSub, sbBRoot])).toEqual({ hasuid0: 'true', ociversion: 'INCONSISTENT', nvproxy: 'false', tpuproxy: 'false' });
+    expect(specMetadata([sbBSub, sbBRoot])).toEqual({
+      hasuid0: 'true',
+      ociversion: 'INCONSISTENT',
+      nvproxy: 'false',
+      tpuproxy: 'false',
+    });
   });
 
   it('UNKNOWN with no containers; the common version otherwise', () => {
@@ -72,7 +90,9 @@ describe('specMetadata', () => {
 
   it('nvproxy/tpuproxy from annotations equal to "true"', () => {
     const a = (annotations: Record<string, string>) => ({ uid: 1, ociVersion: '1', annotations });
-    expect(specMetadata([a({ 'dev.gvisor.internal.nvproxy': 'true' }), a({ 'dev.gvisor.internal.tpuproxy': 'yes' })])).toMatchObject({
+    expect(
+      specMetadata([a({ 'dev.gvisor.internal.nvproxy': 'true' }), a({ 'dev.gvisor.internal.tpuproxy': 'yes' })]),
+    ).toMatchObject({
       nvproxy: 'true',
       tpuproxy: 'false',
     });
@@ -81,6 +101,6 @@ describe('specMetadata', () => {
 
 describe('creationTimeSeconds', () => {
   it('adds the nanoseconds as a fraction', () => {
-    expect(creationTimeSeconds(sbA.createdAt.when)).toBeCloseTo(1795819502.272446868, 6);
+    expect(creationTimeSeconds(sbA.createdAt.when)).toBeCloseTo(1795819502.2724469, 6);
   });
 });

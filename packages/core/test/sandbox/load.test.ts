@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DiscoveryFs } from '../../src/fs/index.js';
 import { LockBusyError } from '../../src/lock/index.js';
-import { SandboxLoadError, loadSandbox } from '../../src/sandbox/index.js';
+import { loadSandbox, SandboxLoadError } from '../../src/sandbox/index.js';
 import { FakeLocker, fixture, memDiscoveryFs, stateJson } from '../support/memfs.js';
 
 const ADDR = 'BASE/metrics.sock'; // as stored in the real captures
@@ -36,9 +36,19 @@ describe('loadSandbox', () => {
     const locker = new FakeLocker();
     const v = await loadSandbox('/root', 'sb-b', { fs, locker, serverAddress: ADDR });
     expect(v.id).toBe('sb-b');
-    expect(v.labels).toEqual({ sandbox: 'sb-b', iteration: 'xu0v68ecb182', pod_name: 'my-pod', namespace_name: 'my-namespace' });
+    expect(v.labels).toEqual({
+      sandbox: 'sb-b',
+      iteration: 'xu0v68ecb182',
+      pod_name: 'my-pod',
+      namespace_name: 'my-namespace',
+    });
     expect(v.capabilities).toEqual(['CHOWN', 'KILL', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_PTRACE', 'AUDIT_WRITE']);
-    expect(v.specMetadata).toEqual({ hasuid0: 'true', ociversion: 'INCONSISTENT', nvproxy: 'false', tpuproxy: 'false' });
+    expect(v.specMetadata).toEqual({
+      hasuid0: 'true',
+      ociversion: 'INCONSISTENT',
+      nvproxy: 'false',
+      tpuproxy: 'false',
+    });
     expect(v.metricMetadata.experiment).toBe('');
     expect(v.creationTimeSeconds).toBeCloseTo(Date.UTC(2026, 10, 27, 22, 45, 16) / 1000 + 0.217460187, 6);
     expect(v.pid).toBe(10760);
@@ -62,7 +72,9 @@ describe('loadSandbox', () => {
   });
 
   it('substitutes %RUNTIME_ROOT% with the server root', async () => {
-    const { fs } = memDiscoveryFs({ '/root/sb-c_sandbox:sb-c.state': fixture('state-file-runtime-root-placeholder.json') });
+    const { fs } = memDiscoveryFs({
+      '/root/sb-c_sandbox:sb-c.state': fixture('state-file-runtime-root-placeholder.json'),
+    });
     const v = await loadSandbox('/root', 'sb-c', { fs, locker: new FakeLocker(), serverAddress: '/root/metrics.sock' });
     expect(v.metricServerAddress).toBe('%RUNTIME_ROOT%/metrics.sock');
   });
@@ -70,7 +82,10 @@ describe('loadSandbox', () => {
   it.each([
     [
       'two roots',
-      { '/root/a_sandbox:s.state': stateJson((d) => (d.id = 'a')), '/root/s_sandbox:s.state': stateJson((d) => (d.id = 's')) },
+      {
+        '/root/a_sandbox:s.state': stateJson((d) => (d.id = 'a')),
+        '/root/s_sandbox:s.state': stateJson((d) => (d.id = 's')),
+      },
       'multiple root contains found for sandbox ID "s": "s" and "a"',
     ],
     [
@@ -124,7 +139,9 @@ describe('loadSandbox', () => {
       readdir: (p) => inner.readdir(p),
       stat: (p) => inner.stat(p),
       readFile: (p) =>
-        p.endsWith('sb-b-c2_sandbox:sb-b.state') ? Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' })) : inner.readFile(p),
+        p.endsWith('sb-b-c2_sandbox:sb-b.state')
+          ? Promise.reject(Object.assign(new Error('gone'), { code: 'ENOENT' }))
+          : inner.readFile(p),
     };
     const v = await loadSandbox('/root', 'sb-b', { fs, locker: new FakeLocker(), serverAddress: ADDR });
     expect(v.containers.map((c) => c.id)).toEqual(['sb-b']);

@@ -2,16 +2,19 @@
 // exactly as the whole file does, and anything it does not must go the whole way.
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { type MetricRegistration, decodeRegistration } from '@org/metricserver-prom-format';
+import { decodeRegistration, type MetricRegistration } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../../../test-support/rng.js';
 import { registrationValueAt } from '../../src/discovery/json-scan.js';
 import { type ContainerState, parseStateFile } from '../../src/discovery/state-file.js';
 import { RegistrationBytes } from '../../src/sandbox/registration-bytes.js';
 import { internRegistration } from '../../src/sandbox/registration-intern.js';
-import { rng } from '../../../../test-support/rng.js';
 
 const raw = readFileSync(new URL('../fixtures/state-file.raw.json', import.meta.url), 'utf8');
-const doc = JSON.parse(raw) as { spec: { annotations?: Record<string, string> }; sandbox: { registeredMetrics: { metrics: unknown[] } } };
+const doc = JSON.parse(raw) as {
+  spec: { annotations?: Record<string, string> };
+  sandbox: { registeredMetrics: { metrics: unknown[] } };
+};
 
 /** The real state file with its registration's metrics in another order (runsc's order differs per sandbox). */
 function reordered(seed: number, edit?: (d: typeof doc) => void): Buffer {
@@ -22,7 +25,8 @@ function reordered(seed: number, edit?: (d: typeof doc) => void): Buffer {
   return Buffer.from(JSON.stringify(d), 'utf8');
 }
 
-const reader = (): RegistrationBytes => new RegistrationBytes((x) => internRegistration(decodeRegistration(x, '$.sandbox.registeredMetrics')));
+const reader = (): RegistrationBytes =>
+  new RegistrationBytes((x) => internRegistration(decodeRegistration(x, '$.sandbox.registeredMetrics')));
 
 /** A parse with its registration decoded and its metrics sorted: what must not change with a reader. */
 function normal(s: ContainerState): unknown {
@@ -84,14 +88,19 @@ describe('RegistrationBytes', () => {
       ['a description changed', (d) => void ((d.sandbox.registeredMetrics.metrics[3] as M).description += '!')],
       ['a metric missing', (d) => void d.sandbox.registeredMetrics.metrics.pop()],
       ['a metric twice', (d) => void d.sandbox.registeredMetrics.metrics.push(d.sandbox.registeredMetrics.metrics[0])],
-      ['a metric twice instead of another', (d) => void (d.sandbox.registeredMetrics.metrics[1] = d.sandbox.registeredMetrics.metrics[0])],
+      [
+        'a metric twice instead of another',
+        (d) => void (d.sandbox.registeredMetrics.metrics[1] = d.sandbox.registeredMetrics.metrics[0]),
+      ],
       ['another stage', (d) => void ((d.sandbox.registeredMetrics as unknown as { stages: string[] }).stages = ['x'])],
     ];
     for (const [what, edit] of variants) {
       const bytes = reordered(7, edit);
       expect(r.recognize(bytes, registrationValueAt(bytes)), what).toBeUndefined();
       const parsed = parseStateFile(bytes, 'c.state', r);
-      expect(parsed.sandbox?.decodedRegistration, what).not.toBe(parseStateFile(reordered(2), 'd.state', r).sandbox?.decodedRegistration);
+      expect(parsed.sandbox?.decodedRegistration, what).not.toBe(
+        parseStateFile(reordered(2), 'd.state', r).sandbox?.decodedRegistration,
+      );
     }
   });
 
@@ -114,7 +123,8 @@ describe('RegistrationBytes', () => {
     let parsed = 0;
     for (let k = 0; k < 600; k++) {
       const bytes = reordered(100 + k);
-      for (let m = 0; m < 1 + Math.floor(rand() * 3); m++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 128);
+      for (let m = 0; m < 1 + Math.floor(rand() * 3); m++)
+        bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 128);
       const run = (withReader: boolean): unknown => {
         try {
           return normal(parseStateFile(bytes, 'f.state', withReader ? r : undefined));

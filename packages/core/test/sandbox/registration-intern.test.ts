@@ -1,10 +1,20 @@
-import { describe, expect, it } from 'vitest';
 import type { MetricRegistration } from '@org/metricserver-prom-format';
-import { MAX_INTERNED_REGISTRATIONS, internRegistration } from '../../src/sandbox/registration-intern.js';
+import { describe, expect, it } from 'vitest';
+import { internRegistration, MAX_INTERNED_REGISTRATIONS } from '../../src/sandbox/registration-intern.js';
 
 const reg = (name: string, bound: number | bigint = 0): MetricRegistration => ({
   metrics: [
-    { name: `/${name}`, prometheusName: name, description: 'd', cumulative: false, sync: false, type: 1, units: 0, fields: [], distributionBucketLowerBounds: [bound] },
+    {
+      name: `/${name}`,
+      prometheusName: name,
+      description: 'd',
+      cumulative: false,
+      sync: false,
+      type: 1,
+      units: 0,
+      fields: [],
+      distributionBucketLowerBounds: [bound],
+    },
   ],
   stages: [],
 });
@@ -36,7 +46,15 @@ describe('internRegistration', () => {
     const given = reg('intern_content');
     const withField: MetricRegistration = {
       ...given,
-      metrics: [...given.metrics, { ...given.metrics[0]!, name: '/f', prometheusName: 'f', fields: [{ fieldName: 'op', allowedValues: ['read', 'write'] }] }],
+      metrics: [
+        ...given.metrics,
+        {
+          ...given.metrics[0]!,
+          name: '/f',
+          prometheusName: 'f',
+          fields: [{ fieldName: 'op', allowedValues: ['read', 'write'] }],
+        },
+      ],
     };
     const expected = structuredClone(withField);
     expect(internRegistration(withField)).toStrictEqual(expected);

@@ -1,10 +1,13 @@
 // Helpers shared by the discovery/sandbox/registry tests: a memfs-backed DiscoveryFs and fixtures.
 import { readFileSync } from 'node:fs';
-import { Volume, createFsFromVolume } from 'memfs';
-import { type DiscoveryFs, type PromisesFsLike, discoveryFsFrom, toFileStat } from '../../src/fs/index.js';
+import { createFsFromVolume, Volume } from 'memfs';
+import { type DiscoveryFs, discoveryFsFrom, type PromisesFsLike, toFileStat } from '../../src/fs/index.js';
 
 /** With `syncStat`, the fs also has statSync (as node's does), so both stat paths get tested. */
-export function memDiscoveryFs(files: Record<string, string> = {}, opts: { syncStat?: boolean } = {}): { fs: DiscoveryFs; vol: InstanceType<typeof Volume> } {
+export function memDiscoveryFs(
+  files: Record<string, string> = {},
+  opts: { syncStat?: boolean } = {},
+): { fs: DiscoveryFs; vol: InstanceType<typeof Volume> } {
   const vol = Volume.fromJSON(files);
   const mfs = createFsFromVolume(vol);
   const fs = discoveryFsFrom(mfs.promises as unknown as PromisesFsLike);

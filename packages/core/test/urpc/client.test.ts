@@ -1,23 +1,23 @@
 import { linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
-import koffi from 'koffi';
 import { join } from 'node:path';
+import koffi from 'koffi';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  callUrpc,
   type CallCut,
-  type UrpcReply,
+  callUrpc,
   callUrpcWith,
   encodeUrpcRequest,
   UrpcClosedError,
   UrpcConnectError,
-  UrpcError,
+  type UrpcError,
   UrpcProtocolError,
   UrpcRemoteError,
+  type UrpcReply,
   UrpcTimeout,
   UrpcTooLarge,
 } from '../../src/urpc/index.js';
-import { makeTmpDir, startFakeServer, writeInPieces, type FakeServer } from './fake-server.js';
+import { type FakeServer, makeTmpDir, startFakeServer, writeInPieces } from './fake-server.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -31,7 +31,10 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function expectUrpcError<T extends UrpcError>(p: Promise<unknown>, cls: abstract new (...a: never[]) => T): Promise<T> {
+async function expectUrpcError<T extends UrpcError>(
+  p: Promise<unknown>,
+  cls: abstract new (...a: never[]) => T,
+): Promise<T> {
   const e = await p.then(
     () => undefined,
     (err: unknown) => err,
@@ -67,7 +70,7 @@ describe('callUrpc', () => {
         return callUrpc(server.path, 'M.N', null);
       }),
     );
-    results.forEach((r, i) => expect(r).toEqual({ id: i, filler: calls[i]!.filler }));
+    for (const [i, r] of results.entries()) expect(r).toEqual({ id: i, filler: calls[i]!.filler });
   });
 
   it('callUrpcWith hands take the exact reply bytes, and rejects with what take throws', async () => {
@@ -77,7 +80,11 @@ describe('callUrpc', () => {
     expect(seen).toBe(wire);
     const boom = new Error('cannot take it');
     const server2 = await serve(({ socket }) => void socket.write(wire));
-    await expect(callUrpcWith(server2.path, 'M.N', null, () => { throw boom; })).rejects.toBe(boom);
+    await expect(
+      callUrpcWith(server2.path, 'M.N', null, () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
     await server2.connections[0]!.closed;
   });
 
@@ -110,12 +117,15 @@ describe('callUrpc', () => {
   });
 
   it('keeps integers beyond 2^53 exact', async () => {
-    const server = await serve(({ socket }) => void socket.write('{"success":true,"err":"","result":{"int":9223372036854775807}}'));
+    const server = await serve(
+      ({ socket }) => void socket.write('{"success":true,"err":"","result":{"int":9223372036854775807}}'),
+    );
     expect(await callUrpc(server.path, 'M.N', null)).toEqual({ int: 9223372036854775807n });
   });
 
-  it('turns success:false into UrpcRemoteError with runsc\'s message', async () => {
-    const wire = '{"success":false,"err":"cannot compile regexp \\"(\\": error parsing regexp: missing closing ): `(`","result":null}';
+  it("turns success:false into UrpcRemoteError with runsc's message", async () => {
+    const wire =
+      '{"success":false,"err":"cannot compile regexp \\"(\\": error parsing regexp: missing closing ): `(`","result":null}';
     const server = await serve(({ socket }) => void socket.write(wire));
     const e = await expectUrpcError(callUrpc(server.path, 'Metrics.Export', { only_metrics: '(' }), UrpcRemoteError);
     expect(e.kind).toBe('remote');
@@ -210,7 +220,7 @@ describe('callUrpc', () => {
       let n = 0;
       socket.on('data', (c) => (n += c.length));
       socket.on('error', () => {});
-      closed.push(new Promise((r) => socket.on('close', () => r(received.push(n) as unknown as void))));
+      closed.push(new Promise((r) => socket.on('close', () => r(received.push(n) as unknown as undefined))));
     });
     await new Promise<void>((r) => srv.listen(path, () => r()));
     try {
@@ -229,7 +239,10 @@ describe('callUrpc', () => {
 
   it('honours AbortSignal.timeout', async () => {
     const server = await serve(() => {});
-    const e = await expectUrpcError(callUrpc(server.path, 'M.N', null, { signal: AbortSignal.timeout(100) }), UrpcTimeout);
+    const e = await expectUrpcError(
+      callUrpc(server.path, 'M.N', null, { signal: AbortSignal.timeout(100) }),
+      UrpcTimeout,
+    );
     expect(e.message).toMatch(/deadline exceeded/);
     await server.connections[0]!.closed;
   });
@@ -246,10 +259,12 @@ describe('callUrpc', () => {
   describe('takeWhole (no end-of-object scan for a reply its caller can prove whole)', () => {
     const OBJ = '{"success":true,"err":"","result":7}';
     /** Accepts exactly OBJ, as a strict grammar would. */
-    const exact = (calls: number[]) => (bytes: Buffer, length: number): number | undefined => {
-      calls.push(length);
-      return bytes.toString('latin1', 0, length) === OBJ ? 42 : undefined;
-    };
+    const exact =
+      (calls: number[]) =>
+      (bytes: Buffer, length: number): number | undefined => {
+        calls.push(length);
+        return bytes.toString('latin1', 0, length) === OBJ ? 42 : undefined;
+      };
     const takeCalls: { length: number; wholeDeclined: boolean | undefined }[] = [];
     const take = (r: UrpcReply): number => {
       takeCalls.push({ length: r.length, wholeDeclined: r.wholeDeclined });
@@ -299,7 +314,10 @@ describe('callUrpc', () => {
     it('leaves data after the object to the scanner: still a protocol error', async () => {
       const calls: number[] = [];
       const server = await serve(({ socket }) => void socket.write(`${OBJ}x`));
-      await expectUrpcError(callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) }), UrpcProtocolError);
+      await expectUrpcError(
+        callUrpcWith(server.path, 'M.N', null, take, { takeWhole: exact(calls) }),
+        UrpcProtocolError,
+      );
       expect(calls).toEqual([]);
     });
 
@@ -328,7 +346,10 @@ describe('callUrpc', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(cut.callbacks.size).toBe(2);
     cut.cut(new Error('per-sandbox deadline of 50 ms'));
-    for (const p of calls) expect((await expectUrpcError(p, UrpcTimeout)).message).toMatch(/call aborted after 16 response bytes: per-sandbox deadline of 50 ms/);
+    for (const p of calls)
+      expect((await expectUrpcError(p, UrpcTimeout)).message).toMatch(
+        /call aborted after 16 response bytes: per-sandbox deadline of 50 ms/,
+      );
     await Promise.all(stalled.connections.map((c) => c.closed));
     expect(cut.callbacks.size).toBe(0);
     // Already cut: no connection at all.

@@ -7,13 +7,13 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  callUrpcWith,
+  exportMetrics,
   UrpcClosedError,
   UrpcConnection,
   UrpcConnectionBudget,
   UrpcProtocolError,
   UrpcTimeout,
-  callUrpcWith,
-  exportMetrics,
 } from '../../src/index.js';
 import { makeTmpDir } from './fake-server.js';
 
@@ -152,7 +152,9 @@ describe('UrpcConnection', () => {
     await expect(conn.call('M.N', null, text)).rejects.toBeInstanceOf(UrpcClosedError);
     expect(silent.conns).toHaveLength(1);
 
-    const partial = await multiServer((socket, n) => (n === 0 ? void socket.write(OK(n)) : void socket.end('{"success":tr')));
+    const partial = await multiServer((socket, n) =>
+      n === 0 ? void socket.write(OK(n)) : void socket.end('{"success":tr'),
+    );
     const kept = new UrpcConnection(partial.path, { keep: true });
     expect(await kept.call('M.N', null, text)).toBe(OK(0));
     const e = await kept.call('M.N', null, text).catch((x: unknown) => x);
@@ -228,7 +230,8 @@ describe('UrpcConnection', () => {
   });
 
   it('exportMetrics calls on the connection it is given', async () => {
-    const reply = '{"success":true,"err":"","result":{"snapshot":{"when":"2026-01-01T00:00:00Z","data":[{"metric":{"name":"a","type":2,"help":"h"},"val":{"int":3}}]}}}';
+    const reply =
+      '{"success":true,"err":"","result":{"snapshot":{"when":"2026-01-01T00:00:00Z","data":[{"metric":{"name":"a","type":2,"help":"h"},"val":{"int":3}}]}}}';
     const server = await multiServer((socket) => void socket.write(reply));
     const conn = new UrpcConnection(server.path, { keep: true });
     for (let i = 0; i < 2; i++) {
@@ -238,10 +241,23 @@ describe('UrpcConnection', () => {
     expect(server.conns).toHaveLength(1);
     // `check` runs on the decoded snapshot inside the read: its result is the call's, its throw fails the call.
     const seen: number[] = [];
-    const snap = await exportMetrics('', '', { connection: conn, check: (s) => (seen.push(s.data.length), s) });
+    const snap = await exportMetrics('', '', {
+      connection: conn,
+      check: (s) => {
+        seen.push(s.data.length);
+        return s;
+      },
+    });
     expect(seen).toEqual([snap.data.length]);
     const lie = new Error('does not verify');
-    await expect(exportMetrics('', '', { connection: conn, check: () => { throw lie; } })).rejects.toBe(lie);
+    await expect(
+      exportMetrics('', '', {
+        connection: conn,
+        check: () => {
+          throw lie;
+        },
+      }),
+    ).rejects.toBe(lie);
     expect(conn.isOpen).toBe(false); // a failed call drops the connection
   });
 });

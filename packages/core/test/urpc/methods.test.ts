@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportMetrics, getRegisteredMetrics, UrpcProtocolError, UrpcRemoteError } from '../../src/urpc/index.js';
-import { startFakeServer, type FakeServer } from './fake-server.js';
+import { type FakeServer, startFakeServer } from './fake-server.js';
 
 const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 
@@ -31,7 +31,9 @@ describe('exportMetrics', () => {
     const filters = ['^fs_', '', '^fs_', 'a"b\\c', ''];
     const server = await replay(fixture('urpc-export-metrics-filtered.wire.json'));
     for (const f of filters) await exportMetrics(server.path, f).catch(() => undefined);
-    expect(server.connections.map((c) => c.request.toString())).toEqual(filters.map((f) => `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(f)}}}`));
+    expect(server.connections.map((c) => c.request.toString())).toEqual(
+      filters.map((f) => `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(f)}}}`),
+    );
   });
 
   it('decodes the real unfiltered reply, zero gauges and labels included', async () => {
@@ -60,7 +62,9 @@ describe('exportMetrics', () => {
   });
 
   it('wraps a result of the wrong shape into UrpcProtocolError naming the JSON path', async () => {
-    const server = await replay('{"success":true,"err":"","result":{"snapshot":{"when":"2026-11-27T22:48:05Z","data":[{"metric":{"name":"x","type":2,"help":""},"val":{"int":1.5}}]}}}');
+    const server = await replay(
+      '{"success":true,"err":"","result":{"snapshot":{"when":"2026-11-27T22:48:05Z","data":[{"metric":{"name":"x","type":2,"help":""},"val":{"int":1.5}}]}}}',
+    );
     const e = await exportMetrics(server.path, '').catch((err: unknown) => err);
     expect(e).toBeInstanceOf(UrpcProtocolError);
     expect((e as Error).message).toMatch(/\$\.result\.snapshot\.data\[0\]/);
@@ -71,8 +75,10 @@ describe('exportMetrics', () => {
     await expect(exportMetrics(server.path, '')).rejects.toBeInstanceOf(UrpcProtocolError);
   });
 
-  it('passes the sandbox\'s own error through for an invalid regexp', async () => {
-    const server = await replay('{"success":false,"err":"cannot compile regexp \\"(\\": error parsing regexp: missing closing ): `(`","result":null}');
+  it("passes the sandbox's own error through for an invalid regexp", async () => {
+    const server = await replay(
+      '{"success":false,"err":"cannot compile regexp \\"(\\": error parsing regexp: missing closing ): `(`","result":null}',
+    );
     await expect(exportMetrics(server.path, '(')).rejects.toBeInstanceOf(UrpcRemoteError);
   });
 });

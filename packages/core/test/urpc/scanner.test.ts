@@ -84,7 +84,8 @@ describe('JsonObjectScanner.needsLossless', () => {
   it('flags 16+ digit runs and fraction/exponent numbers outside strings only, at every chunk size', () => {
     for (const [text, want] of cases) {
       JSON.parse(text);
-      for (const size of [1, 2, 3, 7, text.length]) expect(detect(text, size), `${text} in pieces of ${size}`).toBe(want);
+      for (const size of [1, 2, 3, 7, text.length])
+        expect(detect(text, size), `${text} in pieces of ${size}`).toBe(want);
     }
   });
   it('never misses what the regex of prom-format would flag outside strings (random numbers)', () => {
@@ -94,7 +95,9 @@ describe('JsonObjectScanner.needsLossless', () => {
       return seed % k;
     };
     for (let t = 0; t < 300; t++) {
-      const digits = Array.from({ length: 1 + rnd(20) }, () => String(rnd(10))).join('').replace(/^0+(?=\d)/, '');
+      const digits = Array.from({ length: 1 + rnd(20) }, () => String(rnd(10)))
+        .join('')
+        .replace(/^0+(?=\d)/, '');
       const frac = rnd(3) === 0 ? `.${rnd(100)}` : '';
       const exp = rnd(4) === 0 ? `e${rnd(2) ? '-' : ''}${rnd(30)}` : '';
       const num = `${rnd(2) ? '-' : ''}${digits}${frac}${exp}`;

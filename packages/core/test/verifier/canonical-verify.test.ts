@@ -3,24 +3,27 @@
 // verifying its plain data gives, over sequences with lies, duplicates, decreasing
 // counters and clocks going back.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import {
   CanonicalSnapshot,
   decodeExportResult,
-  goJsonString,
   decodeRegistration,
-  parseJson,
+  goJsonString,
   type Labels,
   type Metric,
+  parseJson,
   type Snapshot,
   type Timestamp,
 } from '@org/metricserver-prom-format';
+import { describe, expect, it } from 'vitest';
 import { rng } from '../../../../test-support/rng.js';
-import { Verifier, snapshotDecoderFor, type VerifyResult } from '../../src/verifier/index.js';
+import { snapshotDecoderFor, Verifier, type VerifyResult } from '../../src/verifier/index.js';
 import { rulesFor } from '../../src/verifier/rules.js';
 
 const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
-const registration = decodeRegistration((parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result.RegisteredMetrics);
+const registration = decodeRegistration(
+  (parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result
+    .RegisteredMetrics,
+);
 const captured = ['urpc-export-metrics.wire.json', 'urpc-export-metrics-created-sandbox.wire.json'].flatMap(
   (name) => decodeExportResult((parseJson(text(name)) as { result: unknown }).result).snapshot.data,
 );
@@ -28,11 +31,18 @@ const captured = ['urpc-export-metrics.wire.json', 'urpc-export-metrics-created-
 /** Series of the real captures, plus lies: a wrong help, an unknown metric, a value not allowed, a missing label. */
 function seriesPool(): { metric: Metric; labels: Labels }[] {
   const seen = new Map<string, { metric: Metric; labels: Labels }>();
-  for (const d of captured) seen.set(`${d.metric.name} ${JSON.stringify(d.labels)}`, { metric: Object.freeze({ ...d.metric }), labels: Object.freeze({ ...d.labels }) });
+  for (const d of captured)
+    seen.set(`${d.metric.name} ${JSON.stringify(d.labels)}`, {
+      metric: Object.freeze({ ...d.metric }),
+      labels: Object.freeze({ ...d.labels }),
+    });
   const pool = [...seen.values()];
   const labelled = pool.find((s) => Object.keys(s.labels).length === 1)!;
   const key = Object.keys(labelled.labels)[0]!;
-  pool.push({ metric: Object.freeze({ ...pool[0]!.metric, help: 'not the registered help' }), labels: pool[0]!.labels });
+  pool.push({
+    metric: Object.freeze({ ...pool[0]!.metric, help: 'not the registered help' }),
+    labels: pool[0]!.labels,
+  });
   pool.push({ metric: Object.freeze({ name: 'made_up_metric', type: 2, help: '' }), labels: Object.freeze({}) });
   pool.push({ metric: labelled.metric, labels: Object.freeze({ [key]: 'not-allowed' }) });
   pool.push({ metric: labelled.metric, labels: Object.freeze({}) });
@@ -65,7 +75,12 @@ describe('Verifier on CanonicalSnapshot', () => {
           values.set(p, next);
           return next;
         });
-        const snapshot = new CanonicalSnapshot(when, picks.map((p) => pool[p]!.metric), picks.map((p) => pool[p]!.labels), ints);
+        const snapshot = new CanonicalSnapshot(
+          when,
+          picks.map((p) => pool[p]!.metric),
+          picks.map((p) => pool[p]!.labels),
+          ints,
+        );
         const asData: Snapshot = { when, data: snapshot.data };
         const now: Timestamp = { seconds: seconds + 1, nanos: 0 };
         const a = verdict(onColumns.verify(snapshot, now));
@@ -76,7 +91,15 @@ describe('Verifier on CanonicalSnapshot', () => {
       }
     }
     // Not vacuous: accepted snapshots and each kind of rejection the generator aims at.
-    for (const c of ['ok', 'counter-decreased', 'duplicate-series', 'bad-definition', 'unknown-metric', 'value-not-allowed', 'time-went-back']) {
+    for (const c of [
+      'ok',
+      'counter-decreased',
+      'duplicate-series',
+      'bad-definition',
+      'unknown-metric',
+      'value-not-allowed',
+      'time-went-back',
+    ]) {
       expect(codes.get(c) ?? 0, `${c} in ${JSON.stringify([...codes])}`).toBeGreaterThan(5);
     }
   });
@@ -117,7 +140,8 @@ describe('Verifier on snapshots its registration decoder made', () => {
     return out;
   }
 
-  const rfc3339 = (t: Timestamp): string => `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}.${String(t.nanos).padStart(9, '0')}Z`;
+  const rfc3339 = (t: Timestamp): string =>
+    `${new Date(t.seconds * 1000).toISOString().slice(0, 19)}.${String(t.nanos).padStart(9, '0')}Z`;
 
   it('gives the verdicts of their plain data, 200 sandboxes x 20 replies', () => {
     const decoder = snapshotDecoderFor(registration);
@@ -135,16 +159,21 @@ describe('Verifier on snapshots its registration decoder made', () => {
         const when: Timestamp = { seconds, nanos: 1 + Math.floor(r() * 999_999_998) };
         const picks: number[] = [];
         for (let i = 0; i < series.length; i++) if (r() < 0.5) picks.push(i);
-        if (r() < 0.1 && picks.length > 0) picks.splice(Math.floor(r() * picks.length), 0, picks[Math.floor(r() * picks.length)]!); // a series twice
+        if (r() < 0.1 && picks.length > 0)
+          picks.splice(Math.floor(r() * picks.length), 0, picks[Math.floor(r() * picks.length)]!); // a series twice
         const points = picks.map((p) => {
           const last = values.get(p) ?? 0;
-          const next = series[p]!.counter && r() < 0.02 && last > 0 ? last - 1 : last + (r() < 0.5 ? 0 : Math.floor(r() * 1e9));
+          const next =
+            series[p]!.counter && r() < 0.02 && last > 0 ? last - 1 : last + (r() < 0.5 ? 0 : Math.floor(r() * 1e9));
           values.set(p, next);
           return `${series[p]!.text},"val":${next === 0 ? '{}' : `{"int":${next}}`}}`;
         });
-        const reply = Buffer.from(`{"success":true,"err":"","result":{"snapshot":{"when":"${rfc3339(when)}","data":[${points.join(',')}]}}}`);
+        const reply = Buffer.from(
+          `{"success":true,"err":"","result":{"snapshot":{"when":"${rfc3339(when)}","data":[${points.join(',')}]}}}`,
+        );
         const snapshot = decoder.decodeReply(reply, reply.length);
-        if (!(snapshot instanceof CanonicalSnapshot)) throw new Error(`seed ${seed} step ${step}: the generated reply is not canonical`);
+        if (!(snapshot instanceof CanonicalSnapshot))
+          throw new Error(`seed ${seed} step ${step}: the generated reply is not canonical`);
         const now: Timestamp = { seconds: seconds + 1, nanos: 0 };
         const asData: Snapshot = { when, data: snapshot.data };
         const a = verdict(decoded.verify(snapshot, now));

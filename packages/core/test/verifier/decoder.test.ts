@@ -2,22 +2,37 @@
 // runsc replies (so scrapes skip the JSON tree), it is shared per registration, and
 // anything a lying sandbox could send goes the general way to the verifier.
 import { readFileSync } from 'node:fs';
+import {
+  CanonicalSnapshot,
+  decodeExportResult,
+  decodeRegistration,
+  parseJson,
+  type Snapshot,
+} from '@org/metricserver-prom-format';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CanonicalSnapshot, decodeExportResult, decodeRegistration, parseJson, type Snapshot } from '@org/metricserver-prom-format';
-import { Verifier, snapshotDecoderFor } from '../../src/verifier/index.js';
 import { exportMetrics, UrpcProtocolError } from '../../src/urpc/index.js';
-import { startFakeServer, type FakeServer } from '../urpc/fake-server.js';
+import { snapshotDecoderFor, Verifier } from '../../src/verifier/index.js';
+import { type FakeServer, startFakeServer } from '../urpc/fake-server.js';
 
 const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
-const registration = decodeRegistration((parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result.RegisteredMetrics);
-const general = (reply: string): Snapshot => decodeExportResult((parseJson(reply) as { result: unknown }).result).snapshot;
+const registration = decodeRegistration(
+  (parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result
+    .RegisteredMetrics,
+);
+const general = (reply: string): Snapshot =>
+  decodeExportResult((parseJson(reply) as { result: unknown }).result).snapshot;
 /** A snapshot as plain data (the fast path's CanonicalSnapshot is a class over columns). */
-const plain = (s: Snapshot | undefined): Snapshot | undefined => (s === undefined ? undefined : { when: s.when, data: [...s.data] });
+const plain = (s: Snapshot | undefined): Snapshot | undefined =>
+  s === undefined ? undefined : { when: s.when, data: [...s.data] };
 const fast = (reply: string): Snapshot | undefined => {
   const b = Buffer.from(reply.trimEnd(), 'utf8');
   return plain(snapshotDecoderFor(registration).decodeReply(b, b.length));
 };
-const REPLIES = ['urpc-export-metrics.wire.json', 'urpc-export-metrics-filtered.wire.json', 'urpc-export-metrics-created-sandbox.wire.json'];
+const REPLIES = [
+  'urpc-export-metrics.wire.json',
+  'urpc-export-metrics-filtered.wire.json',
+  'urpc-export-metrics-created-sandbox.wire.json',
+];
 
 describe('snapshotDecoderFor', () => {
   it.each(REPLIES)('takes the real reply %s and decodes it as the general path does', (name) => {
@@ -37,7 +52,9 @@ describe('snapshotDecoderFor', () => {
     const fewer = { ...registration, metrics: (registration.metrics ?? []).slice(1) };
     expect(snapshotDecoderFor(fewer)).not.toBe(snapshotDecoderFor(registration));
     const b = Buffer.from(text('urpc-export-metrics.wire.json').trimEnd(), 'utf8');
-    expect(plain(snapshotDecoderFor(reversed).decodeReply(b, b.length))).toStrictEqual(general(text('urpc-export-metrics.wire.json')));
+    expect(plain(snapshotDecoderFor(reversed).decodeReply(b, b.length))).toStrictEqual(
+      general(text('urpc-export-metrics.wire.json')),
+    );
   });
 
   it('leaves replies the verifier must refuse to the general path', () => {
@@ -80,14 +97,19 @@ describe('exportMetrics with the decoder', () => {
 
   it('still re-checks the filter on replies it decoded', async () => {
     const server = await replay(text('urpc-export-metrics.wire.json'));
-    const e = await exportMetrics(server.path, '^fs_', { decoder: snapshotDecoderFor(registration), matchesFilter: (n) => n.startsWith('fs_') }).catch((err: unknown) => err);
+    const e = await exportMetrics(server.path, '^fs_', {
+      decoder: snapshotDecoderFor(registration),
+      matchesFilter: (n) => n.startsWith('fs_'),
+    }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(UrpcProtocolError);
     expect((e as Error).message).toMatch(/violated the filter/);
   });
 
-  it('gives the general path\'s error for a reply it does not take', async () => {
+  it("gives the general path's error for a reply it does not take", async () => {
     const server = await replay('{"success":true,"err":"","result":{"snapshot":{"when":"not a time","data":[]}}}');
-    const e = await exportMetrics(server.path, '', { decoder: snapshotDecoderFor(registration) }).catch((err: unknown) => err);
+    const e = await exportMetrics(server.path, '', { decoder: snapshotDecoderFor(registration) }).catch(
+      (err: unknown) => err,
+    );
     expect(e).toBeInstanceOf(UrpcProtocolError);
     expect((e as Error).message).toMatch(/result does not have the expected shape at \$\.result\.snapshot\.when/);
   });

@@ -54,7 +54,12 @@ export function histPoint(name: string, h: Histogram, labels: Record<string, str
 /** A histogram over bounds [0, 1, 2] (4 buckets incl. overflow) with the given per-bucket counts. */
 export function hist(
   samples: Int64[],
-  { min = int(0), max = int(0), ssd = ZERO, total = int(0) }: Partial<Record<'min' | 'max' | 'ssd' | 'total', WireNumber>> = {},
+  {
+    min = int(0),
+    max = int(0),
+    ssd = ZERO,
+    total = int(0),
+  }: Partial<Record<'min' | 'max' | 'ssd' | 'total', WireNumber>> = {},
 ): Histogram {
   const bounds = [int(0), int(1), int(2), flt(Number.POSITIVE_INFINITY)];
   return {

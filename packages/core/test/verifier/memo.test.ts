@@ -3,7 +3,7 @@
 // the latest accepted values, and sandboxes must never see each other's series.
 import { describe, expect, it } from 'vitest';
 import { Verifier, type VerifyResult } from '../../src/verifier/index.js';
-import { DIST, at, flt, hist, histPoint, int, meta, point, registration, snap } from './helpers.js';
+import { at, DIST, flt, hist, histPoint, int, meta, point, registration, snap } from './helpers.js';
 
 const code = (r: VerifyResult): string => (r.ok ? 'ok' : r.reason.code);
 const FIELDED = meta('f', { fields: [{ fieldName: 'op', allowedValues: ['read', 'write'] }] });
@@ -21,22 +21,33 @@ describe('memo of the last accepted snapshot', () => {
 
   it('histogram min/max/ssd rules read the memo once two samples were seen', () => {
     const v = new Verifier(registration(DIST('d')));
-    const h = (samples: number[], min: number, max: number, ssd: number) => hist(samples, { min: int(min), max: int(max), ssd: flt(ssd) });
+    const h = (samples: number[], min: number, max: number, ssd: number) =>
+      hist(samples, { min: int(min), max: int(max), ssd: flt(ssd) });
     expect(code(v.verify(snap(at(0), histPoint('d', h([0, 2, 0, 0], 1, 1, 0.5))), at(0)))).toBe('ok');
-    expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 1, 1, 0.25))), at(1)))).toBe('histogram-ssd-decreased');
-    expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 2, 1, 0.5))), at(1)))).toBe('histogram-min-increased');
-    expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 1, 0, 0.5))), at(1)))).toBe('histogram-max-decreased');
+    expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 1, 1, 0.25))), at(1)))).toBe(
+      'histogram-ssd-decreased',
+    );
+    expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 2, 1, 0.5))), at(1)))).toBe(
+      'histogram-min-increased',
+    );
+    expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 1, 0, 0.5))), at(1)))).toBe(
+      'histogram-max-decreased',
+    );
     expect(code(v.verify(snap(at(1), histPoint('d', h([0, 3, 0, 0], 1, 1, 0.75))), at(1)))).toBe('ok');
   });
 
   it('counters with fields are remembered per series across several snapshots', () => {
     const v = new Verifier(registration(FIELDED));
-    expect(code(v.verify(snap(at(0), point('f', int(5), { op: 'read' }), point('f', int(1), { op: 'write' })), at(0)))).toBe('ok');
+    expect(
+      code(v.verify(snap(at(0), point('f', int(5), { op: 'read' }), point('f', int(1), { op: 'write' })), at(0))),
+    ).toBe('ok');
     expect(code(v.verify(snap(at(1), point('f', int(7), { op: 'read' })), at(1)))).toBe('ok');
     // `write` kept its memo from two snapshots ago, `read` moved to 7.
     expect(code(v.verify(snap(at(2), point('f', int(0), { op: 'write' })), at(2)))).toBe('counter-decreased');
     expect(code(v.verify(snap(at(2), point('f', int(6), { op: 'read' })), at(2)))).toBe('counter-decreased');
-    expect(code(v.verify(snap(at(2), point('f', int(7), { op: 'read' }), point('f', int(1), { op: 'write' })), at(2)))).toBe('ok');
+    expect(
+      code(v.verify(snap(at(2), point('f', int(7), { op: 'read' }), point('f', int(1), { op: 'write' })), at(2))),
+    ).toBe('ok');
   });
 
   it('a counter beyond 2^53 or float-typed is kept exactly (the wire number, not a JS number)', () => {
@@ -66,7 +77,9 @@ describe('scratch shared between sandboxes of one registration', () => {
     const a = new Verifier(reg);
     const b = new Verifier(reg);
     for (let i = 0; i < 3; i++) {
-      expect(code(a.verify(snap(at(i), point('f', int(10 + i), { op: 'read' }), point('c', int(100 + i))), at(i)))).toBe('ok');
+      expect(
+        code(a.verify(snap(at(i), point('f', int(10 + i), { op: 'read' }), point('c', int(100 + i))), at(i))),
+      ).toBe('ok');
       expect(code(b.verify(snap(at(i), point('f', int(i), { op: 'read' }), point('c', int(i))), at(i)))).toBe('ok');
     }
     // b's counters are far below a's: had they shared memos, b would be rejected above.
@@ -78,6 +91,8 @@ describe('scratch shared between sandboxes of one registration', () => {
     const a = new Verifier(reg);
     const b = new Verifier(reg);
     expect(code(a.verify(snap(at(0), point('f', int(1), { op: 'read' })), at(0)))).toBe('ok');
-    expect(code(b.verify(snap(at(0), point('f', int(1), { op: 'read' }), point('f', int(2), { op: 'read' })), at(0)))).toBe('duplicate-series');
+    expect(
+      code(b.verify(snap(at(0), point('f', int(1), { op: 'read' }), point('f', int(2), { op: 'read' })), at(0))),
+    ).toBe('duplicate-series');
   });
 });

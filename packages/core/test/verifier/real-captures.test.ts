@@ -1,15 +1,18 @@
 // The real runsc 20240729 captures: the registration a sandbox reported and the
 // snapshots it exported verify OK with the server clock set near their `when`.
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import { decodeExportResult, decodeRegistration, parseJson, type Snapshot } from '@org/metricserver-prom-format';
+import { describe, expect, it } from 'vitest';
 import { Verifier } from '../../src/verifier/index.js';
 
 function wireResult(name: string): unknown {
   const text = readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
   return (parseJson(text) as { result: unknown }).result;
 }
-const registration = () => decodeRegistration((wireResult('urpc-registered-metrics.wire.json') as { RegisteredMetrics: unknown }).RegisteredMetrics);
+const registration = () =>
+  decodeRegistration(
+    (wireResult('urpc-registered-metrics.wire.json') as { RegisteredMetrics: unknown }).RegisteredMetrics,
+  );
 const snapshot = (name: string): Snapshot => decodeExportResult(wireResult(name)).snapshot;
 const plus = (s: Snapshot, ms: number) => ({ seconds: s.when.seconds + Math.floor(ms / 1000), nanos: s.when.nanos });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Verifier, type VerifyResult } from '../../src/verifier/index.js';
 import { rulesFor } from '../../src/verifier/rules.js';
-import { DIST, at, hist, histPoint, int, meta, point, registration, snap } from './helpers.js';
+import { at, DIST, hist, histPoint, int, meta, point, registration, snap } from './helpers.js';
 
 function code(r: VerifyResult): string {
   return r.ok ? 'ok' : r.reason.code;
@@ -27,8 +27,12 @@ describe('Verifiers sharing one registration object (one rule table)', () => {
     // Interleaved: b's call must not see a's keys as already seen, nor reset them.
     expect(code(a.verify(one, at(0)))).toBe('ok');
     expect(code(b.verify(one, at(0)))).toBe('ok');
-    expect(code(a.verify(snap(at(1), point('c', int(1), { k: 'x' }), point('c', int(1), { k: 'x' })), at(1)))).toBe('duplicate-series');
-    expect(code(b.verify(snap(at(1), point('c', int(2), { k: 'x' }), point('c', int(1), { k: 'y' })), at(1)))).toBe('ok');
+    expect(code(a.verify(snap(at(1), point('c', int(1), { k: 'x' }), point('c', int(1), { k: 'x' })), at(1)))).toBe(
+      'duplicate-series',
+    );
+    expect(code(b.verify(snap(at(1), point('c', int(2), { k: 'x' }), point('c', int(1), { k: 'y' })), at(1)))).toBe(
+      'ok',
+    );
   });
 
   it('keep histogram state apart', () => {
@@ -54,8 +58,12 @@ describe('Verifiers sharing one registration object (one rule table)', () => {
     // Verifiers of either order verify alike and keep their own state.
     const a = new Verifier(one);
     const b = new Verifier(other);
-    expect(code(a.verify(snap(at(0), point('shared_c', int(10)), point('shared_k', int(1), { k: 'y' })), at(0)))).toBe('ok');
-    expect(code(b.verify(snap(at(0), point('shared_k', int(1), { k: 'x' }), point('shared_c', int(3))), at(0)))).toBe('ok');
+    expect(code(a.verify(snap(at(0), point('shared_c', int(10)), point('shared_k', int(1), { k: 'y' })), at(0)))).toBe(
+      'ok',
+    );
+    expect(code(b.verify(snap(at(0), point('shared_k', int(1), { k: 'x' }), point('shared_c', int(3))), at(0)))).toBe(
+      'ok',
+    );
     expect(code(a.verify(snap(at(1), point('shared_c', int(9))), at(1)))).toBe('counter-decreased');
     expect(code(b.verify(snap(at(1), point('shared_c', int(4))), at(1)))).toBe('ok');
   });

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
 import type { Data, Snapshot } from '@org/metricserver-prom-format';
+import { describe, expect, it } from 'vitest';
 import { Verifier, type VerifyResult } from '../../src/verifier/index.js';
-import { DIST, T0, ZERO, at, flt, hist, histPoint, int, meta, point, registration, snap } from './helpers.js';
+import { at, DIST, flt, hist, histPoint, int, meta, point, registration, snap, T0, ZERO } from './helpers.js';
 
 const SEC = 1_000_000_000;
 
@@ -29,7 +29,9 @@ describe('Verifier.verify: snapshot age (steps 1-2)', () => {
     expect(code(v().verify(snap(at(-10 * SEC)), T0))).toBe('ok');
     const r = v().verify(snap(at(-10 * SEC - 1)), T0);
     expect(code(r)).toBe('too-old');
-    expect(message(r)).toMatch(/^snapshot is too old; it is from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.499999999 \+0000 UTC, expected at least \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.5 \+0000 UTC \(10s from now\)$/);
+    expect(message(r)).toMatch(
+      /^snapshot is too old; it is from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.499999999 \+0000 UTC, expected at least \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.5 \+0000 UTC \(10s from now\)$/,
+    );
   });
   it('compares with nanosecond precision across a seconds boundary', () => {
     const now = { seconds: 100, nanos: 0 };
@@ -50,7 +52,9 @@ describe('Verifier.verify: data points against the registration (step 3)', () =>
     const v = counterV();
     const r = v.verify(snap(T0, point('c', int(1), {}, 1)), T0);
     expect(code(r)).toBe('bad-definition');
-    expect(message(r)).toMatch(/^metric "c": invalid metric definition: got \{name:"c" type:1 help:"help of c"\} want \{name:"c" type:2 help:"help of c"\}$/);
+    expect(message(r)).toMatch(
+      /^metric "c": invalid metric definition: got \{name:"c" type:1 help:"help of c"\} want \{name:"c" type:2 help:"help of c"\}$/,
+    );
     const wrongHelp: Data = { metric: { name: 'c', type: 2, help: 'other' }, labels: {}, number: int(1) };
     expect(code(v.verify(snap(T0, wrongHelp), T0))).toBe('bad-definition');
   });
@@ -89,18 +93,33 @@ describe('Verifier.verify: data points against the registration (step 3)', () =>
       const r = fielded().verify(snap(T0, point('s', int(1), { sysno: '1' }), point('s', int(2), { sysno: '1' })), T0);
       expect(code(r)).toBe('duplicate-series');
       expect(message(r)).toBe('metric "s": combination of field values "1" was already seen');
-      expect(code(fielded().verify(snap(T0, point('s', int(1), { sysno: '1' }), point('s', int(2), { sysno: '0' })), T0))).toBe('ok');
+      expect(
+        code(fielded().verify(snap(T0, point('s', int(1), { sysno: '1' }), point('s', int(2), { sysno: '0' })), T0)),
+      ).toBe('ok');
     });
     it('rejects a field-less metric twice in one snapshot', () => {
       expect(code(counterV().verify(snap(T0, point('c', int(1)), point('c', int(1))), T0))).toBe('duplicate-series');
     });
     it('does not confuse combinations whose values contain commas (Go does)', () => {
       const v = new Verifier(
-        registration(meta('m', { fields: [{ fieldName: 'a', allowedValues: ['x,y', 'x'] }, { fieldName: 'b', allowedValues: ['z', 'y,z'] }] })),
+        registration(
+          meta('m', {
+            fields: [
+              { fieldName: 'a', allowedValues: ['x,y', 'x'] },
+              { fieldName: 'b', allowedValues: ['z', 'y,z'] },
+            ],
+          }),
+        ),
       );
-      const r = v.verify(snap(T0, point('m', int(1), { a: 'x,y', b: 'z' }), point('m', int(1), { a: 'x', b: 'y,z' })), T0);
+      const r = v.verify(
+        snap(T0, point('m', int(1), { a: 'x,y', b: 'z' }), point('m', int(1), { a: 'x', b: 'y,z' })),
+        T0,
+      );
       expect(r).toEqual({ ok: true });
-      const dup = v.verify(snap(at(1), point('m', int(1), { a: 'x', b: 'y,z' }), point('m', int(2), { b: 'y,z', a: 'x' })), at(1));
+      const dup = v.verify(
+        snap(at(1), point('m', int(1), { a: 'x', b: 'y,z' }), point('m', int(2), { b: 'y,z', a: 'x' })),
+        at(1),
+      );
       expect(code(dup)).toBe('duplicate-series');
       expect(message(dup)).toBe('metric "m": combination of field values "x,y,z" was already seen');
     });
@@ -118,10 +137,15 @@ describe('Verifier.verify: data points against the registration (step 3)', () =>
       expect(code(r)).toBe('value-count');
       expect(message(r)).toBe('metric "c": invalid number of value fields specified: 0');
       const both: Data = { ...point('c', int(1)), histogramValue: hist([0, 0, 0, 0]) };
-      expect(message(counterV().verify(snap(T0, both), T0))).toBe('metric "c": invalid number of value fields specified: 2');
+      expect(message(counterV().verify(snap(T0, both), T0))).toBe(
+        'metric "c": invalid number of value fields specified: 2',
+      );
     });
     it('wants a number for a uint64 metric and a histogram for a distribution', () => {
-      const r = counterV().verify(snap(T0, { ...histPoint('c', hist([0, 0, 0, 0])), metric: { name: 'c', type: 2, help: 'help of c' } }), T0);
+      const r = counterV().verify(
+        snap(T0, { ...histPoint('c', hist([0, 0, 0, 0])), metric: { name: 'c', type: 2, help: 'help of c' } }),
+        T0,
+      );
       expect(code(r)).toBe('not-number');
       expect(message(r)).toBe('metric "c": expected number value for gauge or counter');
       const d = new Verifier(registration(DIST('d')));
@@ -134,7 +158,9 @@ describe('Verifier.verify: data points against the registration (step 3)', () =>
         const r = counterV().verify(snap(T0, point('c', bad)), T0);
         expect(code(r)).toBe('not-integer');
       }
-      expect(message(counterV().verify(snap(T0, point('c', flt(2.5))), T0))).toBe('metric "c": integer metric got non-integer value: 2.5');
+      expect(message(counterV().verify(snap(T0, point('c', flt(2.5))), T0))).toBe(
+        'metric "c": integer metric got non-integer value: 2.5',
+      );
       expect(code(counterV().verify(snap(T0, point('c', flt(2))), T0))).toBe('ok');
       const g = new Verifier(registration(meta('g', { cumulative: false })));
       expect(code(g.verify(snap(T0, point('g', int(-5), {}, 1)), T0))).toBe('ok');
@@ -202,7 +228,9 @@ describe('Verifier.verify: across snapshots (steps 4-5)', () => {
     expect(code(v.verify(snap(T0), at(SEC)))).toBe('ok');
     const r = v.verify(snap(at(-1)), at(SEC));
     expect(code(r)).toBe('time-went-back');
-    expect(message(r)).toMatch(/^consecutive snapshots are not chronologically ordered: last verified snapshot was exported at [-\d: ]+\.5 \+0000 UTC, this one is from [-\d: ]+\.499999999 \+0000 UTC$/);
+    expect(message(r)).toMatch(
+      /^consecutive snapshots are not chronologically ordered: last verified snapshot was exported at [-\d: ]+\.5 \+0000 UTC, this one is from [-\d: ]+\.499999999 \+0000 UTC$/,
+    );
   });
 
   describe('counters', () => {
@@ -258,17 +286,27 @@ describe('Verifier.verify: across snapshots (steps 4-5)', () => {
     });
     it('check min and max only once the previous point had a sample', () => {
       const v = d();
-      expect(code(v.verify(snap(at(0), histPoint('d', hist([0, 0, 0, 0], { min: int(9), max: int(9) }))), at(0)))).toBe('ok');
-      expect(code(v.verify(snap(at(1), histPoint('d', hist([0, 1, 0, 0], { min: int(1), max: int(1) }))), at(1)))).toBe('ok');
+      expect(code(v.verify(snap(at(0), histPoint('d', hist([0, 0, 0, 0], { min: int(9), max: int(9) }))), at(0)))).toBe(
+        'ok',
+      );
+      expect(code(v.verify(snap(at(1), histPoint('d', hist([0, 1, 0, 0], { min: int(1), max: int(1) }))), at(1)))).toBe(
+        'ok',
+      );
       const up = v.verify(snap(at(2), histPoint('d', hist([0, 1, 0, 0], { min: int(2), max: int(2) }))), at(2));
       expect(code(up)).toBe('histogram-min-increased');
       expect(message(up)).toBe('metric "d": minimum value strictly increased from 1 to 2');
       const down = v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: int(0), max: int(0) }))), at(2));
       expect(code(down)).toBe('histogram-max-decreased');
       expect(message(down)).toBe('metric "d": maximum value strictly decreased from 1 to 0');
-      expect(code(v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: flt(0.5), max: int(1) }))), at(2)))).toBe('histogram-min-type-changed');
-      expect(code(v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: int(1), max: flt(1.5) }))), at(2)))).toBe('histogram-max-type-changed');
-      expect(code(v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: int(-1), max: int(7) }))), at(2)))).toBe('ok');
+      expect(
+        code(v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: flt(0.5), max: int(1) }))), at(2))),
+      ).toBe('histogram-min-type-changed');
+      expect(
+        code(v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: int(1), max: flt(1.5) }))), at(2))),
+      ).toBe('histogram-max-type-changed');
+      expect(
+        code(v.verify(snap(at(2), histPoint('d', hist([1, 1, 0, 0], { min: int(-1), max: int(7) }))), at(2))),
+      ).toBe('ok');
     });
     it('check the SSD only once the previous point had two samples, and survive an integral-float SSD (Go panics)', () => {
       const v = d();
@@ -299,7 +337,9 @@ describe('Verifier.verify: across snapshots (steps 4-5)', () => {
     it('including histogram state', () => {
       const v = new Verifier(registration(DIST('d'), meta('a')));
       expect(code(v.verify(snap(at(0), histPoint('d', hist([0, 1, 0, 0]))), at(0)))).toBe('ok');
-      expect(code(v.verify(snap(at(1), histPoint('d', hist([0, 9, 0, 0])), point('a', flt(1.5))), at(1)))).toBe('not-integer');
+      expect(code(v.verify(snap(at(1), histPoint('d', hist([0, 9, 0, 0])), point('a', flt(1.5))), at(1)))).toBe(
+        'not-integer',
+      );
       expect(code(v.verify(snap(at(2), histPoint('d', hist([0, 2, 0, 0]))), at(2)))).toBe('ok');
     });
   });

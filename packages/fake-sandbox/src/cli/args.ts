@@ -28,7 +28,10 @@ export function parseBehaviours(spec: string): BehaviourCount[] {
       if (!isBehaviourName(name)) throw new CliError(`--behaviour: unknown behaviour "${name}"`);
       const count = m[3] === undefined ? 1 : intFlag('--behaviour', m[3], 1);
       const param = m[2] === undefined ? undefined : Number(m[2]);
-      return { behaviour: param === undefined ? (name as BehaviourName) : { name: name as BehaviourName, param }, count };
+      return {
+        behaviour: param === undefined ? (name as BehaviourName) : { name: name as BehaviourName, param },
+        count,
+      };
     });
 }
 

@@ -11,7 +11,7 @@ export interface CliIo {
 
 /** Returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let options;
+  let options: ReturnType<typeof parseFleetArgs>;
   try {
     options = parseFleetArgs(argv);
   } catch (e) {
@@ -22,7 +22,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     throw e;
   }
-  let fleet;
+  let fleet: Awaited<ReturnType<typeof createFleet>>;
   const t0 = Date.now();
   try {
     fleet = await createFleet(options);

@@ -117,20 +117,27 @@ export async function createFleet(options: FleetOptions): Promise<Fleet> {
   try {
     const count = options.count ?? 0;
     const hostCount = options.hosts ?? 0;
-    if (!Number.isInteger(hostCount) || hostCount < 0) throw new FakeSandboxError(`hosts must be a non-negative integer, got ${hostCount}`);
+    if (!Number.isInteger(hostCount) || hostCount < 0)
+      throw new FakeSandboxError(`hosts must be a non-negative integer, got ${hostCount}`);
     for (let i = 0; i < Math.min(hostCount, count); i++) fleet.hosts.push(await PidHolder.spawn());
     const plan: Behaviour[] = [];
     for (const bc of options.behaviours ?? []) {
       for (let i = 0; i < bc.count; i++) plan.push(normaliseBehaviour(bc.behaviour));
     }
-    if (plan.length > count) throw new FakeSandboxError(`${plan.length} sandboxes with behaviours but --count is ${count}`);
+    if (plan.length > count)
+      throw new FakeSandboxError(`${plan.length} sandboxes with behaviours but --count is ${count}`);
     const created = Array.from({ length: count }, (_, i) =>
-      fleet.create({ behaviour: plan[i] ?? 'honest', ...(fleet.hosts.length ? { holder: fleet.hosts[i % fleet.hosts.length] } : {}) }),
+      fleet.create({
+        behaviour: plan[i] ?? 'honest',
+        ...(fleet.hosts.length ? { holder: fleet.hosts[i % fleet.hosts.length] } : {}),
+      }),
     );
     // A create-time "booting" sandbox never finishes start(); don't wait for it.
-    await runLimited(created, options.startConcurrency ?? 64, (s) =>
-      s.behaviour.name === 'booting' ? (void s.start().catch(() => {}), Promise.resolve()) : s.start(),
-    );
+    await runLimited(created, options.startConcurrency ?? 64, (s) => {
+      if (s.behaviour.name !== 'booting') return s.start();
+      void s.start().catch(() => {});
+      return Promise.resolve();
+    });
   } catch (e) {
     await fleet.close();
     throw e;

@@ -2,7 +2,9 @@
 // Prometheus name, compiled once per distinct pattern (re2js, linear time).
 import { RE2JS } from 're2js';
 
-export type CompiledFilter = { readonly ok: true; readonly re: RE2JS | null } | { readonly ok: false; readonly err: string };
+export type CompiledFilter =
+  | { readonly ok: true; readonly re: RE2JS | null }
+  | { readonly ok: false; readonly err: string };
 
 const MAX_CACHED = 256;
 const compiled = new Map<string, CompiledFilter>();

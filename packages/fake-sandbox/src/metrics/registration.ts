@@ -2,9 +2,10 @@
 // stores in state files (snake_case proto names, zero fields omitted). The base
 // is the real 20240729 capture (174 metrics); Go's map iteration makes the
 // order random per sandbox, so we serve a few seeded orders.
-import realRegistration from './real-registration.json' with { type: 'json' };
+
 import { goJson } from '../wire/go-json.js';
 import { Prng } from '../wire/prng.js';
+import realRegistration from './real-registration.json' with { type: 'json' };
 
 export interface WireMetricField {
   readonly field_name: string;

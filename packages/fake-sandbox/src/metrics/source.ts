@@ -4,10 +4,10 @@ import type { RE2JS } from 're2js';
 import { formatRfc3339Nano } from '../wire/clock.js';
 import { goJson } from '../wire/go-json.js';
 import { Prng } from '../wire/prng.js';
-import { type LieName, TIMESTAMP_SKEW_NS } from './lies.js';
-import { FAKE_DISTRIBUTION } from './registration.js';
-import type { WireRegistration } from './registration.js';
 import { filterMatches } from './filter.js';
+import { type LieName, TIMESTAMP_SKEW_NS } from './lies.js';
+import type { WireRegistration } from './registration.js';
+import { FAKE_DISTRIBUTION } from './registration.js';
 
 interface Series {
   readonly name: string;
@@ -52,11 +52,7 @@ export class MetricSource {
   private readonly groups: number[][];
   private readonly seed: number;
 
-  constructor(
-    registration: WireRegistration,
-    seed: number,
-    startNs: bigint,
-  ) {
+  constructor(registration: WireRegistration, seed: number, startNs: bigint) {
     this.startNs = startNs;
     this.seed = seed;
     const prng = new Prng(seed);
@@ -79,7 +75,9 @@ export class MetricSource {
     for (const m of fielded) {
       const field = m.fields?.[0];
       if (!field) continue;
-      const values = prng.shuffle([...field.allowed_values]).slice(0, prng.int(0, Math.min(4, field.allowed_values.length)));
+      const values = prng
+        .shuffle([...field.allowed_values])
+        .slice(0, prng.int(0, Math.min(4, field.allowed_values.length)));
       for (const v of values) {
         this.series.push({
           name: m.prometheus_name,
@@ -204,10 +202,14 @@ export class MetricSource {
         parts.push(`${s.prefix}{"float":"+Inf"}}`);
         return true;
       case 'claim-labels':
-        parts.push(`{"metric":${metric(2)},"labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })},"val":${numberJson(v)}}`);
+        parts.push(
+          `{"metric":${metric(2)},"labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })},"val":${numberJson(v)}}`,
+        );
         return true;
       case 'claim-external-labels':
-        parts.push(`{"metric":${metric(2)},"external_labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })},"val":${numberJson(v)}}`);
+        parts.push(
+          `{"metric":${metric(2)},"external_labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })},"val":${numberJson(v)}}`,
+        );
         return true;
       default:
         return false;
@@ -220,17 +222,32 @@ export class MetricSource {
     };
     switch (lie) {
       case 'unregistered-metric':
-        add('fake_unregistered_total', `{"metric":${metricJson('fake_unregistered_total', 2, 'Not in the registration.')},"val":{"int":1}}`);
+        add(
+          'fake_unregistered_total',
+          `{"metric":${metricJson('fake_unregistered_total', 2, 'Not in the registration.')},"val":{"int":1}}`,
+        );
         break;
       case 'unregistered-label-value':
-        add('weirdness', `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":{"weirdness_type":"not_an_allowed_value"},"val":{"int":1}}`);
+        add(
+          'weirdness',
+          `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":{"weirdness_type":"not_an_allowed_value"},"val":{"int":1}}`,
+        );
         break;
       case 'label-escape':
-        add('weirdness', `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":${goJson({ weirdness_type: 'a"b\nc}{#d\\' })},"val":{"int":1}}`);
+        add(
+          'weirdness',
+          `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":${goJson({ weirdness_type: 'a"b\nc}{#d\\' })},"val":{"int":1}}`,
+        );
         break;
       case 'meta-imitation':
-        add('meta_sandbox_presence', `{"metric":${metricJson('meta_sandbox_presence', 1, 'Imitates the server meta-metric.')},"val":{"int":1}}`);
-        add('process_start_time_seconds', `{"metric":${metricJson('process_start_time_seconds', 1, 'Imitates the process collector.')},"val":{"float":1.5}}`);
+        add(
+          'meta_sandbox_presence',
+          `{"metric":${metricJson('meta_sandbox_presence', 1, 'Imitates the server meta-metric.')},"val":{"int":1}}`,
+        );
+        add(
+          'process_start_time_seconds',
+          `{"metric":${metricJson('process_start_time_seconds', 1, 'Imitates the process collector.')},"val":{"float":1.5}}`,
+        );
         break;
       case 'histogram-mismatch':
         // Registered with 5 lower bounds (6 finite buckets + overflow = 7); we send 3.

@@ -68,7 +68,11 @@ export function flock(fd: number, op: number): number {
  */
 export function listenUnix(path: string, backlog: number): number {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-    throw new LibcError('bind', 36, `socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter root`);
+    throw new LibcError(
+      'bind',
+      36,
+      `socket path ${path} is longer than ${MAX_SOCKET_PATH_BYTES} bytes; use a shorter root`,
+    );
   }
   const c = libc();
   const fd = c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

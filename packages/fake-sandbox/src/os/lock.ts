@@ -3,7 +3,7 @@
 // blocking flock so a reader holding the lock never blocks our event loop.
 import { closeSync, constants, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EWOULDBLOCK, LOCK_EX, LOCK_NB, LOCK_UN, LibcError, flock } from './libc.js';
+import { EWOULDBLOCK, flock, LibcError, LOCK_EX, LOCK_NB, LOCK_UN } from './libc.js';
 
 const POLL_MS = 5;
 

@@ -13,10 +13,12 @@ export class PidHolder {
   private constructor(private readonly child: ChildProcess) {
     if (child.pid === undefined) throw new Error('pid holder has no pid');
     this.pid = child.pid;
-    this.exited = new Promise((resolve) => child.once('exit', () => {
-      this.alive = false;
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.alive = false;
+        resolve();
+      }),
+    );
     // EPIPE on our end of its stdin after it died is expected.
     child.stdin?.on('error', () => {});
   }

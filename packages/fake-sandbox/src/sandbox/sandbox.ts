@@ -12,16 +12,22 @@ import {
   normaliseBehaviour,
   paramOf,
 } from '../behaviour.js';
-import { MetricSource } from '../metrics/source.js';
 import { type EncodedRegistration, registrationFor } from '../metrics/registration.js';
-import { acquireLock, type HeldLock } from '../os/lock.js';
+import { MetricSource } from '../metrics/source.js';
 import { closeFd, dupFd, listenUnix } from '../os/libc.js';
+import { acquireLock, type HeldLock } from '../os/lock.js';
 import { PidHolder } from '../os/pid-holder.js';
 import { ControlServer } from '../urpc/server.js';
 import { formatRfc3339Nano, nowNs } from '../wire/clock.js';
 import { deriveSeed } from '../wire/prng.js';
 import { lockPath, socketPath, statePath, VALID_ID } from './paths.js';
-import { type Capabilities, DEFAULT_CAPABILITIES, type PodInfo, renderStateFile, type StateFileOptions } from './state-file.js';
+import {
+  type Capabilities,
+  DEFAULT_CAPABILITIES,
+  type PodInfo,
+  renderStateFile,
+  type StateFileOptions,
+} from './state-file.js';
 
 export interface SubcontainerOptions {
   readonly id: string;
@@ -93,7 +99,8 @@ export class FakeSandbox {
   private readonly subIds: readonly string[];
 
   constructor(private readonly opts: SandboxOptions) {
-    if (!VALID_ID.test(opts.id)) throw new FakeSandboxError(`invalid sandbox id "${opts.id}": must match ^[A-Za-z0-9_+.-]+$`);
+    if (!VALID_ID.test(opts.id))
+      throw new FakeSandboxError(`invalid sandbox id "${opts.id}": must match ^[A-Za-z0-9_+.-]+$`);
     for (const s of opts.subcontainers ?? []) {
       if (!VALID_ID.test(s.id)) throw new FakeSandboxError(`invalid container id "${s.id}" in sandbox ${opts.id}`);
     }
@@ -150,10 +157,15 @@ export class FakeSandbox {
     const next = normaliseBehaviour(b);
     if (isCreateTime(next.name) || isCreateTime(this.behaviourValue.name)) {
       if (this.statusValue !== 'new') {
-        throw new BehaviourError(`behaviour ${next.name} / ${this.behaviourValue.name} is chosen at create time; sandbox ${this.id} has started`);
+        throw new BehaviourError(
+          `behaviour ${next.name} / ${this.behaviourValue.name} is chosen at create time; sandbox ${this.id} has started`,
+        );
       }
     }
-    if ((next.name === 'histogram-mismatch') !== (this.behaviourValue.name === 'histogram-mismatch') && this.statusValue !== 'new') {
+    if (
+      (next.name === 'histogram-mismatch') !== (this.behaviourValue.name === 'histogram-mismatch') &&
+      this.statusValue !== 'new'
+    ) {
       throw new BehaviourError('histogram-mismatch needs a registration with a distribution; choose it at create time');
     }
     this.behaviourValue = next;
@@ -162,8 +174,10 @@ export class FakeSandbox {
 
   /** runsc create (+ start unless autoStart is false). */
   async start(): Promise<void> {
-    if (this.statusValue !== 'new') throw new FakeSandboxError(`sandbox ${this.id} was already started (${this.statusValue})`);
-    if (existsSync(this.statePath)) throw new FakeSandboxError(`container with id ${this.id} already exists: ${this.statePath}`);
+    if (this.statusValue !== 'new')
+      throw new FakeSandboxError(`sandbox ${this.id} was already started (${this.statusValue})`);
+    if (existsSync(this.statePath))
+      throw new FakeSandboxError(`container with id ${this.id} already exists: ${this.statePath}`);
     this.statusValue = 'booting';
     // stop() may run at any await below; each step re-checks that we are still booting.
     const stillBooting = (): boolean => this.statusValue === 'booting';
@@ -190,13 +204,16 @@ export class FakeSandbox {
         behaviour: () => this.behaviourValue,
         exportReply: (re) => this.exportReply(re),
         registrationJson: this.registration.json,
-        runtimeState: (cid) => (cid === this.id || this.subIds.includes(cid) ? (this.statusValue === 'created' ? 1 : 2) : undefined),
+        runtimeState: (cid) =>
+          cid === this.id || this.subIds.includes(cid) ? (this.statusValue === 'created' ? 1 : 2) : undefined,
       });
       await this.syncAccepting();
       if (this.behaviourValue.name === 'booting') {
         // The state file is visible but locked, as a reader racing runsc create sees it.
         this.writeState(this.id, 'created');
-        await sleep(paramOf(this.behaviourValue) ?? 2 ** 31 - 1, undefined, { signal: this.bootAbort.signal }).catch(() => {});
+        await sleep(paramOf(this.behaviourValue) ?? 2 ** 31 - 1, undefined, { signal: this.bootAbort.signal }).catch(
+          () => {},
+        );
       } else {
         if ((this.opts.bootMs ?? 0) > 0) {
           await sleep(this.opts.bootMs, undefined, { signal: this.bootAbort.signal }).catch(() => {});

@@ -92,18 +92,32 @@ function specObject(o: StateFileOptions): Record<string, unknown> {
     mounts: [
       { destination: '/proc', type: 'proc', source: `${o.bundleDir}/proc` },
       { destination: '/dev', type: 'tmpfs', source: `${o.bundleDir}/tmpfs` },
-      { destination: '/sys', type: 'sysfs', source: `${o.bundleDir}/sysfs`, options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      {
+        destination: '/sys',
+        type: 'sysfs',
+        source: `${o.bundleDir}/sysfs`,
+        options: ['nosuid', 'noexec', 'nodev', 'ro'],
+      },
     ],
   };
   if (o.spec.annotations && Object.keys(o.spec.annotations).length > 0) {
     // Go sorts map keys when encoding.
-    spec.annotations = Object.fromEntries(Object.entries(o.spec.annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    spec.annotations = Object.fromEntries(
+      Object.entries(o.spec.annotations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
   }
   spec.linux = {
     uidMappings: [{ containerID: 0, hostID: 0, size: 4294967295 }],
     gidMappings: [{ containerID: 0, hostID: 0, size: 4294967295 }],
     ...(o.spec.cgroupsPath === undefined ? {} : { cgroupsPath: o.spec.cgroupsPath }),
-    namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }],
+    namespaces: [
+      { type: 'pid' },
+      { type: 'network' },
+      { type: 'ipc' },
+      { type: 'uts' },
+      { type: 'mount' },
+      { type: 'user' },
+    ],
   };
   return spec;
 }
@@ -131,7 +145,17 @@ export function renderStateFile(o: StateFileOptions): string {
         cgroupv1: {
           name: `/${sb.sandboxId}`,
           parents: null,
-          own: { blkio: true, cpu: true, cpuacct: true, cpuset: true, devices: true, freezer: true, memory: true, pids: true, systemd: true },
+          own: {
+            blkio: true,
+            cpu: true,
+            cpuacct: true,
+            cpuset: true,
+            devices: true,
+            freezer: true,
+            memory: true,
+            pids: true,
+            systemd: true,
+          },
         },
       },
       originalOomScoreAdj: 0,
@@ -147,5 +171,7 @@ export function renderStateFile(o: StateFileOptions): string {
     goferMountConfs: [{ upper: 0, lower: 1 }],
   };
   const json = goEscape(JSON.stringify(value));
-  return sb.registrationJson === null ? json : json.replace(`"${REGISTRATION_MARK}"`, () => sb.registrationJson as string);
+  return sb.registrationJson === null
+    ? json
+    : json.replace(`"${REGISTRATION_MARK}"`, () => sb.registrationJson as string);
 }

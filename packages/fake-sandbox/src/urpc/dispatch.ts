@@ -1,8 +1,9 @@
 // Request decoding and the honest answers of runsc's control server for the
 // calls a metric server (or runsc itself) makes.
+
+import type { RE2JS } from 're2js';
 import { compileFilter } from '../metrics/filter.js';
 import { goJson } from '../wire/go-json.js';
-import type { RE2JS } from 're2js';
 
 export type Decoded =
   | { readonly kind: 'close' }

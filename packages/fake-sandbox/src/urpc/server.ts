@@ -2,7 +2,7 @@
 // per connection, several sequential calls allowed, misbehaviours applied to
 // Metrics.Export replies only (runsc create's registration call stays honest).
 import { randomBytes } from 'node:crypto';
-import { type Server, type Socket, createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { RE2JS } from 're2js';
 import { type Behaviour, paramOf } from '../behaviour.js';
 import { type DispatchContext, decodeRequest, errorReply } from './dispatch.js';
@@ -16,9 +16,8 @@ export interface ControlHandler extends DispatchContext {
   exportReply(re: RE2JS | null): string;
 }
 
-const ENDLESS_ENTRY =
-  '{"metric":{"name":"fs_reads","type":2,"help":"Number of file reads."},"val":{"int":1}}';
-const STREAM_HEAD = '{"success":true,"err":"","result":{"snapshot":{"when":"2026-01-01T00:00:00Z","data":[' + ENDLESS_ENTRY;
+const ENDLESS_ENTRY = '{"metric":{"name":"fs_reads","type":2,"help":"Number of file reads."},"val":{"int":1}}';
+const STREAM_HEAD = `{"success":true,"err":"","result":{"snapshot":{"when":"2026-01-01T00:00:00Z","data":[${ENDLESS_ENTRY}`;
 const STREAM_CHUNK = Buffer.from(`,${ENDLESS_ENTRY}`.repeat(Math.ceil(65536 / (ENDLESS_ENTRY.length + 1))));
 const STREAM_TAIL = ']}}}';
 export const INJECTED_ERROR = 'fake sandbox: injected Metrics.Export failure';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createFleet, runLimited } from '../../src/index.js';
-import { EXPORT_ALL, call, shortRoot } from '../support/client.js';
+import { call, EXPORT_ALL, shortRoot } from '../support/client.js';
 
 describe('a 1000-sandbox fleet', () => {
   it('starts within the budget, answers, and leaves nothing behind', { timeout: 120_000 }, async () => {
@@ -39,7 +39,14 @@ describe('a 1000-sandbox fleet', () => {
   });
 
   it('assigns behaviours to the first sandboxes and is reproducible by seed', async () => {
-    const mk = () => createFleet({ root: shortRoot(), metricServer: '/m', count: 4, seed: 5, behaviours: [{ behaviour: 'garbage', count: 2 }] });
+    const mk = () =>
+      createFleet({
+        root: shortRoot(),
+        metricServer: '/m',
+        count: 4,
+        seed: 5,
+        behaviours: [{ behaviour: 'garbage', count: 2 }],
+      });
     const [a, b] = [await mk(), await mk()];
     try {
       expect(a.sandboxes.map((s) => s.behaviour.name)).toEqual(['garbage', 'garbage', 'honest', 'honest']);

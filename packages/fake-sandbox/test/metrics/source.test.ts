@@ -42,18 +42,26 @@ describe('MetricSource', () => {
   });
 
   it('sample counts spread over a realistic range across seeds', () => {
-    const counts = Array.from({ length: 40 }, (_, s) =>
-      data(new MetricSource(registrationFor(s, false).value, s, START).exportReply(null, START + 60n * SEC, null, 'o')).length,
+    const counts = Array.from(
+      { length: 40 },
+      (_, s) =>
+        data(
+          new MetricSource(registrationFor(s, false).value, s, START).exportReply(null, START + 60n * SEC, null, 'o'),
+        ).length,
     );
     expect(Math.min(...counts)).toBeGreaterThanOrEqual(30);
     expect(Math.max(...counts)).toBeLessThanOrEqual(185);
     expect(Math.max(...counts) - Math.min(...counts)).toBeGreaterThan(50);
   });
 
-  it('draws a new entry order on every export, reproducible from the seed, a metric\'s entries together', () => {
+  it("draws a new entry order on every export, reproducible from the seed, a metric's entries together", () => {
     const reg = registrationFor(7, false).value;
     const orders = (src: MetricSource): string[] =>
-      Array.from({ length: 5 }, (_, i) => data(src.exportReply(null, START + BigInt(60 + i) * SEC, null, 'o')).map(key).join(' '));
+      Array.from({ length: 5 }, (_, i) =>
+        data(src.exportReply(null, START + BigInt(60 + i) * SEC, null, 'o'))
+          .map(key)
+          .join(' '),
+      );
     const a = orders(new MetricSource(reg, 7, START));
     expect(new Set(a).size).toBe(5);
     expect(orders(new MetricSource(reg, 7, START))).toEqual(a);
@@ -78,7 +86,9 @@ describe('MetricSource', () => {
     const f = compileFilter('current_');
     expect(f.ok).toBe(true);
     if (!f.ok) return;
-    const names = data(src.exportReply(f.re, START, null, 'o')).map((d) => d.metric.name).sort();
+    const names = data(src.exportReply(f.re, START, null, 'o'))
+      .map((d) => d.metric.name)
+      .sort();
     expect(names).toEqual(['netstack_tcp_current_established', 'netstack_tcp_current_open']);
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createFleet } from '../../src/index.js';
-import { EXPORT_ALL, call } from '../support/client.js';
+import { call, EXPORT_ALL } from '../support/client.js';
 import { shapeDiff } from '../support/shape.js';
 
 const which = (cmd: string): string | null => {
@@ -36,9 +36,11 @@ function runRunsc(args: string[], timeoutMs = 30_000): Promise<number> {
 }
 
 describe('against a real runsc sandbox', () => {
-  it('state file and Metrics.Export reply have the same structure as a fake\'s', { timeout: 90_000 }, async () => {
+  it("state file and Metrics.Export reply have the same structure as a fake's", { timeout: 90_000 }, async () => {
     if (!canRun) {
-      throw new Error('needs root, runsc and busybox: apt-get install -t bookworm-backports runsc; apt-get install busybox-static');
+      throw new Error(
+        'needs root, runsc and busybox: apt-get install -t bookworm-backports runsc; apt-get install busybox-static',
+      );
     }
     const base = mkdtempSync(join(tmpdir(), 'fsb-'));
     const realRoot = join(base, 'r');
@@ -46,7 +48,8 @@ describe('against a real runsc sandbox', () => {
     const id = 'real-01';
     const flags = [`--root=${realRoot}`, '--network=none', `--metric-server=${join(base, 'm.sock')}`];
     mkdirSync(realRoot);
-    for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc']) mkdirSync(join(bundle, 'rootfs', d), { recursive: true });
+    for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc'])
+      mkdirSync(join(bundle, 'rootfs', d), { recursive: true });
     copyFileSync(busybox as string, join(bundle, 'rootfs/bin/busybox'));
     symlinkSync('busybox', join(bundle, 'rootfs/bin/sleep'));
     const fleet = await createFleet({ root: join(base, 'f'), metricServer: join(base, 'm.sock') });
@@ -60,7 +63,8 @@ describe('against a real runsc sandbox', () => {
       expect(shapeDiff(real, fake, '$', new Set(['$.spec', '$.sandbox.registeredMetrics']))).toEqual([]);
       expect(Object.keys(fake.spec)).toEqual(Object.keys(real.spec));
       expect(fake.sandbox.metricMetadata).toEqual(real.sandbox.metricMetadata);
-      const names = (r: { metrics: { prometheus_name: string }[] }): string[] => r.metrics.map((m) => m.prometheus_name).sort();
+      const names = (r: { metrics: { prometheus_name: string }[] }): string[] =>
+        r.metrics.map((m) => m.prometheus_name).sort();
       expect(names(fake.sandbox.registeredMetrics)).toEqual(names(real.sandbox.registeredMetrics));
 
       const realReply = JSON.parse((await call(real.sandbox.controlSocketPath, EXPORT_ALL, 5000)).bytes.toString());
@@ -70,7 +74,12 @@ describe('against a real runsc sandbox', () => {
       type E = { metric: { type: number }; labels?: unknown };
       const realEntries = realReply.result.snapshot.data as E[];
       for (const e of fakeReply.result.snapshot.data as E[]) {
-        const model = realEntries.find((r) => r.metric.type === e.metric.type && !!r.labels === !!e.labels && shapeDiff(r, e, '$', new Set(['$.val'])).length === 0);
+        const model = realEntries.find(
+          (r) =>
+            r.metric.type === e.metric.type &&
+            !!r.labels === !!e.labels &&
+            shapeDiff(r, e, '$', new Set(['$.val'])).length === 0,
+        );
         if (!e.labels) expect(model, JSON.stringify(e)).toBeDefined();
       }
 
@@ -85,8 +94,14 @@ describe('against a real runsc sandbox', () => {
         }
         return out;
       };
-      for (const [who, seen] of [['real', await orders(real.sandbox.controlSocketPath)], ['fake', await orders(sb.socketPath)]] as const) {
-        expect(new Set(seen.map((o) => o.join(' '))).size, `${who}: distinct orders in 8 exports`).toBeGreaterThanOrEqual(3);
+      for (const [who, seen] of [
+        ['real', await orders(real.sandbox.controlSocketPath)],
+        ['fake', await orders(sb.socketPath)],
+      ] as const) {
+        expect(
+          new Set(seen.map((o) => o.join(' '))).size,
+          `${who}: distinct orders in 8 exports`,
+        ).toBeGreaterThanOrEqual(3);
         for (const names of seen) {
           const runs = names.filter((n, i) => i === 0 || names[i - 1] !== n);
           expect(new Set(runs).size, `${who}: a metric's entries are contiguous`).toBe(runs.length);

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFleet, FakeSandboxError, type Fleet } from '../../src/index.js';
-import { EXPORT_ALL, call, shortRoot } from '../support/client.js';
+import { call, EXPORT_ALL, shortRoot } from '../support/client.js';
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
@@ -66,7 +66,9 @@ describe('boot under the lock', () => {
   it('waits for an external lock holder before writing (runsc blocks on LOCK_EX)', async () => {
     fleet = await createFleet({ root: shortRoot(), metricServer: '/run/ms.sock' });
     const sb = await fleet.add({ autoStart: false });
-    const holder = (await import('node:child_process')).spawn('flock', ['-x', sb.lockPath, 'sleep', '1.5'], { stdio: 'ignore' });
+    const holder = (await import('node:child_process')).spawn('flock', ['-x', sb.lockPath, 'sleep', '1.5'], {
+      stdio: 'ignore',
+    });
     for (let i = 0; i < 300 && flockFree(sb.lockPath); i++) await sleep(10);
     expect(flockFree(sb.lockPath)).toBe(false);
     const t0 = Date.now();

@@ -1,8 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/index.js';
+import { call, EXPORT_ALL, shortRoot } from '../support/client.js';
 import { shapeDiff } from '../support/shape.js';
-import { EXPORT_ALL, call, shortRoot } from '../support/client.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const realRaw = fixture('state-file.raw.json');
@@ -23,7 +23,9 @@ describe('state file', () => {
     const fake = JSON.parse(raw);
     expect(shapeDiff(real, fake, '$', new Set([REG]))).toEqual([]);
     expect(raw.endsWith('}')).toBe(true);
-    expect(raw).toBe(JSON.stringify(fake).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    expect(raw).toBe(
+      JSON.stringify(fake).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    );
     // Values a metric server reads.
     expect(fake.id).toBe(sb.id);
     expect(fake.status).toBe('running');
@@ -41,7 +43,8 @@ describe('state file', () => {
     fleet = await createFleet({ root: shortRoot(), metricServer: '/run/ms.sock' });
     const sb = await fleet.add();
     const fake = JSON.parse(readFileSync(sb.statePath, 'utf8')).sandbox.registeredMetrics;
-    const byName = (r: { metrics: { name: string }[] }): unknown[] => [...r.metrics].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const byName = (r: { metrics: { name: string }[] }): unknown[] =>
+      [...r.metrics].sort((a, b) => (a.name < b.name ? -1 : 1));
     expect(fake.metrics).toHaveLength(174);
     expect(byName(fake)).toEqual(byName(real.sandbox.registeredMetrics));
     expect(fake.stages).toEqual(real.sandbox.registeredMetrics.stages);
@@ -65,7 +68,14 @@ describe('state file', () => {
       id: 'pod-a',
       pod: { name: 'my-pod', namespace: 'my-namespace' },
       capabilities: JSON.parse(fixture('state-file-pod-root.json')).spec.process.capabilities,
-      subcontainers: [{ id: 'pod-a-c2', uid: 1000, ociVersion: '1.0.2-dev', capabilities: { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] } }],
+      subcontainers: [
+        {
+          id: 'pod-a-c2',
+          uid: 1000,
+          ociVersion: '1.0.2-dev',
+          capabilities: { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] },
+        },
+      ],
     });
     const rootFile = JSON.parse(readFileSync(sb.statePath, 'utf8'));
     expect(shapeDiff(JSON.parse(fixture('state-file-pod-root.json')), rootFile, '$', new Set([REG]))).toEqual([]);
@@ -77,7 +87,11 @@ describe('state file', () => {
     expect(sub.sandbox.id).toBe('pod-a');
     expect(sub.spec.annotations['io.kubernetes.cri.container-type']).toBe('container');
     expect(sub.spec.process.user.uid).toBe(1000);
-    expect(sub.spec.process.capabilities).toEqual({ bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] });
+    expect(sub.spec.process.capabilities).toEqual({
+      bounding: ['CAP_CHOWN'],
+      effective: ['CAP_CHOWN'],
+      permitted: ['CAP_CHOWN'],
+    });
     expect(sub.saver.id).toEqual({ sandboxId: 'pod-a', containerId: 'pod-a-c2' });
   });
 

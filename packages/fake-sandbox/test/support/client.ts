@@ -1,7 +1,8 @@
 // A minimal urpc client for tests: sends raw bytes, collects what comes back
 // until the socket closes, a complete JSON object arrived, or a deadline.
-import { connect, type Socket } from 'node:net';
+
 import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,7 +59,10 @@ export function readReply(sock: Socket, timeoutMs: number, maxBytes = 1 << 30): 
     const onData = (c: Buffer): void => {
       chunks.push(c);
       len += c.length;
-      if (len > maxBytes) return finish('complete');
+      if (len > maxBytes) {
+        finish('complete');
+        return;
+      }
       if (jsonEnd(Buffer.concat(chunks)) > 0) finish('complete');
     };
     const onClose = (): void => finish('closed');
@@ -82,7 +86,8 @@ export async function call(path: string, request: string, timeoutMs = 2000): Pro
 }
 
 export const EXPORT_ALL = '{"method":"Metrics.Export","arg":{"only_metrics":""}}';
-export const exportReq = (filter: string): string => `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(filter)}}}`;
+export const exportReq = (filter: string): string =>
+  `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(filter)}}}`;
 
 /** A fresh, not yet existing, short root (socket paths must stay under 108 bytes); the fleet creates and removes it. */
 export function shortRoot(): string {

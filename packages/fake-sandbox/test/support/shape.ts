@@ -10,10 +10,12 @@ export function shapeDiff(real: unknown, fake: unknown, path = '$', skip: Readon
   if (kr === 'array') {
     const r = real as unknown[];
     const f = fake as unknown[];
-    if (r.length === 0 || f.length === 0) return r.length === f.length ? [] : [`${path}: real length ${r.length}, fake ${f.length}`];
+    if (r.length === 0 || f.length === 0)
+      return r.length === f.length ? [] : [`${path}: real length ${r.length}, fake ${f.length}`];
     const out: string[] = [];
     const n = Math.max(r.length, f.length);
-    for (let i = 0; i < n; i++) out.push(...shapeDiff(r[Math.min(i, r.length - 1)], f[Math.min(i, f.length - 1)], `${path}[${i}]`, skip));
+    for (let i = 0; i < n; i++)
+      out.push(...shapeDiff(r[Math.min(i, r.length - 1)], f[Math.min(i, f.length - 1)], `${path}[${i}]`, skip));
     return out;
   }
   if (kr === 'object') {

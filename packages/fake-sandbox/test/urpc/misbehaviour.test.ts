@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleet, type BehaviourName, type Behaviour, type FakeSandbox, type Fleet, INJECTED_ERROR } from '../../src/index.js';
-import { EXPORT_ALL, call, exportReq, jsonEnd, openSocket, readReply, shortRoot } from '../support/client.js';
+import {
+  type Behaviour,
+  type BehaviourName,
+  createFleet,
+  type FakeSandbox,
+  type Fleet,
+  INJECTED_ERROR,
+} from '../../src/index.js';
+import { call, EXPORT_ALL, exportReq, jsonEnd, openSocket, readReply, shortRoot } from '../support/client.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const REAL = JSON.parse(fixture('registered-metrics.wire.json')).result.RegisteredMetrics.metrics as {
@@ -159,7 +166,9 @@ describe('lying data (registration stays honest)', () => {
 
   it('the registration in the state file is the real one', async () => {
     const sb = await sandbox('unregistered-metric');
-    const reg = JSON.parse(readFileSync(sb.statePath, 'utf8')).sandbox.registeredMetrics.metrics as { prometheus_name: string }[];
+    const reg = JSON.parse(readFileSync(sb.statePath, 'utf8')).sandbox.registeredMetrics.metrics as {
+      prometheus_name: string;
+    }[];
     expect(new Set(reg.map((m) => m.prometheus_name))).toEqual(new Set(REGISTERED.keys()));
   });
 
@@ -168,13 +177,23 @@ describe('lying data (registration stays honest)', () => {
   });
 
   it('wrong-type: a registered counter sent as a gauge', async () => {
-    expect((await lie('wrong-type')).some((d) => REGISTERED.get(d.metric.name)?.cumulative && d.metric.type === 1)).toBe(true);
+    expect(
+      (await lie('wrong-type')).some((d) => REGISTERED.get(d.metric.name)?.cumulative && d.metric.type === 1),
+    ).toBe(true);
   });
 
   it('unregistered-label and unregistered-label-value', async () => {
-    expect((await lie('unregistered-label')).some((d) => d.labels?.bogus_field !== undefined && !REGISTERED.get(d.metric.name)?.fields)).toBe(true);
+    expect(
+      (await lie('unregistered-label')).some(
+        (d) => d.labels?.bogus_field !== undefined && !REGISTERED.get(d.metric.name)?.fields,
+      ),
+    ).toBe(true);
     const allowed = REGISTERED.get('weirdness')?.fields?.[0]?.allowed_values ?? [];
-    expect((await lie('unregistered-label-value')).some((d) => d.metric.name === 'weirdness' && !allowed.includes(d.labels?.weirdness_type ?? ''))).toBe(true);
+    expect(
+      (await lie('unregistered-label-value')).some(
+        (d) => d.metric.name === 'weirdness' && !allowed.includes(d.labels?.weirdness_type ?? ''),
+      ),
+    ).toBe(true);
   });
 
   it('duplicate-series', async () => {
@@ -231,10 +250,14 @@ describe('lying data (registration stays honest)', () => {
   it('claim-labels and claim-external-labels name another sandbox', async () => {
     const other = fleet.sandboxes[0]?.id;
     expect((await lie('claim-labels')).some((d) => d.labels?.sandbox === other && d.labels?.iteration)).toBe(true);
-    expect((await lie('claim-external-labels')).some((d) => d.external_labels?.sandbox === other && d.external_labels?.iteration)).toBe(true);
+    expect(
+      (await lie('claim-external-labels')).some(
+        (d) => d.external_labels?.sandbox === other && d.external_labels?.iteration,
+      ),
+    ).toBe(true);
   });
 
-  it('meta-imitation: the server\'s own metric names', async () => {
+  it("meta-imitation: the server's own metric names", async () => {
     const names = (await lie('meta-imitation')).map((d) => d.metric.name);
     expect(names).toContain('meta_sandbox_presence');
     expect(names).toContain('process_start_time_seconds');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type FakeSandbox, type Fleet } from '../../src/index.js';
-import { EXPORT_ALL, call, exportReq, openSocket, readReply, shortRoot } from '../support/client.js';
+import { call, EXPORT_ALL, exportReq, openSocket, readReply, shortRoot } from '../support/client.js';
 import { shapeDiff } from '../support/shape.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -11,7 +11,8 @@ function capturedCalls(): { request: string; response: string }[] {
   const lines = fixture('urpc-calls.txt').split('\n');
   const out: { request: string; response: string }[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (/^## call \d+ request/.test(lines[i] ?? '')) out.push({ request: lines[i + 1] ?? '', response: lines[i + 3] ?? '' });
+    if (/^## call \d+ request/.test(lines[i] ?? ''))
+      out.push({ request: lines[i + 1] ?? '', response: lines[i + 3] ?? '' });
   }
   return out;
 }
@@ -34,7 +35,9 @@ describe('urpc replies compared with the real sandbox', () => {
     expect(Object.keys(fake.result)).toEqual(['snapshot']);
     expect(Object.keys(fake.result.snapshot)).toEqual(['when', 'data']);
     expect(fake.result.snapshot.when).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
-    const realCounter = real.result.snapshot.data.find((d: { metric: { name: string } }) => d.metric.name === 'fs_opens');
+    const realCounter = real.result.snapshot.data.find(
+      (d: { metric: { name: string } }) => d.metric.name === 'fs_opens',
+    );
     const realLabelled = real.result.snapshot.data.find((d: { labels?: unknown }) => d.labels);
     const realGauge = real.result.snapshot.data.find((d: { metric: { type: number } }) => d.metric.type === 1);
     for (const d of fake.result.snapshot.data) {
@@ -111,7 +114,9 @@ describe('urpc replies compared with the real sandbox', () => {
   it('accepts arg null, {} and unknown keys as "all"; rejects wrong types the Go way', async () => {
     const all = (await call(sb.socketPath, '{"method":"Metrics.Export","arg":null}')).bytes.toString();
     expect(JSON.parse(all).success).toBe(true);
-    expect(JSON.parse((await call(sb.socketPath, '{"method":"Metrics.Export","arg":{"x":1}}')).bytes.toString()).success).toBe(true);
+    expect(
+      JSON.parse((await call(sb.socketPath, '{"method":"Metrics.Export","arg":{"x":1}}')).bytes.toString()).success,
+    ).toBe(true);
     expect((await call(sb.socketPath, '{"method":"Metrics.Export","arg":"x"}')).bytes.toString()).toBe(
       '{"success":false,"err":"json: cannot unmarshal string into Go value of type control.MetricsExportOpts","result":null}',
     );
@@ -152,7 +157,7 @@ describe('urpc replies compared with the real sandbox', () => {
     }
   });
 
-  it('swallows a second request pipelined in the same write, like Go\'s buffered decoder', async () => {
+  it("swallows a second request pipelined in the same write, like Go's buffered decoder", async () => {
     const sock = await openSocket(sb.socketPath);
     try {
       sock.write('{"method":"Metrics.NoSuch","arg":null}{"method":"Metrics.NoSuch","arg":null}');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { goJson } from '../../src/wire/go-json.js';
 import { RequestScanner } from '../../src/urpc/scanner.js';
+import { goJson } from '../../src/wire/go-json.js';
 
 describe('goJson', () => {
   it('escapes what Go escapes and nothing else', () => {

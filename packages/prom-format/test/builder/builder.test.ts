@@ -6,20 +6,20 @@ import {
   BuilderStateError,
   CanonicalSnapshot,
   type Data,
+  decodeExportResult,
   ExpositionBuilder,
   type ExpositionFormat,
   ExpositionWriter,
   FamilyPool,
   type Labels,
+  NO_LABELS,
+  parseJson,
   type RenderedPieces,
   type SkippedData,
   type SnapshotExport,
   type WireNumber,
-  NO_LABELS,
-  decodeExportResult,
-  parseJson,
 } from '../../src/index.js';
-import { T0, counter, exp, flt, gauge, histogram, int } from '../support/build.js';
+import { counter, exp, flt, gauge, histogram, int, T0 } from '../support/build.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { rng } from '../support/rng.js';
 
@@ -59,10 +59,17 @@ function randomPoint(r: () => number): Data {
       { upperBound: int(10), samples: Math.floor(r() * 3) },
       { upperBound: flt(r() < 0.5 ? Infinity : 100), samples: 1 },
     ];
-    return histogram(name, { total: int(5), min: int(0), max: int(9), sumOfSquaredDeviations: flt(2.5), buckets }, labels, help);
+    return histogram(
+      name,
+      { total: int(5), min: int(0), max: int(9), sumOfSquaredDeviations: flt(2.5), buckets },
+      labels,
+      help,
+    );
   }
   const n = randomNumber(r);
-  return n === undefined ? { metric: { name, type, help }, labels } : { metric: { name, type, help }, labels, number: n };
+  return n === undefined
+    ? { metric: { name, type, help }, labels }
+    : { metric: { name, type, help }, labels, number: n };
 }
 
 function randomExports(r: () => number): SnapshotExport[] {
@@ -74,15 +81,35 @@ function randomExports(r: () => number): SnapshotExport[] {
     for (let i = 0; i < points; i++) data.push(randomPoint(r));
     const k = r();
     // Mostly the server's shape (own `sandbox` value), sometimes none, shared or invalid.
-    const extra: Labels = k < 0.6 ? { sandbox: `s${s}`, pod: 'p' } : k < 0.75 ? {} : k < 0.9 ? { sandbox: 's0' } : k < 0.95 ? { le: 'x', sandbox: `s${s}` } : { 'bad-key': 'v' };
-    out.push({ snapshot: { when: { seconds: T0.seconds + s, nanos: r() < 0.5 ? 0 : 123456789 }, data }, exporterPrefix: pick(r, PREFIXES), extraLabels: extra });
+    const extra: Labels =
+      k < 0.6
+        ? { sandbox: `s${s}`, pod: 'p' }
+        : k < 0.75
+          ? {}
+          : k < 0.9
+            ? { sandbox: 's0' }
+            : k < 0.95
+              ? { le: 'x', sandbox: `s${s}` }
+              : { 'bad-key': 'v' };
+    out.push({
+      snapshot: { when: { seconds: T0.seconds + s, nanos: r() < 0.5 ? 0 : 123456789 }, data },
+      exporterPrefix: pick(r, PREFIXES),
+      extraLabels: extra,
+    });
   }
   return out;
 }
 
-function viaWriter(exports: SnapshotExport[], format: ExpositionFormat, written: Set<string>): { text: string; skips: SkippedData[] } {
+function viaWriter(
+  exports: SnapshotExport[],
+  format: ExpositionFormat,
+  written: Set<string>,
+): { text: string; skips: SkippedData[] } {
   const skips: SkippedData[] = [];
-  const text = new ExpositionWriter().renderToString({ commentHeader: 'hdr\nsecond', format, metricsWritten: written, onSkip: (s) => skips.push(s) }, exports);
+  const text = new ExpositionWriter().renderToString(
+    { commentHeader: 'hdr\nsecond', format, metricsWritten: written, onSkip: (s) => skips.push(s) },
+    exports,
+  );
   return { text, skips };
 }
 
@@ -144,7 +171,11 @@ describe('same bytes as the writer', () => {
         if (skipCounts(b.skips).join('|') !== skipCounts(w.skips).join('|')) {
           expect({ seed, skips: skipCounts(b.skips) }).toEqual({ seed, skips: skipCounts(w.skips) });
         }
-        if (w.skips.some((s) => s.reason.startsWith('duplicate')) && w.skips.some((s) => s.reason.includes('conflicts'))) collisions++;
+        if (
+          w.skips.some((s) => s.reason.startsWith('duplicate')) &&
+          w.skips.some((s) => s.reason.includes('conflicts'))
+        )
+          collisions++;
       }
       // The generator reaches the interesting rules (otherwise this test proves little).
       expect(collisions).toBeGreaterThan(50);
@@ -192,9 +223,14 @@ describe('same bytes as the writer', () => {
         if (got.text !== want.text) expect({ seed, text: got.text }).toEqual({ seed, text: want.text });
         // Each renderer reports the same skips, reasons and order included, with or without the cache.
         const line = (k: SkippedData): string => `${k.snapshotIndex} ${k.metric} ${k.reason}`;
-        if (got.skips.map(line).join('|') !== same.skips.map(line).join('|')) expect({ seed, skips: got.skips }).toEqual({ seed, skips: same.skips });
+        if (got.skips.map(line).join('|') !== same.skips.map(line).join('|'))
+          expect({ seed, skips: got.skips }).toEqual({ seed, skips: same.skips });
       }
-      if (want.skips.some((s) => s.reason.startsWith('duplicate')) && plain.some((e) => Object.keys(e.extraLabels).length === 0)) cachedDuplicates++;
+      if (
+        want.skips.some((s) => s.reason.startsWith('duplicate')) &&
+        plain.some((e) => Object.keys(e.extraLabels).length === 0)
+      )
+        cachedDuplicates++;
     }
     // The generator reaches duplicates in snapshots the cache applies to.
     expect(cachedDuplicates).toBeGreaterThan(100);
@@ -227,7 +263,10 @@ describe('same bytes as the writer', () => {
       if (skipCounts(got.skips).join('|') !== skipCounts(want.skips).join('|')) {
         expect({ seed, skips: skipCounts(got.skips) }).toEqual({ seed, skips: skipCounts(want.skips) });
       }
-      if (want.skips.some((k) => k.reason.startsWith('duplicate') && distinct[k.snapshotIndex]!.snapshot.data.length > 1)) merged++;
+      if (
+        want.skips.some((k) => k.reason.startsWith('duplicate') && distinct[k.snapshotIndex]!.snapshot.data.length > 1)
+      )
+        merged++;
     }
     // The generator reaches label sets merged by extra labels (otherwise this proves little).
     expect(merged).toBeGreaterThan(30);
@@ -237,8 +276,19 @@ describe('same bytes as the writer', () => {
   // must render exactly as their plain `data` does, duplicates, merged label sets, bad
   // names and the duplicate-free hint included.
   test('CanonicalSnapshot: same bytes and skips as its plain data, 3000 random sets', () => {
-    const metrics = NAMES.flatMap((name) => [0, 1, 2].map((type) => Object.freeze({ name, type, help: pick(rng(name.length + type), HELPS) })));
-    const plainLabels: Labels[] = [{}, { f: '1' }, { f: '2' }, { g: 'a"b' }, { sandbox: 'x' }, { le: '1' }, { __bad: 'v' }, { f: 'ü' }];
+    const metrics = NAMES.flatMap((name) =>
+      [0, 1, 2].map((type) => Object.freeze({ name, type, help: pick(rng(name.length + type), HELPS) })),
+    );
+    const plainLabels: Labels[] = [
+      {},
+      { f: '1' },
+      { f: '2' },
+      { g: 'a"b' },
+      { sandbox: 'x' },
+      { le: '1' },
+      { __bad: 'v' },
+      { f: 'ü' },
+    ];
     // NO_LABELS (what the decoder gives an unlabeled point) takes the builder's plain path,
     // three times as often as the rest; a frozen `{}` of its own takes the general one.
     const labelPool = [NO_LABELS, NO_LABELS, NO_LABELS, ...plainLabels.map((l): Labels => Object.freeze(l))];
@@ -259,7 +309,11 @@ describe('same bytes as the writer', () => {
         canonicalPoints += n;
         return { ...e, snapshot: snap, distinctSeries: r() < 0.5 };
       });
-      const asPlain = canonical.map((e) => ({ ...e, distinctSeries: false, snapshot: { when: e.snapshot.when, data: e.snapshot.data } }));
+      const asPlain = canonical.map((e) => ({
+        ...e,
+        distinctSeries: false,
+        snapshot: { when: e.snapshot.when, data: e.snapshot.data },
+      }));
       const order = shuffled(r, canonical.length);
       const want = viaWriter(asPlain, format, new Set());
       // Hinted sets are only compared when the hint holds (no series twice in a snapshot).
@@ -296,7 +350,11 @@ describe('same bytes as the writer', () => {
           // Series twice within the snapshot, and each slot its own `sandbox` (then only the
           // builder's own checks keep a slot's parts from repeating a series).
           const data = e.snapshot.data.flatMap((d) => (r() < 0.3 ? [d, d] : [d]));
-          return { ...e, snapshot: { ...e.snapshot, data }, extraLabels: r() < 0.7 ? { sandbox: `own${i}` } : e.extraLabels };
+          return {
+            ...e,
+            snapshot: { ...e.snapshot, data },
+            extraLabels: r() < 0.7 ? { sandbox: `own${i}` } : e.extraLabels,
+          };
         }
         // Vouched only when honest: no metric name and label set twice in the whole snapshot.
         const keys = e.snapshot.data.map((d) => `${d.metric.name} ${JSON.stringify(Object.entries(d.labels).sort())}`);
@@ -306,9 +364,14 @@ describe('same bytes as the writer', () => {
       const events: { slot: number; part: SnapshotExport | undefined }[][] = exports.map((e, slot) => {
         if (r() < 0.3) return [{ slot, part: undefined }];
         const data = e.snapshot.data;
-        const cuts = Array.from({ length: Math.floor(r() * 4) }, () => Math.floor(r() * (data.length + 1))).sort((a, b) => a - b);
+        const cuts = Array.from({ length: Math.floor(r() * 4) }, () => Math.floor(r() * (data.length + 1))).sort(
+          (a, b) => a - b,
+        );
         const bounds = [0, ...cuts, data.length];
-        return bounds.slice(1).map((to, i) => ({ slot, part: { ...e, snapshot: { when: e.snapshot.when, data: data.slice(bounds[i], to) } } }));
+        return bounds.slice(1).map((to, i) => ({
+          slot,
+          part: { ...e, snapshot: { when: e.snapshot.when, data: data.slice(bounds[i], to) } },
+        }));
       });
       const want = viaWriter(exports, format, new Set());
       const skips: SkippedData[] = [];
@@ -347,11 +410,17 @@ describe('same bytes as the writer', () => {
   });
 
   test('a fleet of the real capture, added in completion order, meta slots reserved first', () => {
-    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as { result: unknown };
+    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as {
+      result: unknown;
+    };
     const { snapshot } = decodeExportResult(raw.result);
     const meta = exp([gauge('num_sandboxes_total', int(40), {}, 'Number of sandboxes.')], {}, 'runsc_meta_');
     const proc = exp([gauge('process_start_time_seconds', flt(1.7e9), {}, 'Start time.')]);
-    const sandboxes = Array.from({ length: 40 }, (_, i) => ({ snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: `sb-${i}`, iteration: 'it' } }));
+    const sandboxes = Array.from({ length: 40 }, (_, i) => ({
+      snapshot,
+      exporterPrefix: 'runsc_',
+      extraLabels: { sandbox: `sb-${i}`, iteration: 'it' },
+    }));
     const all = [meta, proc, ...sandboxes];
     const w = viaWriter(all, 'prometheus', new Set());
     const b = new ExpositionBuilder();
@@ -412,7 +481,11 @@ describe('slots', () => {
     const whole = b.reserve();
     const inParts = b.reserve();
     const extra = { sandbox: 'x' };
-    const part = (n: number): SnapshotExport => ({ snapshot: { when: T0, data: [gauge('g', int(n), { k: `${n}` })] }, exporterPrefix: 'p_', extraLabels: extra });
+    const part = (n: number): SnapshotExport => ({
+      snapshot: { when: T0, data: [gauge('g', int(n), { k: `${n}` })] },
+      exporterPrefix: 'p_',
+      extraLabels: extra,
+    });
     b.add(exp([]), whole);
     expect(() => b.addPart(part(1), whole)).toThrow(BuilderStateError);
     b.addPart(part(1), inParts);
@@ -420,7 +493,9 @@ describe('slots', () => {
     expect(() => b.add(part(3), inParts)).toThrow(BuilderStateError);
     expect(() => b.addPart({ ...part(3), extraLabels: { sandbox: 'x' } }, inParts)).toThrow(BuilderStateError);
     expect(() => b.addPart({ ...part(3), exporterPrefix: 'q_' }, inParts)).toThrow(BuilderStateError);
-    expect(() => b.addPart({ ...part(3), snapshot: { when: { ...T0 }, data: [] } }, inParts)).toThrow(BuilderStateError);
+    expect(() => b.addPart({ ...part(3), snapshot: { when: { ...T0 }, data: [] } }, inParts)).toThrow(
+      BuilderStateError,
+    );
     expect(() => b.addPart({ ...part(3), distinctSeries: true }, inParts)).toThrow(BuilderStateError);
     expect(() => b.addPart(part(3), 9)).toThrow(BuilderStateError);
     const text = b.finish().toString();

@@ -5,15 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CanonicalSnapshot, CanonicalSnapshotDecoder, goJsonString, type KnownMetric } from '../../src/canonical.js';
 import { ExpositionBuilder } from '../../src/builder.js';
+import { CanonicalSnapshot, CanonicalSnapshotDecoder, goJsonString, type KnownMetric } from '../../src/canonical.js';
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
 import type { Snapshot } from '../../src/model.js';
 import { rng } from '../support/rng.js';
 
 const ENVELOPE_HEAD = '{"success":true,"err":"","result":';
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trimEnd();
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trimEnd();
 
 /** A snapshot as plain data (a CanonicalSnapshot is a class over columns; its `data` is what it means). */
 function plain(s: Snapshot | undefined): Snapshot | undefined {
@@ -48,12 +49,18 @@ function knownFrom(...replies: string[]): KnownMetric[] {
     }
   }
   return [...byName.values()].map((e) =>
-    e.field === undefined ? { metric: e.metric } : { metric: e.metric, field: { name: e.field, allowedValues: [...e.values] } },
+    e.field === undefined
+      ? { metric: e.metric }
+      : { metric: e.metric, field: { name: e.field, allowedValues: [...e.values] } },
   );
 }
 
 describe('CanonicalSnapshotDecoder on real runsc replies', () => {
-  const replies = ['export-metrics.wire.json', 'export-metrics-filtered.wire.json', 'export-metrics-created-sandbox.wire.json'].map(fixture);
+  const replies = [
+    'export-metrics.wire.json',
+    'export-metrics-filtered.wire.json',
+    'export-metrics-created-sandbox.wire.json',
+  ].map(fixture);
   const decoder = new CanonicalSnapshotDecoder(knownFrom(...replies));
 
   it.each(replies.map((r, i) => [i, r] as const))('reply %i: taken, and equal to the general decode', (_i, reply) => {
@@ -83,7 +90,10 @@ describe('CanonicalSnapshotDecoder on real runsc replies', () => {
     expect(made.madeBy(undefined)).toBe(false);
     // The same columns built by hand claim no decoder.
     expect(new CanonicalSnapshot(made.when, made.metrics, made.labels, made.ints).madeBy(decoder)).toBe(false);
-    const own = knownFrom(...replies).map((k) => ({ ...k, metric: Object.freeze({ ...k.metric, tag: k.metric.name }) }));
+    const own = knownFrom(...replies).map((k) => ({
+      ...k,
+      metric: Object.freeze({ ...k.metric, tag: k.metric.name }),
+    }));
     const sharing = new CanonicalSnapshotDecoder(own);
     const taken = sharing.decodeReply(bytes, bytes.length) as CanonicalSnapshot;
     const first = own.find((k) => k.metric.name === taken.metrics[0]!.name)!;
@@ -129,7 +139,13 @@ describe('CanonicalSnapshotDecoder leaves everything else to the general path', 
     ['another type', base.replace('"name":"fs_opens","type":2', '"name":"fs_opens","type":1')],
     ['a label value not allowed', base.replace('"sysno":"334"', '"sysno":"335"')],
     ['another label key', base.replace('"sysno":"334"', '"sysnr":"334"')],
-    ['labels on a metric without fields', base.replace('"name":"fs_opens","type":2,"help":"Number of file opens."}', '"name":"fs_opens","type":2,"help":"Number of file opens."},"labels":{"sysno":"334"}')],
+    [
+      'labels on a metric without fields',
+      base.replace(
+        '"name":"fs_opens","type":2,"help":"Number of file opens."}',
+        '"name":"fs_opens","type":2,"help":"Number of file opens."},"labels":{"sysno":"334"}',
+      ),
+    ],
     ['a float value', base.replace('"val":{"int":10}', '"val":{"float":10.5}')],
     ['an explicit zero', base.replace('"val":{"int":10}', '"val":{"int":0}')],
     ['a leading zero', base.replace('"val":{"int":10}', '"val":{"int":010}')],
@@ -137,15 +153,24 @@ describe('CanonicalSnapshotDecoder leaves everything else to the general path', 
     ['both int and float', base.replace('"val":{"int":10}', '"val":{"int":10,"float":1.5}')],
     ['a duplicate key', base.replace('"val":{"int":10}', '"val":{"int":10,"int":11}')],
     ['whitespace', base.replace('"val":{"int":10}', '"val": {"int":10}')],
-    ['keys in another order', base.replace('{"metric":{"name":"fs_opens","type":2,"help":"Number of file opens."},"val":{"int":10}}', '{"val":{"int":10},"metric":{"name":"fs_opens","type":2,"help":"Number of file opens."}}')],
+    [
+      'keys in another order',
+      base.replace(
+        '{"metric":{"name":"fs_opens","type":2,"help":"Number of file opens."},"val":{"int":10}}',
+        '{"val":{"int":10},"metric":{"name":"fs_opens","type":2,"help":"Number of file opens."}}',
+      ),
+    ],
     ['an escaped name', base.replace('"name":"fs_opens"', '"name":"fs_\\u006fpens"')],
-    ['a histogram', base.replace('"val":{"int":10}', '"histogram":{"total":{"int":1},"min":{},"max":{},"ssd":{},"buckets":[]}')],
+    [
+      'a histogram',
+      base.replace('"val":{"int":10}', '"histogram":{"total":{"int":1},"min":{},"max":{},"ssd":{},"buckets":[]}'),
+    ],
     ['external labels', base.replace('"val":{"int":10}', '"external_labels":{"a":"b"},"val":{"int":10}')],
     ['a trailing comma', base.replace(']}}}', ',]}}}')],
     ['an escaped timestamp', base.replace('"when":"2026', '"when":"\\u0032026')],
     ['a bad timestamp', base.replace('"when":"2026-11-27T22', '"when":"2026-13-27T22')],
     ['a failed call', '{"success":false,"err":"boom","result":null}'],
-    ['truncated data', base.slice(0, base.length - 40) + '}}}'],
+    ['truncated data', `${base.slice(0, base.length - 40)}}}}`],
   ];
 
   it.each(cases)('%s', (_what, reply) => {
@@ -156,7 +181,26 @@ describe('CanonicalSnapshotDecoder leaves everything else to the general path', 
 
 // ---- property: random canonical replies and random corruptions of them ----
 
-const HELP_CHARS = ['a', 'b', ' ', '.', ',', '<', '>', '&', '"', '\\', '\n', '\t', '\u0001', 'é', '\u2028', '€', '/', '0'];
+const HELP_CHARS = [
+  'a',
+  'b',
+  ' ',
+  '.',
+  ',',
+  '<',
+  '>',
+  '&',
+  '"',
+  '\\',
+  '\n',
+  '\t',
+  '\u0001',
+  'é',
+  '\u2028',
+  '€',
+  '/',
+  '0',
+];
 
 function randomText(r: () => number, max: number, chars: readonly string[]): string {
   let s = '';
@@ -177,7 +221,11 @@ function randomRegistration(r: () => number): Series[] {
     const help = r() < 0.7 ? randomText(r, 30, ['a', 'b', ' ', '.', '(', ')']) : randomText(r, 20, HELP_CHARS);
     const metric = { name: `m${i}_${randomText(r, 6, ['a', 'z', '_', '1'])}`, type: r() < 0.5 ? 2 : 1, help };
     if (r() < 0.4) {
-      const values = [...new Set(Array.from({ length: 1 + Math.floor(r() * 4) }, () => randomText(r, 5, ['1', '2', 'x', '"', 'é', '<'])))];
+      const values = [
+        ...new Set(
+          Array.from({ length: 1 + Math.floor(r() * 4) }, () => randomText(r, 5, ['1', '2', 'x', '"', 'é', '<'])),
+        ),
+      ];
       out.push({ known: { metric, field: { name: r() < 0.9 ? 'f' : 'f"<', allowedValues: values } } });
     } else {
       out.push({ known: { metric } });
@@ -250,7 +298,9 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
           if (got === undefined) continue;
           const want = general(input);
           if (!isDeepStrictEqual(got, want)) {
-            expect.fail(`seed ${seed}: fast path disagrees with the general path on ${input}\nfast: ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(want)}`);
+            expect.fail(
+              `seed ${seed}: fast path disagrees with the general path on ${input}\nfast: ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(want)}`,
+            );
           }
           if (input === reply) taken++;
         }
@@ -270,7 +320,10 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
     for (let seed = 1; seed <= 400; seed++) {
       const r = rng(1000 + seed);
       const reg = randomRegistration(r);
-      const decoders = [new CanonicalSnapshotDecoder(reg.map((s) => s.known)), new CanonicalSnapshotDecoder([...reg].reverse().map((s) => s.known))];
+      const decoders = [
+        new CanonicalSnapshotDecoder(reg.map((s) => s.known)),
+        new CanonicalSnapshotDecoder([...reg].reverse().map((s) => s.known)),
+      ];
       let picks = Array.from({ length: 1 + Math.floor(r() * 6) }, () => Math.floor(r() * reg.length));
       for (let k = 0; k < 20; k++) {
         const x = r();
@@ -282,10 +335,20 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
         const pick = r() < 0.9 ? 0 : 1;
         const bytes = Buffer.from(input, 'utf8');
         let got: Snapshot | undefined;
-        expect(() => (got = plain(decoders[pick]!.decodeReply(bytes, bytes.length))), `seed ${seed}: threw on ${input}`).not.toThrow();
-        const fresh = plain(new CanonicalSnapshotDecoder((pick === 0 ? reg : [...reg].reverse()).map((s) => s.known)).decodeReply(bytes, bytes.length));
+        expect(
+          () => (got = plain(decoders[pick]!.decodeReply(bytes, bytes.length))),
+          `seed ${seed}: threw on ${input}`,
+        ).not.toThrow();
+        const fresh = plain(
+          new CanonicalSnapshotDecoder((pick === 0 ? reg : [...reg].reverse()).map((s) => s.known)).decodeReply(
+            bytes,
+            bytes.length,
+          ),
+        );
         if (!isDeepStrictEqual(got, fresh)) {
-          expect.fail(`seed ${seed}: reused decoder ${JSON.stringify(got)}\nfresh: ${JSON.stringify(fresh)}\non ${input}`);
+          expect.fail(
+            `seed ${seed}: reused decoder ${JSON.stringify(got)}\nfresh: ${JSON.stringify(fresh)}\non ${input}`,
+          );
         }
         if (got !== undefined && !isDeepStrictEqual(got, general(input))) {
           expect.fail(`seed ${seed}: ${JSON.stringify(got)}\ngeneral: ${JSON.stringify(general(input))}\non ${input}`);

@@ -59,7 +59,9 @@ describe('real captures', () => {
   });
 
   test('pretty-printed capture decodes like the wire one', () => {
-    expect(decodeExportResult(resultOf('export-metrics.json'))).toEqual(decodeExportResult(resultOf('export-metrics.wire.json')));
+    expect(decodeExportResult(resultOf('export-metrics.json'))).toEqual(
+      decodeExportResult(resultOf('export-metrics.wire.json')),
+    );
   });
 
   test('registered-metrics.wire.json', () => {
@@ -110,7 +112,11 @@ describe('malformed shapes are DecodeErrors with a path', () => {
     [withPoint('{"metric":{"type":92233720368547758070}}'), '$.snapshot.data[3].metric.type', /out of int64 range/],
     [withPoint('{"metric":{"name":"a"},"labels":[]}'), '$.snapshot.data[3].labels', /label map/],
     [withPoint('{"metric":{"name":"a"},"labels":{"a":5}}'), '$.snapshot.data[3].labels.a', /strings/],
-    [withPoint('{"metric":{"name":"a"},"external_labels":{"sandbox":"victim"}}'), '$.snapshot.data[3].external_labels', /refused/],
+    [
+      withPoint('{"metric":{"name":"a"},"external_labels":{"sandbox":"victim"}}'),
+      '$.snapshot.data[3].external_labels',
+      /refused/,
+    ],
     [withPoint('{"metric":{"name":"a"},"external_labels":"x"}'), '$.snapshot.data[3].external_labels', /label map/],
     [withPoint('{"metric":{"name":"a"},"val":5}'), '$.snapshot.data[3].val', /Number object/],
     [withPoint('{"metric":{"name":"a"},"val":{"int":1.5}}'), '$.snapshot.data[3].val.int', /integer/],
@@ -118,20 +124,56 @@ describe('malformed shapes are DecodeErrors with a path', () => {
     [withPoint('{"metric":{"name":"a"},"val":{"int":1.0}}'), '$.snapshot.data[3].val.int', /integer literal/],
     [withPoint('{"metric":{"name":"a"},"val":{"int":"5"}}'), '$.snapshot.data[3].val.int', /integer/],
     [withPoint('{"metric":{"name":"a"},"val":{"int":true}}'), '$.snapshot.data[3].val.int', /integer/],
-    [withPoint('{"metric":{"name":"a"},"val":{"int":9223372036854775808}}'), '$.snapshot.data[3].val.int', /out of int64 range/],
-    [withPoint('{"metric":{"name":"a"},"val":{"int":-9223372036854775809}}'), '$.snapshot.data[3].val.int', /out of int64 range/],
+    [
+      withPoint('{"metric":{"name":"a"},"val":{"int":9223372036854775808}}'),
+      '$.snapshot.data[3].val.int',
+      /out of int64 range/,
+    ],
+    [
+      withPoint('{"metric":{"name":"a"},"val":{"int":-9223372036854775809}}'),
+      '$.snapshot.data[3].val.int',
+      /out of int64 range/,
+    ],
     [withPoint('{"metric":{"name":"a"},"val":{"float":"abc"}}'), '$.snapshot.data[3].val.float', /number/],
     [withPoint('{"metric":{"name":"a"},"val":{"float":{}}}'), '$.snapshot.data[3].val.float', /number/],
     [withPoint('{"metric":{"name":"a"},"val":{"float":1e400}}'), '$.snapshot.data[3].val.float', /float64 range/],
     [withPoint('{"metric":{"name":"a"},"histogram":5}'), '$.snapshot.data[3].histogram', /Histogram object/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"total":{"int":1.5}}}'), '$.snapshot.data[3].histogram.total.int', /integer/],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"total":{"int":1.5}}}'),
+      '$.snapshot.data[3].histogram.total.int',
+      /integer/,
+    ],
     [withPoint('{"metric":{"name":"a"},"histogram":{"ssd":[]}}'), '$.snapshot.data[3].histogram.ssd', /Number object/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"buckets":{}}}'), '$.snapshot.data[3].histogram.buckets', /array of buckets/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{},5]}}'), '$.snapshot.data[3].histogram.buckets[1]', /Bucket object/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{"n":-1}]}}'), '$.snapshot.data[3].histogram.buckets[0].n', /unsigned/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{"n":18446744073709551616}]}}'), '$.snapshot.data[3].histogram.buckets[0].n', /out of uint64 range/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{"n":2.5}]}}'), '$.snapshot.data[3].histogram.buckets[0].n', /integer/],
-    [withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{},{"le":{"float":"x"}}]}}'), '$.snapshot.data[3].histogram.buckets[1].le.float', /number/],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"buckets":{}}}'),
+      '$.snapshot.data[3].histogram.buckets',
+      /array of buckets/,
+    ],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{},5]}}'),
+      '$.snapshot.data[3].histogram.buckets[1]',
+      /Bucket object/,
+    ],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{"n":-1}]}}'),
+      '$.snapshot.data[3].histogram.buckets[0].n',
+      /unsigned/,
+    ],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{"n":18446744073709551616}]}}'),
+      '$.snapshot.data[3].histogram.buckets[0].n',
+      /out of uint64 range/,
+    ],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{"n":2.5}]}}'),
+      '$.snapshot.data[3].histogram.buckets[0].n',
+      /integer/,
+    ],
+    [
+      withPoint('{"metric":{"name":"a"},"histogram":{"buckets":[{},{"le":{"float":"x"}}]}}'),
+      '$.snapshot.data[3].histogram.buckets[1].le.float',
+      /number/,
+    ],
     ['{"snapshot":', '$', /invalid JSON/],
   ])('%s -> %s', (text, path, message) => {
     const err = decodeError(() => decodeText(text));
@@ -141,7 +183,9 @@ describe('malformed shapes are DecodeErrors with a path', () => {
   });
 
   test('a rounded big integer from plain JSON.parse is refused, not trusted', () => {
-    const err = decodeError(() => decodeExportResult(JSON.parse(withPoint('{"metric":{"name":"a"},"val":{"int":9223372036854775807}}'))));
+    const err = decodeError(() =>
+      decodeExportResult(JSON.parse(withPoint('{"metric":{"name":"a"},"val":{"int":9223372036854775807}}'))),
+    );
     expect(err.path).toBe('$.snapshot.data[3].val.int');
     expect(err.message).toMatch(/parseJson/);
   });
@@ -173,7 +217,12 @@ describe('malformed shapes are DecodeErrors with a path', () => {
         const at = rnd(t.length);
         const op = rnd(3);
         const ch = alphabet[rnd(alphabet.length)]!;
-        t = op === 0 ? t.slice(0, at) + t.slice(at + 1) : op === 1 ? t.slice(0, at) + ch + t.slice(at) : t.slice(0, at) + ch + t.slice(at + 1);
+        t =
+          op === 0
+            ? t.slice(0, at) + t.slice(at + 1)
+            : op === 1
+              ? t.slice(0, at) + ch + t.slice(at)
+              : t.slice(0, at) + ch + t.slice(at + 1);
       }
       try {
         const v = parseJson(t) as { result?: unknown } | null;
@@ -194,33 +243,55 @@ describe('Go decoding semantics', () => {
     const s = decodeText(
       `{"SNAPSHOT":{"When":"2026-11-27T22:48:05Z","DATA":[{"Metric":{"NAME":"a","Type":2,"HeLp":"h"},"Labels":{"Sysno":"1"},"VAL":{"Int":5}},{"metric":{"name":"b","type":3},"Histogram":{"ſsd":{"FLOAT":2.5},"TOTAL":{"int":3},"Buckets":[{"LE":{"int":1},"N":2}]}}]}}`,
     ) as { snapshot: { data: unknown[] } };
-    expect(s.snapshot.data[0]).toEqual({ metric: { name: 'a', type: 2, help: 'h' }, labels: { Sysno: '1' }, number: { int: 5, float: 0 } });
+    expect(s.snapshot.data[0]).toEqual({
+      metric: { name: 'a', type: 2, help: 'h' },
+      labels: { Sysno: '1' },
+      number: { int: 5, float: 0 },
+    });
     expect(s.snapshot.data[1]).toEqual({
       metric: { name: 'b', type: 3, help: '' },
       labels: {},
-      histogramValue: { total: { int: 3, float: 0 }, min: ZERO, max: ZERO, sumOfSquaredDeviations: { int: 0, float: 2.5 }, buckets: [{ upperBound: { int: 1, float: 0 }, samples: 2 }] },
+      histogramValue: {
+        total: { int: 3, float: 0 },
+        min: ZERO,
+        max: ZERO,
+        sumOfSquaredDeviations: { int: 0, float: 2.5 },
+        buckets: [{ upperBound: { int: 1, float: 0 }, samples: 2 }],
+      },
     });
   });
 
   test('unknown keys are ignored, null means absent, the later duplicate wins', () => {
     const s = decodeText(
-      withPoint('{"metric":{"name":"a","type":1,"help":null,"x":1},"labels":null,"external_labels":null,"val":{"int":1,"Int":2},"histogram":null,"extra":[1,{"deep":true}]}'),
+      withPoint(
+        '{"metric":{"name":"a","type":1,"help":null,"x":1},"labels":null,"external_labels":null,"val":{"int":1,"Int":2},"histogram":null,"extra":[1,{"deep":true}]}',
+      ),
     ) as { snapshot: { data: unknown[] } };
-    expect(s.snapshot.data[3]).toEqual({ metric: { name: 'a', type: 1, help: '' }, labels: {}, number: { int: 2, float: 0 } });
-    const noVal = decodeText(withPoint('{"metric":{"name":"a"},"val":null}')) as { snapshot: { data: { number?: unknown }[] } };
+    expect(s.snapshot.data[3]).toEqual({
+      metric: { name: 'a', type: 1, help: '' },
+      labels: {},
+      number: { int: 2, float: 0 },
+    });
+    const noVal = decodeText(withPoint('{"metric":{"name":"a"},"val":null}')) as {
+      snapshot: { data: { number?: unknown }[] };
+    };
     expect(noVal.snapshot.data[3]!).not.toHaveProperty('number');
     expect(decodeSnapshot({ when: '2026-11-27T22:48:05Z', data: null }).data).toEqual([]);
   });
 
   test('empty external_labels are fine; a null label value is ""', () => {
-    const s = decodeText(withPoint('{"metric":{"name":"a"},"external_labels":{},"labels":{"a":null,"b":"x"},"val":{}}')) as {
+    const s = decodeText(
+      withPoint('{"metric":{"name":"a"},"external_labels":{},"labels":{"a":null,"b":"x"},"val":{}}'),
+    ) as {
       snapshot: { data: { labels: unknown }[] };
     };
     expect(s.snapshot.data[3]!.labels).toEqual({ a: '', b: 'x' });
   });
 
   test('numbers: {} is ZERO, the key decides int vs float, -0 is zero', () => {
-    const num = (v: string): unknown => (decodeText(withPoint(`{"metric":{"name":"a"},"val":${v}}`)) as { snapshot: { data: { number: unknown }[] } }).snapshot.data[3]!.number;
+    const num = (v: string): unknown =>
+      (decodeText(withPoint(`{"metric":{"name":"a"},"val":${v}}`)) as { snapshot: { data: { number: unknown }[] } })
+        .snapshot.data[3]!.number;
     expect(num('{}')).toBe(ZERO);
     expect(num('{"int":0,"float":0}')).toBe(ZERO);
     expect(num('{"float":-0.0}')).toBe(ZERO);
@@ -239,7 +310,9 @@ describe('Go decoding semantics', () => {
       withPoint(
         '{"metric":{"name":"a","type":3},"histogram":{"total":{"int":9223372036854775807},"min":{"int":-9223372036854775808},"max":{"int":9007199254740993},"buckets":[{"le":{"int":-9223372036854775808},"n":18446744073709551615},{"le":{"float":"+Inf"},"n":9007199254740991}]}}',
       ),
-    ) as { snapshot: { data: { histogramValue: { total: unknown; min: unknown; max: unknown; buckets: unknown[] } }[] } };
+    ) as {
+      snapshot: { data: { histogramValue: { total: unknown; min: unknown; max: unknown; buckets: unknown[] } }[] };
+    };
     const h = s.snapshot.data[3]!.histogramValue;
     expect(h.total).toEqual({ int: 9223372036854775807n, float: 0 });
     expect(h.min).toEqual({ int: -9223372036854775808n, float: 0 });
@@ -279,7 +352,17 @@ describe('registration', () => {
           fields: [{ fieldName: 'f', allowedValues: ['x', ''] }],
           distributionBucketLowerBounds: [0, 1, 9223372036854775807n],
         },
-        { name: '/g', prometheusName: '', description: '', cumulative: false, sync: false, type: 0, units: 0, fields: [], distributionBucketLowerBounds: [] },
+        {
+          name: '/g',
+          prometheusName: '',
+          description: '',
+          cumulative: false,
+          sync: false,
+          type: 0,
+          units: 0,
+          fields: [],
+          distributionBucketLowerBounds: [],
+        },
       ],
       stages: ['s1'],
     });
@@ -294,9 +377,21 @@ describe('registration', () => {
     ['{"metrics":[{"type":2147483648}]}', '$.metrics[0].type', /int32/],
     ['{"metrics":[{"units":1e0}]}', '$.metrics[0].units', /integer literal/],
     ['{"metrics":[{"cumulative":"yes"}]}', '$.metrics[0].cumulative', /true or false/],
-    ['{"metrics":[{"distribution_bucket_lower_bounds":[0,1.5]}]}', '$.metrics[0].distribution_bucket_lower_bounds[1]', /integer/],
-    ['{"metrics":[{"distribution_bucket_lower_bounds":[9223372036854775808]}]}', '$.metrics[0].distribution_bucket_lower_bounds[0]', /int64/],
-    ['{"metrics":[{"fields":[{"field_name":"f","allowed_values":["a",5]}]}]}', '$.metrics[0].fields[0].allowed_values[1]', /string/],
+    [
+      '{"metrics":[{"distribution_bucket_lower_bounds":[0,1.5]}]}',
+      '$.metrics[0].distribution_bucket_lower_bounds[1]',
+      /integer/,
+    ],
+    [
+      '{"metrics":[{"distribution_bucket_lower_bounds":[9223372036854775808]}]}',
+      '$.metrics[0].distribution_bucket_lower_bounds[0]',
+      /int64/,
+    ],
+    [
+      '{"metrics":[{"fields":[{"field_name":"f","allowed_values":["a",5]}]}]}',
+      '$.metrics[0].fields[0].allowed_values[1]',
+      /string/,
+    ],
     ['{"metrics":[{"fields":[7]}]}', '$.metrics[0].fields[0]', /MetricField object/],
     ['{"stages":"x"}', '$.stages', /array of strings/],
   ])('%s -> %s', (text, path, message) => {
@@ -337,7 +432,11 @@ describe('Metric objects', () => {
   });
 
   test('a wrongly typed field in the exact shape is still a DecodeError', () => {
-    expect(decodeError(() => decodeText(withPoint('{"metric":{"name":"a","type":"2","help":""},"val":{}}'))).message).toMatch(/type/);
-    expect(decodeError(() => decodeText(withPoint('{"metric":{"name":"a","type":2.5,"help":""},"val":{}}'))).message).toMatch(/type/);
+    expect(
+      decodeError(() => decodeText(withPoint('{"metric":{"name":"a","type":"2","help":""},"val":{}}'))).message,
+    ).toMatch(/type/);
+    expect(
+      decodeError(() => decodeText(withPoint('{"metric":{"name":"a","type":2.5,"help":""},"val":{}}'))).message,
+    ).toMatch(/type/);
   });
 });

@@ -2,17 +2,23 @@
 // it is released, keeps a bounded number of spares, and forgets names nobody uses.
 import { describe, expect, test } from 'vitest';
 import { ExpositionBuilder, FamilyPool, type RenderedPieces } from '../../src/index.js';
-import { T0, exp, gauge, int } from '../support/build.js';
+import { exp, gauge, int, T0 } from '../support/build.js';
 
 function build(pool: FamilyPool, value: number, names = ['g']): RenderedPieces {
   const b = new ExpositionBuilder({ pool });
-  b.add(exp(names.map((n) => gauge(n, int(value), { k: 'v' })), { sandbox: 's' }));
+  b.add(
+    exp(
+      names.map((n) => gauge(n, int(value), { k: 'v' })),
+      { sandbox: 's' },
+    ),
+  );
   return b.finishPieces();
 }
 
 const text = (r: RenderedPieces): string => Buffer.concat(r.pieces, r.bytes).toString('utf8');
 /** The family's piece: the one holding its sample line. */
-const familyPiece = (r: RenderedPieces, name: string): Buffer => r.pieces.find((p) => p.toString('latin1').startsWith(`${name}{`))!;
+const familyPiece = (r: RenderedPieces, name: string): Buffer =>
+  r.pieces.find((p) => p.toString('latin1').startsWith(`${name}{`))!;
 /** Where a piece's bytes live (small buffers share node's pool slab, so the offset counts). */
 const samePlace = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset === b.byteOffset;
 

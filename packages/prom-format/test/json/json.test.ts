@@ -9,8 +9,8 @@ import {
   MAX_JSON_DEPTH,
   needsLosslessParse,
   parseJson,
-  parseLossless,
   parseJsonDetected,
+  parseLossless,
 } from '../../src/index.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
@@ -63,7 +63,10 @@ describe('parseJson', () => {
   });
 
   test('integral numbers written as floats keep their lexical kind; others are plain numbers', () => {
-    const v = parseJson('{"a":1e3,"b":1.0,"c":1.5,"d":-0.0,"e":2.5e-1,"f":12345678901234567890}') as Record<string, unknown>;
+    const v = parseJson('{"a":1e3,"b":1.0,"c":1.5,"d":-0.0,"e":2.5e-1,"f":12345678901234567890}') as Record<
+      string,
+      unknown
+    >;
     expect(v.a).toEqual(new FloatLiteral(1000));
     expect(v.a).toBeInstanceOf(FloatLiteral);
     expect(v.b).toBeInstanceOf(FloatLiteral);
@@ -76,7 +79,11 @@ describe('parseJson', () => {
 
   test('strings with escapes, nested values and literals', () => {
     const text = '{"s":"a\\"b\\\\c\\n\\u00e9\\ud83d\\ude00","arr":[true,false,null,{"x":[]},{}],"n":12345678901234567}';
-    expect(parseLossless(text)).toEqual({ s: 'a"b\\c\né😀', arr: [true, false, null, { x: [] }, {}], n: 12345678901234567n });
+    expect(parseLossless(text)).toEqual({
+      s: 'a"b\\c\né😀',
+      arr: [true, false, null, { x: [] }, {}],
+      n: 12345678901234567n,
+    });
     expect(parseLossless(' \t\n{ "a" : [ 1 , 2 ] }\r\n')).toEqual({ a: [1, 2] });
   });
 
@@ -116,9 +123,9 @@ describe('parseJson', () => {
   });
 
   test('hostile nesting is refused, not a stack overflow', () => {
-    const deep = '['.repeat(MAX_JSON_DEPTH + 2) + '1.5' + ']'.repeat(MAX_JSON_DEPTH + 2);
+    const deep = `${'['.repeat(MAX_JSON_DEPTH + 2)}1.5${']'.repeat(MAX_JSON_DEPTH + 2)}`;
     expect(() => parseJson(deep)).toThrow(DecodeError);
-    const ok = '['.repeat(100) + '1.5' + ']'.repeat(100);
+    const ok = `${'['.repeat(100)}1.5${']'.repeat(100)}`;
     expect(() => parseJson(ok)).not.toThrow();
   });
 });
@@ -143,7 +150,7 @@ describe('64-bit range helpers', () => {
 });
 
 describe('parseJsonDetected', () => {
-  test('takes the caller\'s detection: lossless when told so, plain JSON.parse otherwise, same errors', () => {
+  test("takes the caller's detection: lossless when told so, plain JSON.parse otherwise, same errors", () => {
     expect(parseJsonDetected('{"a":12345678901234567890}', true)).toEqual({ a: 12345678901234567890n });
     expect(parseJsonDetected('{"a":1.0}', true)).toEqual({ a: new FloatLiteral(1) });
     expect(parseJsonDetected('{"a":12}', false)).toEqual({ a: 12 });

@@ -1,2 +1,2 @@
 // The shared strict OpenMetrics parser (repo-level test-support), re-exported for this package's tests.
-export { expectValidOpenMetrics, parseOpenMetrics, OpenMetricsError } from '../../../../test-support/openmetrics.js';
+export { expectValidOpenMetrics, OpenMetricsError, parseOpenMetrics } from '../../../../test-support/openmetrics.js';

@@ -5,8 +5,8 @@ import {
   formatGoTime,
   nowTimestamp,
   parseRfc3339,
-  timestampFromDate,
   TimestampError,
+  timestampFromDate,
   timestampMillis,
 } from '../../src/index.js';
 

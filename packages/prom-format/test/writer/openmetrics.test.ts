@@ -2,8 +2,8 @@
 // reads only the 0.0.4 text format) and pinned byte for byte on the worked examples.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { decodeExportResult, ExpositionWriter, parseJson } from '../../src/index.js';
 import type { ExportOptions, SkippedData, SnapshotExport } from '../../src/index.js';
+import { decodeExportResult, ExpositionWriter, parseJson } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0 } from '../support/build.js';
 import { expectValidOpenMetrics } from '../support/openmetrics.js';
 
@@ -11,7 +11,10 @@ const TS = '1716229722.123';
 
 function om(snapshots: SnapshotExport[], options: ExportOptions = {}): { text: string; skips: SkippedData[] } {
   const skips: SkippedData[] = [];
-  const text = new ExpositionWriter().renderToString({ ...options, format: 'openmetrics', onSkip: (s) => skips.push(s) }, snapshots);
+  const text = new ExpositionWriter().renderToString(
+    { ...options, format: 'openmetrics', onSkip: (s) => skips.push(s) },
+    snapshots,
+  );
   expectValidOpenMetrics(text);
   return { text, skips };
 }
@@ -76,15 +79,31 @@ describe('OpenMetrics mode', () => {
   });
 
   test('a histogram without a +Inf bucket gets one; _min/_max/_ssd are not emitted', () => {
-    const h = histogram('h', { total: flt(1.5), min: int(0), max: int(2), sumOfSquaredDeviations: flt(1), buckets: [{ upperBound: int(1), samples: 2 }] });
+    const h = histogram('h', {
+      total: flt(1.5),
+      min: int(0),
+      max: int(2),
+      sumOfSquaredDeviations: flt(1),
+      buckets: [{ upperBound: int(1), samples: 2 }],
+    });
     const { text } = om([exp([h])]);
-    expect(text).toBe(`# TYPE h histogram\nh_bucket{le="1"} 2 ${TS}\nh_bucket{le="+Inf"} 2 ${TS}\nh_sum 1.500000 ${TS}\nh_count 2 ${TS}\n# EOF\n`);
+    expect(text).toBe(
+      `# TYPE h histogram\nh_bucket{le="1"} 2 ${TS}\nh_bucket{le="+Inf"} 2 ${TS}\nh_sum 1.500000 ${TS}\nh_count 2 ${TS}\n# EOF\n`,
+    );
   });
 
   test('names that would land in two OpenMetrics families are skipped with a reason', () => {
     const { text, skips } = om([
-      exp([counter('a', int(1)), counter('a_total', int(2)), gauge('b_total', int(3)), counter('b', int(4)), gauge('h_count', int(5))]),
-      exp([histogram('h', { total: int(0), min: int(0), max: int(0), sumOfSquaredDeviations: int(0), buckets: [] })], { sandbox: 'x' }),
+      exp([
+        counter('a', int(1)),
+        counter('a_total', int(2)),
+        gauge('b_total', int(3)),
+        counter('b', int(4)),
+        gauge('h_count', int(5)),
+      ]),
+      exp([histogram('h', { total: int(0), min: int(0), max: int(0), sumOfSquaredDeviations: int(0), buckets: [] })], {
+        sandbox: 'x',
+      }),
     ]);
     // Kept in name order: counter a (owns a, a_total), counter b (owns b, b_total), h (owns h_count...).
     expect(text).toContain('# TYPE a counter\na_total 1');
@@ -102,13 +121,14 @@ describe('OpenMetrics mode', () => {
   });
 
   test('a real runsc export renders valid OpenMetrics, every counter sampled as _total', () => {
-    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as { result: unknown };
+    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as {
+      result: unknown;
+    };
     const { snapshot } = decodeExportResult(raw.result);
     const skips: SkippedData[] = [];
-    const text = new ExpositionWriter().renderToString(
-      { format: 'openmetrics', onSkip: (s) => skips.push(s) },
-      [{ snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } }],
-    );
+    const text = new ExpositionWriter().renderToString({ format: 'openmetrics', onSkip: (s) => skips.push(s) }, [
+      { snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
+    ]);
     expect(skips).toEqual([]);
     const fams = expectValidOpenMetrics(text);
     const counters = fams.filter((f) => f.type === 'counter');
@@ -116,8 +136,12 @@ describe('OpenMetrics mode', () => {
     for (const f of counters) for (const s of f.samples) expect(s.name).toBe(`${f.name}_total`);
     expect(text).not.toMatch(/_(min|max|ssd)\{/);
     // Same series count as the 0.0.4 rendering minus the three extra histogram lines.
-    const plain = new ExpositionWriter().renderToString({}, [{ snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } }]);
-    const histos = fams.filter((f) => f.type === 'histogram').reduce((n, f) => n + new Set(f.samples.map((s) => JSON.stringify(s.labels))).size, 0);
+    const plain = new ExpositionWriter().renderToString({}, [
+      { snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
+    ]);
+    const histos = fams
+      .filter((f) => f.type === 'histogram')
+      .reduce((n, f) => n + new Set(f.samples.map((s) => JSON.stringify(s.labels))).size, 0);
     const plainSamples = plain.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
     const omSamples = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
     expect(omSamples).toBe(plainSamples - 3 * histos);

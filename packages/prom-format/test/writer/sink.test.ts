@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { ExpositionWriter, SinkClosedError } from '../../src/index.js';
 import type { SnapshotExport } from '../../src/index.js';
+import { ExpositionWriter, SinkClosedError } from '../../src/index.js';
 import { counter, exp, int } from '../support/build.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 
@@ -10,7 +10,8 @@ function bigInput(n: number): SnapshotExport[] {
   const out: SnapshotExport[] = [];
   for (let i = 0; i < n; i++) {
     const data = [];
-    for (let m = 0; m < 20; m++) data.push(counter(`metric_${m}`, int(i * 1000 + m), { field: `v${m % 3}é` }, `help ${m}`));
+    for (let m = 0; m < 20; m++)
+      data.push(counter(`metric_${m}`, int(i * 1000 + m), { field: `v${m % 3}é` }, `help ${m}`));
     out.push(exp(data, { sandbox: `sandbox-${i}`, iteration: 'abcdef' }, 'runsc_'));
   }
   return out;
@@ -67,9 +68,13 @@ describe('chunk callback sink', () => {
   test('a throwing callback rejects the write and the writer stays usable', async () => {
     const w = new ExpositionWriter();
     await expect(
-      w.write(() => {
-        throw new Error('client went away');
-      }, {}, bigInput(10)),
+      w.write(
+        () => {
+          throw new Error('client went away');
+        },
+        {},
+        bigInput(10),
+      ),
     ).rejects.toThrow('client went away');
     const text = w.renderToString({}, bigInput(2));
     expectPromtoolAccepts(text);
@@ -147,7 +152,7 @@ describe('one writer, many calls', () => {
 
 describe('large points', () => {
   test('a 3 MB label value is written whole and the writer keeps working', async () => {
-    const big = 'x'.repeat(3_000_000) + '"\n';
+    const big = `${'x'.repeat(3_000_000)}"\n`;
     const w = new ExpositionWriter();
     const chunks: Buffer[] = [];
     await w.write((c) => chunks.push(c), {}, [exp([counter('m', int(1), { v: big })], { sandbox: 's' })]);

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { decodeExportResult, ExpositionWriter, parseJson, parseRfc3339 } from '../../src/index.js';
 import type { ExportOptions, SkippedData, SnapshotExport } from '../../src/index.js';
+import { decodeExportResult, ExpositionWriter, parseJson, parseRfc3339 } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0, T0_MS } from '../support/build.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 
-const HEADER1 = '# Writing data from snapshot containing 1 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC.\n';
+const HEADER1 =
+  '# Writing data from snapshot containing 1 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC.\n';
 const END = '\n# End of metric data.\n';
 
 /** Renders, asserts promtool accepts, returns text and skips. */
@@ -77,7 +78,11 @@ describe('layout (prometheus.md §4)', () => {
   });
 
   test('histogram without buckets still has sum/count/min/max/ssd', () => {
-    const h = histogram('h', { total: flt(1.5), min: ZERO_(), max: ZERO_(), sumOfSquaredDeviations: ZERO_(), buckets: [] }, { a: 'x' });
+    const h = histogram(
+      'h',
+      { total: flt(1.5), min: ZERO_(), max: ZERO_(), sumOfSquaredDeviations: ZERO_(), buckets: [] },
+      { a: 'x' },
+    );
     expect(samples(render([exp([h])]).text)).toEqual([
       `h_sum{a="x"} 1.500000 ${T0_MS}`,
       `h_count{a="x"} 0 ${T0_MS}`,
@@ -85,14 +90,23 @@ describe('layout (prometheus.md §4)', () => {
       `h_max{a="x"} 0 ${T0_MS}`,
       `h_ssd{a="x"} 0 ${T0_MS}`,
     ]);
-    const bare = histogram('h', { total: ZERO_(), min: ZERO_(), max: ZERO_(), sumOfSquaredDeviations: ZERO_(), buckets: [] });
+    const bare = histogram('h', {
+      total: ZERO_(),
+      min: ZERO_(),
+      max: ZERO_(),
+      sumOfSquaredDeviations: ZERO_(),
+      buckets: [],
+    });
     expect(samples(render([exp([bare])]).text)[0]).toBe(`h_sum 0 ${T0_MS}`);
   });
 
   test('no snapshots: nothing at all; an empty snapshot: header and end', () => {
     expect(render([]).text).toBe('');
     const empty = render([exp([])]).text;
-    expect(empty).toBe('# Writing data from snapshot containing 0 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC.\n\n' + END);
+    expect(empty).toBe(
+      '# Writing data from snapshot containing 0 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC.\n\n' +
+        END,
+    );
   });
 
   test('comment header: every piece, also empty ones', () => {
@@ -103,11 +117,13 @@ describe('layout (prometheus.md §4)', () => {
 
   test('several snapshots: summary lines with extra labels as a Go map, newlines neutralised', () => {
     const { text } = render([exp([gauge('a', int(1))], { sandbox: 'x', pod_name: 'p\nq' }), exp([], {})]);
-    expect(text.startsWith(
-      '# Writing data from 2 snapshots:\n' +
-        '#   - Snapshot with 1 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC: map[pod_name:p\\nq sandbox:x]\n' +
-        '#   - Snapshot with 0 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC: map[]\n\n',
-    )).toBe(true);
+    expect(
+      text.startsWith(
+        '# Writing data from 2 snapshots:\n' +
+          '#   - Snapshot with 1 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC: map[pod_name:p\\nq sandbox:x]\n' +
+          '#   - Snapshot with 0 data points taken at 2024-05-20 18:28:42.123456789 +0000 UTC: map[]\n\n',
+      ),
+    ).toBe(true);
   });
 
   test('families sorted byte-wise by full name across snapshots and prefixes', () => {
@@ -129,7 +145,10 @@ describe('layout (prometheus.md §4)', () => {
 
   test('every sample carries its own snapshot time in floored ms', () => {
     const early = parseRfc3339('1969-12-31T23:59:59.9995Z');
-    const { text } = render([exp([gauge('a', int(1))], { sandbox: '1' }, '', early), exp([gauge('a', int(2))], { sandbox: '2' })]);
+    const { text } = render([
+      exp([gauge('a', int(1))], { sandbox: '1' }, '', early),
+      exp([gauge('a', int(2))], { sandbox: '2' }),
+    ]);
     expect(samples(text)).toEqual([`a{sandbox="1"} 1 -1`, `a{sandbox="2"} 2 ${T0_MS}`]);
   });
 });
@@ -165,7 +184,25 @@ describe('values', () => {
   });
 
   test('safe integers at every digit-count and uint32 boundary, both signs', () => {
-    const values: number[] = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 99999, 100000, 4294967295, 4294967296, 4294967396, 2 ** 53 - 1];
+    const values: number[] = [
+      0,
+      1,
+      9,
+      10,
+      11,
+      99,
+      100,
+      101,
+      999,
+      1000,
+      65535,
+      99999,
+      100000,
+      4294967295,
+      4294967296,
+      4294967396,
+      2 ** 53 - 1,
+    ];
     for (let p = 10; p <= 1e15; p *= 10) values.push(p - 1, p, p + 1);
     const all = values.flatMap((v) => (v === 0 ? [0] : [v, -v]));
     const { text } = render([exp(all.map((v, i) => gauge(`g${String(i).padStart(3, '0')}`, int(v))))]);
@@ -216,7 +253,9 @@ describe('labels', () => {
   test('a label key ending exactly at the end of the buffer keeps its `="` (regression)', () => {
     // OpenMetrics (no header): `# TYPE g gauge\n` + `g{a="` + value + `"` leaves `,bb` to end exactly at 64 KiB.
     const value = 'x'.repeat(65512);
-    const text = new ExpositionWriter().renderToString({ format: 'openmetrics' }, [exp([gauge('g', int(1), { a: value, bb: '2' })])]);
+    const text = new ExpositionWriter().renderToString({ format: 'openmetrics' }, [
+      exp([gauge('g', int(1), { a: value, bb: '2' })]),
+    ]);
     expect(text).toBe(`# TYPE g gauge\ng{a="${value}",bb="2"} 1 1716229722.123\n# EOF\n`);
   });
 
@@ -230,21 +269,35 @@ describe('labels', () => {
       exp([gauge('m', int(1), { m: '1' }), gauge('n', int(2), { b: '2' })], { z: 'z', a: 'a' }),
       exp([gauge('o', int(3), { b: '2' })], { le: 'x', a: '1' }),
     ]);
-    expect(samples(text)).toEqual([`m{a="a",m="1",z="z"} 1 ${T0_MS}`, `n{a="a",b="2",z="z"} 2 ${T0_MS}`, `o{a="1",b="2",le="x"} 3 ${T0_MS}`]);
+    expect(samples(text)).toEqual([
+      `m{a="a",m="1",z="z"} 1 ${T0_MS}`,
+      `n{a="a",b="2",z="z"} 2 ${T0_MS}`,
+      `o{a="1",b="2",le="x"} 3 ${T0_MS}`,
+    ]);
   });
 
   test('extra labels always win; the sandbox-sent one is dropped', () => {
     const { text } = render([
-      exp([counter('fs_opens', int(1), { sandbox: 'victim', pod_name: 'evil', sysno: '1' })], { sandbox: 'mine', pod_name: 'p', namespace_name: 'n' }, 'runsc_'),
+      exp(
+        [counter('fs_opens', int(1), { sandbox: 'victim', pod_name: 'evil', sysno: '1' })],
+        { sandbox: 'mine', pod_name: 'p', namespace_name: 'n' },
+        'runsc_',
+      ),
     ]);
-    expect(samples(text)).toEqual([`runsc_fs_opens{namespace_name="n",pod_name="p",sandbox="mine",sysno="1"} 1 ${T0_MS}`]);
+    expect(samples(text)).toEqual([
+      `runsc_fs_opens{namespace_name="n",pod_name="p",sandbox="mine",sysno="1"} 1 ${T0_MS}`,
+    ]);
   });
 
   test('hostile strings in label values and help are escaped per the format', () => {
     const hostile = 'a"b\\c\nd}e#f{g="h"},';
-    const { text } = render([exp([gauge('m', int(1), { v: hostile }, 'help with \\ and\nnewline and "quotes" } #')], { x: hostile })]);
+    const { text } = render([
+      exp([gauge('m', int(1), { v: hostile }, 'help with \\ and\nnewline and "quotes" } #')], { x: hostile }),
+    ]);
     expect(text).toContain('# HELP m help with \\\\ and\\nnewline and "quotes" } #\n');
-    expect(samples(text)).toEqual([`m{v="a\\"b\\\\c\\nd}e#f{g=\\"h\\"},",x="a\\"b\\\\c\\nd}e#f{g=\\"h\\"},"} 1 ${T0_MS}`]);
+    expect(samples(text)).toEqual([
+      `m{v="a\\"b\\\\c\\nd}e#f{g=\\"h\\"},",x="a\\"b\\\\c\\nd}e#f{g=\\"h\\"},"} 1 ${T0_MS}`,
+    ]);
   });
 
   test('non-ASCII label values and help are written as UTF-8', () => {
@@ -254,7 +307,9 @@ describe('labels', () => {
   });
 
   test('empty label values are written', () => {
-    expect(samples(render([exp([gauge('m', int(1), { a: '' })], { b: '' })]).text)).toEqual([`m{a="",b=""} 1 ${T0_MS}`]);
+    expect(samples(render([exp([gauge('m', int(1), { a: '' })], { b: '' })]).text)).toEqual([
+      `m{a="",b=""} 1 ${T0_MS}`,
+    ]);
   });
 });
 
@@ -290,21 +345,30 @@ describe('refusals: a bad data point is skipped whole and reported', () => {
   });
 
   test('a skipped first point does not consume the family preamble', () => {
-    const { text } = render([exp([gauge('m', int(1), { 'b-ad': '1' }, 'help'), gauge('m', int(2), { ok: '1' }, 'help')])]);
+    const { text } = render([
+      exp([gauge('m', int(1), { 'b-ad': '1' }, 'help'), gauge('m', int(2), { ok: '1' }, 'help')]),
+    ]);
     expect(text).toContain(`\n# HELP m help\n# TYPE m gauge\nm{ok="1"} 2 ${T0_MS}\n`);
   });
 
   test('an invalid extra label name refuses that snapshot only', () => {
-    const { text, skips } = render([exp([gauge('m', int(1))], { 'bad-key': 'x' }), exp([gauge('m', int(2))], { sandbox: 'b' })]);
+    const { text, skips } = render([
+      exp([gauge('m', int(1))], { 'bad-key': 'x' }),
+      exp([gauge('m', int(2))], { sandbox: 'b' }),
+    ]);
     expect(samples(text)).toEqual([`m{sandbox="b"} 2 ${T0_MS}`]);
-    expect(skips).toEqual([{ snapshotIndex: 0, metric: 'm', reason: expect.stringMatching(/invalid extra label name/) }]);
+    expect(skips).toEqual([
+      { snapshotIndex: 0, metric: 'm', reason: expect.stringMatching(/invalid extra label name/) },
+    ]);
   });
 });
 
 describe('HELP/TYPE once per full name', () => {
   test('across snapshots; metricsWritten records full names', () => {
     const written = new Set<string>();
-    const snaps = Array.from({ length: 5 }, (_, i) => exp([counter('fs_opens', int(i + 1), {}, 'Number of file opens.')], { sandbox: `s${i}` }, 'runsc_'));
+    const snaps = Array.from({ length: 5 }, (_, i) =>
+      exp([counter('fs_opens', int(i + 1), {}, 'Number of file opens.')], { sandbox: `s${i}` }, 'runsc_'),
+    );
     const { text } = render(snaps, { metricsWritten: written });
     expect(text.match(/# HELP runsc_fs_opens /g)).toHaveLength(1);
     expect(text.match(/# TYPE runsc_fs_opens counter/g)).toHaveLength(1);
@@ -313,15 +377,21 @@ describe('HELP/TYPE once per full name', () => {
   });
 
   test('names already in metricsWritten get no preamble', () => {
-    const text = new ExpositionWriter().renderToString({ metricsWritten: new Set(['m']) }, [exp([gauge('m', int(1), {}, 'h')])]);
+    const text = new ExpositionWriter().renderToString({ metricsWritten: new Set(['m']) }, [
+      exp([gauge('m', int(1), {}, 'h')]),
+    ]);
     expectPromtoolAccepts(text);
     expect(text).not.toContain('# TYPE');
     expect(samples(text)).toEqual([`m 1 ${T0_MS}`]);
   });
 
-  test('a sandbox metric with a meta metric\'s unprefixed name keeps its own preamble (Go drops it)', () => {
+  test("a sandbox metric with a meta metric's unprefixed name keeps its own preamble (Go drops it)", () => {
     const { text } = render([
-      exp([gauge('sandbox_presence', int(1), { sandbox: 'a' }, 'Boolean metric set to 1 for each known sandbox.')], {}, 'runsc_meta_'),
+      exp(
+        [gauge('sandbox_presence', int(1), { sandbox: 'a' }, 'Boolean metric set to 1 for each known sandbox.')],
+        {},
+        'runsc_meta_',
+      ),
       exp([gauge('sandbox_presence', int(7), {}, 'sandbox own')], { sandbox: 'a' }, 'runsc_'),
     ]);
     expect(text).toContain('# TYPE runsc_meta_sandbox_presence gauge\n');
@@ -337,7 +407,9 @@ describe('HELP/TYPE once per full name', () => {
     expect(text.match(/# TYPE/g)).toHaveLength(1);
     expect(text).toContain('# HELP p_x_y first\n# TYPE p_x_y gauge\n');
     expect(samples(text)).toEqual([`p_x_y{sandbox="a"} 1 ${T0_MS}`, `p_x_y{sandbox="c"} 3 ${T0_MS}`]);
-    expect(skips).toEqual([{ snapshotIndex: 1, metric: 'p_x_y', reason: expect.stringMatching(/counter conflicts with gauge/) }]);
+    expect(skips).toEqual([
+      { snapshotIndex: 1, metric: 'p_x_y', reason: expect.stringMatching(/counter conflicts with gauge/) },
+    ]);
   });
 
   test('two prefixes meeting in one full name keep snapshot order', () => {
@@ -365,20 +437,31 @@ describe('HELP/TYPE once per full name', () => {
 
 describe('duplicate series are never written twice', () => {
   test('within one snapshot', () => {
-    const { text, skips } = render([exp([gauge('m', int(1), { a: '1' }), gauge('m', int(2), { a: '2' }), gauge('m', int(3), { a: '1' })], { sandbox: 's' })]);
+    const { text, skips } = render([
+      exp([gauge('m', int(1), { a: '1' }), gauge('m', int(2), { a: '2' }), gauge('m', int(3), { a: '1' })], {
+        sandbox: 's',
+      }),
+    ]);
     expect(samples(text)).toEqual([`m{a="1",sandbox="s"} 1 ${T0_MS}`, `m{a="2",sandbox="s"} 2 ${T0_MS}`]);
     expect(skips.map((s) => s.reason)).toEqual([expect.stringMatching(/duplicate series/)]);
   });
 
   test('across snapshots that are not separated by an extra label', () => {
-    const { text, skips } = render([exp([gauge('m', int(1), { sandbox: 'a' })]), exp([gauge('m', int(2))], { sandbox: 'a' })]);
+    const { text, skips } = render([
+      exp([gauge('m', int(1), { sandbox: 'a' })]),
+      exp([gauge('m', int(2))], { sandbox: 'a' }),
+    ]);
     expect(samples(text)).toEqual([`m{sandbox="a"} 1 ${T0_MS}`]);
     expect(skips).toHaveLength(1);
     expect(skips[0]!.snapshotIndex).toBe(1);
   });
 
   test('across snapshots with the same separating value, also for histograms', () => {
-    const { text, skips } = render([exp([fooDist], { sandbox: 'a' }), exp([fooDist], { sandbox: 'a' }), exp([fooDist], { sandbox: 'b' })]);
+    const { text, skips } = render([
+      exp([fooDist], { sandbox: 'a' }),
+      exp([fooDist], { sandbox: 'a' }),
+      exp([fooDist], { sandbox: 'b' }),
+    ]);
     expect(samples(text).filter((l) => l.startsWith('foo_dist_sum'))).toEqual([
       `foo_dist_sum{sandbox="a"} 126 ${T0_MS}`,
       `foo_dist_sum{sandbox="b"} 126 ${T0_MS}`,
@@ -413,10 +496,21 @@ describe('many snapshots', () => {
           'runsc_',
         ),
       );
-      meta.push(gauge('sandbox_presence', int(1), { sandbox: `sb${i}` }, 'Boolean metric set to 1 for each known sandbox.'));
+      meta.push(
+        gauge('sandbox_presence', int(1), { sandbox: `sb${i}` }, 'Boolean metric set to 1 for each known sandbox.'),
+      );
     }
     snaps.push(exp(meta, {}, 'runsc_meta_'));
-    snaps.push(exp([gauge('process_start_time_seconds', flt(1716228000.5), {}, 'Start time of the process since unix epoch in seconds.')]));
+    snaps.push(
+      exp([
+        gauge(
+          'process_start_time_seconds',
+          flt(1716228000.5),
+          {},
+          'Start time of the process since unix epoch in seconds.',
+        ),
+      ]),
+    );
     const { text, skips } = render(snaps);
     expect(skips).toEqual([]);
     const lines = samples(text);
@@ -430,11 +524,16 @@ describe('many snapshots', () => {
   });
 
   test('decoded real capture renders and passes promtool', () => {
-    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as { result: unknown };
+    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as {
+      result: unknown;
+    };
     const { snapshot } = decodeExportResult(raw.result);
-    const { text, skips } = render([{ snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc', iteration: 'x' } }], {
-      commentHeader: 'Data for runsc metric server exporter.',
-    });
+    const { text, skips } = render(
+      [{ snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc', iteration: 'x' } }],
+      {
+        commentHeader: 'Data for runsc metric server exporter.',
+      },
+    );
     expect(skips).toEqual([]);
     expect(text).toContain(`runsc_unimplemented_syscalls{iteration="x",sandbox="abc",sysno="334"} 5 1795819685333\n`);
     expect(samples(text)).toHaveLength(7);

@@ -3,7 +3,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Handler } from '../http.js';
-import { TEXT_PLAIN, sendBody, sendError } from '../http.js';
+import { sendBody, sendError, TEXT_PLAIN } from '../http.js';
 import type { AppState } from '../state.js';
 import { parseQuery } from '../url.js';
 

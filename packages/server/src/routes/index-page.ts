@@ -35,7 +35,8 @@ export function indexHandler(metrics: Handler, app?: AppState): Handler {
     if (info.path === '/') {
       // The body depends on Accept: caches must key on it (the body of either variant is unchanged).
       if (app !== undefined) res.setHeader('Vary', 'Accept');
-      if (app !== undefined && acceptsHtml(req.headers.accept)) return sendStatusPage(res, app, INDEX_PREFIX, INDEX_CLOSE);
+      if (app !== undefined && acceptsHtml(req.headers.accept))
+        return sendStatusPage(res, app, INDEX_PREFIX, INDEX_CLOSE);
       sendBody(res, 200, INDEX_BODY, 'text/html; charset=utf-8');
       return;
     }

@@ -1,13 +1,13 @@
 // `/metrics`: filter validation (RE2, metrics filter first, exact 400 bodies),
 // the concurrent-scrape cap, the scrape, and its shared rendered body.
 
+import { compileRe2 } from '../filters.js';
 import type { Handler } from '../http.js';
 import { sendError } from '../http.js';
-import { compileRe2 } from '../filters.js';
-import type { AppState } from '../state.js';
-import type { ScrapeOutcome } from '../scrape.js';
-import { firstValue, parseQuery } from '../url.js';
 import { acceptsGzip, negotiateFormat } from '../negotiate.js';
+import type { ScrapeOutcome } from '../scrape.js';
+import type { AppState } from '../state.js';
+import { firstValue, parseQuery } from '../url.js';
 
 /**
  * Prometheus text format 0.0.4 (Go's sniffing gives `text/plain; charset=utf-8`;
@@ -39,9 +39,14 @@ export function metricsHandler(app: AppState): Handler {
       return sendError(res, 400, 'provided capability filter is not a valid regular expression');
     }
     if (active >= app.config.maxConcurrentScrapes) {
-      return sendError(res, 429, `too many concurrent scrapes (limit ${app.config.maxConcurrentScrapes}); retry later`, {
-        'Retry-After': '1',
-      });
+      return sendError(
+        res,
+        429,
+        `too many concurrent scrapes (limit ${app.config.maxConcurrentScrapes}); retry later`,
+        {
+          'Retry-After': '1',
+        },
+      );
     }
     active++;
     let outcome: ScrapeOutcome | undefined;

@@ -1,7 +1,7 @@
 // `/runsc-metrics/pid`: the server's PID, no newline.
 
 import type { Handler } from '../http.js';
-import { TEXT_PLAIN, sendBody, sendError } from '../http.js';
+import { sendBody, sendError, TEXT_PLAIN } from '../http.js';
 import type { AppState } from '../state.js';
 
 export function pidHandler(app: AppState): Handler {

@@ -5,12 +5,13 @@
 import type { ServerResponse } from 'node:http';
 import type { Handler } from '../http.js';
 import type { AppState } from '../state.js';
-import { type SandboxStatus, type StatusReport, buildStatus, statusJson } from '../status.js';
+import { buildStatus, type SandboxStatus, type StatusReport, statusJson } from '../status.js';
 
 export const STATUS_PATH = '/runsc-metrics/status';
 
 /** Scripts, frames, forms and remote loads off; inline CSS only. */
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function statusJsonHandler(app: AppState): Handler {
   return (_req, res) => {
@@ -55,7 +56,11 @@ const STYLE =
 export function renderStatusHtml(r: StatusReport): string {
   const running = r.sandboxes.filter((s) => s.running).length;
   const broken = r.sandboxes.filter((s) => s.lastExport !== undefined && !s.lastExport.ok).length;
-  const watch = r.instantDiscovery.enabled ? (r.instantDiscovery.watching ? 'on (watching the root directory)' : 'on, but the root directory is not watched right now (20 s loop)') : 'off';
+  const watch = r.instantDiscovery.enabled
+    ? r.instantDiscovery.watching
+      ? 'on (watching the root directory)'
+      : 'on, but the root directory is not watched right now (20 s loop)'
+    : 'off';
   const parts: string[] = [
     `<style>${STYLE}</style>`,
     `<h2 id="sandboxes">Served sandboxes</h2>`,
@@ -65,7 +70,9 @@ export function renderStatusHtml(r: StatusReport): string {
       `As JSON: <a href="${STATUS_PATH}">${STATUS_PATH}</a>.</p>`,
   ];
   if (r.sandboxes.length === 0) {
-    parts.push('<p class="muted" id="no-sandboxes">No sandbox is served (none found yet in the root directory, or none names this server).</p>');
+    parts.push(
+      '<p class="muted" id="no-sandboxes">No sandbox is served (none found yet in the root directory, or none names this server).</p>',
+    );
     return parts.join('');
   }
   parts.push(
@@ -79,7 +86,11 @@ export function renderStatusHtml(r: StatusReport): string {
 
 function row(s: SandboxStatus): string {
   const e = s.lastExport;
-  const running = !s.loaded ? '<span class="bad">not loaded</span>' : s.running ? '<span class="ok">yes</span>' : '<span class="bad">no</span>';
+  const running = !s.loaded
+    ? '<span class="bad">not loaded</span>'
+    : s.running
+      ? '<span class="ok">yes</span>'
+      : '<span class="bad">no</span>';
   let when = '<span class="muted">not scraped yet</span>';
   let duration = '';
   let result = '';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArgsError, parseArgs } from '../../src/args.js';
-import { SERVER_FLAGS, helpText } from '../../src/flags.js';
+import { helpText, SERVER_FLAGS } from '../../src/flags.js';
 
 const run = (argv: string[]) => {
   const p = parseArgs(argv);
@@ -20,7 +20,15 @@ function argsError(argv: string[]): ArgsError {
 
 describe('Go flag syntax', () => {
   it('accepts -x, --x, -x=v, --x v and bare booleans', () => {
-    const p = run(['-root=/r', '--metric-server', ':9', '--allow-profiling', '-allow-unknown-root=false', '-exporter-prefix', 'p_']);
+    const p = run([
+      '-root=/r',
+      '--metric-server',
+      ':9',
+      '--allow-profiling',
+      '-allow-unknown-root=false',
+      '-exporter-prefix',
+      'p_',
+    ]);
     expect(Object.fromEntries(p.flags)).toEqual({
       root: '/r',
       'metric-server': ':9',
@@ -31,7 +39,14 @@ describe('Go flag syntax', () => {
   });
 
   it("takes runsc's form: global flags, the metric-server subcommand, then its flags", () => {
-    const p = run(['--root=/r', '--metric-server=/s.sock', 'metric-server', '--exporter-prefix=x_', '--pid-file', '/p']);
+    const p = run([
+      '--root=/r',
+      '--metric-server=/s.sock',
+      'metric-server',
+      '--exporter-prefix=x_',
+      '--pid-file',
+      '/p',
+    ]);
     expect(p.flags.get('root')).toBe('/r');
     expect(p.flags.get('exporter-prefix')).toBe('x_');
     expect(p.flags.get('pid-file')).toBe('/p');
@@ -66,7 +81,9 @@ describe('errors and exit codes', () => {
     expect(argsError(['--bogus']).message).toBe('flag provided but not defined: -bogus (see --help)');
     expect(argsError(['---root=/r']).exitCode).toBe(2);
     expect(argsError(['--root']).message).toBe('flag needs an argument: -root');
-    expect(argsError(['--allow-profiling=yes']).message).toBe('invalid boolean value "yes" for -allow-profiling: parse error');
+    expect(argsError(['--allow-profiling=yes']).message).toBe(
+      'invalid boolean value "yes" for -allow-profiling: parse error',
+    );
   });
 
   it('exits 128 for subcommand flag errors, unknown subcommands and stray arguments', () => {

@@ -50,7 +50,10 @@ describe('unix socket ownership', () => {
     const path = `${dir}/stale.sock`;
     const { spawnSync } = await import('node:child_process');
     // python-free way to leave a stale socket: a child binds and is killed hard.
-    const child = spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    const child = spawnSync(process.execPath, [
+      '-e',
+      `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`,
+    ]);
     expect(child.signal).toBe('SIGKILL');
     expect(statSync(path).isSocket()).toBe(true);
     const s = await startTestServer({ metricServer: path, root: dir });

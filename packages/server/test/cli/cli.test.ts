@@ -87,7 +87,12 @@ describe('signals', () => {
     const dir = tempDir();
     const sock = `${dir}/m.sock`;
     const pidFile = `${dir}/m.pid`;
-    const fleet = await createFleet({ root: dir, metricServer: sock, count: 1, behaviours: [{ behaviour: 'no-answer', count: 1 }] });
+    const fleet = await createFleet({
+      root: dir,
+      metricServer: sock,
+      count: 1,
+      behaviours: [{ behaviour: 'no-answer', count: 1 }],
+    });
     onCleanup(() => fleet.close());
     const cli = startCli(['--root', dir, '--metric-server', sock, '--pid-file', pidFile, '--per-sandbox-timeout=20s']);
     await waitFor(() => existsSync(pidFile), 10_000);

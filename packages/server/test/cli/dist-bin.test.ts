@@ -21,7 +21,9 @@ describe('dist/bin.js', () => {
     const sock = `${dir}/m.sock`;
     const fleet = await createFleet({ root: dir, metricServer: sock, count: 2 });
     onCleanup(() => fleet.close());
-    const child = spawn(process.execPath, [bin, '--root', dir, '--metric-server', sock], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--root', dir, '--metric-server', sock], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -32,7 +34,8 @@ describe('dist/bin.js', () => {
     expect(res.status).toBe(200);
     expectPromtoolAccepts(res.body);
     expect(stderr).not.toContain('flock(2) is unavailable');
-    for (const sb of fleet.sandboxes) expect(res.body).toMatch(new RegExp(`runsc_meta_sandbox_running\\{[^}]*sandbox="${sb.id}"\\} 1 `));
+    for (const sb of fleet.sandboxes)
+      expect(res.body).toMatch(new RegExp(`runsc_meta_sandbox_running\\{[^}]*sandbox="${sb.id}"\\} 1 `));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });

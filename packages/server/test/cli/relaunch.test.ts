@@ -21,15 +21,29 @@ describe('missingHeapFlags', () => {
 
 describe('relaunchArgv', () => {
   it('keeps node flags first, then the heap flags, the script and its arguments', () => {
-    expect(relaunchArgv('/n', ['--cpu-prof'], ['--a=1'], ['/n', '/bin.js', '--root', 'x'])).toEqual(['/n', '--cpu-prof', '--a=1', '/bin.js', '--root', 'x']);
+    expect(relaunchArgv('/n', ['--cpu-prof'], ['--a=1'], ['/n', '/bin.js', '--root', 'x'])).toEqual([
+      '/n',
+      '--cpu-prof',
+      '--a=1',
+      '/bin.js',
+      '--root',
+      'x',
+    ]);
   });
 });
 
 describe('dist/bin.js', () => {
   /** What `--help` prints, plus the flags V8 runs with and the pid, from a preload that reports them on exit. */
-  function run(env: Record<string, string> = {}, nodeFlags: string[] = []): { out: string; code: number | null; pid: number } {
+  function run(
+    env: Record<string, string> = {},
+    nodeFlags: string[] = [],
+  ): { out: string; code: number | null; pid: number } {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm turbo build\` first (npm test does)`);
-    const r = spawnSync(process.execPath, [...nodeFlags, bin, '--help'], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+    const r = spawnSync(process.execPath, [...nodeFlags, bin, '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 20_000,
+    });
     return { out: `${r.stdout}${r.stderr}`, code: r.status, pid: r.pid };
   }
 

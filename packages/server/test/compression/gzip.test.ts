@@ -9,7 +9,10 @@ import { expectPromtoolAccepts } from '../support/promtool.js';
 import { startTestServer } from '../support/server.js';
 
 /** Raw bytes of a response (the shared client decodes to a string, which would mangle gzip). */
-function rawGet(port: number, headers: Record<string, string>): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+function rawGet(
+  port: number,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/metrics', headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -23,14 +26,16 @@ function rawGet(port: number, headers: Record<string, string>): Promise<{ status
 
 /** Sample lines without value and timestamp, comments without the snapshot times: what must not change. */
 const shape = (text: string): string[] =>
-  text.split('\n').map((l) => (l.startsWith('#') ? l.replace(/taken at .*/, 'taken at T') : l.replace(/ \S+ \d+$/, ' V T')));
+  text
+    .split('\n')
+    .map((l) => (l.startsWith('#') ? l.replace(/taken at .*/, 'taken at T') : l.replace(/ \S+ \d+$/, ' V T')));
 
 function fleet(n: number): FakeBackend {
   return new FakeBackend(Array.from({ length: n }, (_, i) => new FakeTarget({ id: `sb-${i}` })));
 }
 
 describe('gzip on /metrics', () => {
-  it('compresses for Prometheus-like clients; the decompressed body has the plain one\'s shape', async () => {
+  it("compresses for Prometheus-like clients; the decompressed body has the plain one's shape", async () => {
     const s = await startTestServer({}, fleet(20));
     const port = s.target.port!;
     const plain = await rawGet(port, {});
@@ -76,20 +81,23 @@ describe('gzip on /metrics', () => {
     const s = await startTestServer({}, fleet(400));
     const port = s.target.port!;
     const body = await new Promise<Buffer>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/metrics', headers: { 'Accept-Encoding': 'gzip' }, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.pause();
-        // Read slowly: one chunk every few ms.
-        const t = setInterval(() => {
-          let c: Buffer | null;
-          while ((c = res.read() as Buffer | null) !== null) chunks.push(c);
-        }, 5);
-        res.on('end', () => {
-          clearInterval(t);
-          resolve(Buffer.concat(chunks));
-        });
-        res.on('error', reject);
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port, path: '/metrics', headers: { 'Accept-Encoding': 'gzip' }, agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.pause();
+          // Read slowly: one chunk every few ms.
+          const t = setInterval(() => {
+            let c: Buffer | null;
+            while ((c = res.read() as Buffer | null) !== null) chunks.push(c);
+          }, 5);
+          res.on('end', () => {
+            clearInterval(t);
+            resolve(Buffer.concat(chunks));
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
     });
     const text = gunzipSync(body).toString('utf8');

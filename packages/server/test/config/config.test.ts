@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/args.js';
-import { ConfigError, DEFAULTS, configFromFlags, defaultRoot, parseGoDurationMs, resolveConfig } from '../../src/config.js';
+import {
+  ConfigError,
+  configFromFlags,
+  DEFAULTS,
+  defaultRoot,
+  parseGoDurationMs,
+  resolveConfig,
+} from '../../src/config.js';
 
 const flags = (argv: string[]) => {
   const p = parseArgs(argv);
@@ -22,7 +29,9 @@ describe('config', () => {
   });
 
   it('substitutes %RUNTIME_ROOT% (every occurrence) and rejects %ID% with the spec message', () => {
-    expect(resolveConfig({ root: '/r', metricServer: '%RUNTIME_ROOT%/m-%RUNTIME_ROOT%.sock' }).address).toBe('/r/m-/r.sock');
+    expect(resolveConfig({ root: '/r', metricServer: '%RUNTIME_ROOT%/m-%RUNTIME_ROOT%.sock' }).address).toBe(
+      '/r/m-/r.sock',
+    );
     expect(() => resolveConfig({ root: '/r', metricServer: '/x/%ID%.sock' })).toThrow(
       "metric server address contains '%ID%': /x/%ID%.sock; this should have been replaced by the parent process",
     );
@@ -44,11 +53,24 @@ describe('config', () => {
 
   it('parses our own knobs and rejects bad values in one line', () => {
     const c = configFromFlags(
-      flags(['--metric-server=:1', '--per-sandbox-timeout=2.5s', '--scrape-concurrency=16', '--max-response-bytes=4096', '--max-concurrent-scrapes=2']),
+      flags([
+        '--metric-server=:1',
+        '--per-sandbox-timeout=2.5s',
+        '--scrape-concurrency=16',
+        '--max-response-bytes=4096',
+        '--max-concurrent-scrapes=2',
+      ]),
       {},
     );
-    expect(c).toMatchObject({ perSandboxTimeoutMs: 2500, scrapeConcurrency: 16, maxResponseBytes: 4096, maxConcurrentScrapes: 2 });
-    expect(() => configFromFlags(flags(['--metric-server=:1', '--scrape-concurrency=lots']), {})).toThrow(/--scrape-concurrency/);
+    expect(c).toMatchObject({
+      perSandboxTimeoutMs: 2500,
+      scrapeConcurrency: 16,
+      maxResponseBytes: 4096,
+      maxConcurrentScrapes: 2,
+    });
+    expect(() => configFromFlags(flags(['--metric-server=:1', '--scrape-concurrency=lots']), {})).toThrow(
+      /--scrape-concurrency/,
+    );
     expect(() => resolveConfig({ root: '/r', metricServer: ':1', scrapeConcurrency: 0 })).toThrow(ConfigError);
   });
 

@@ -56,7 +56,12 @@ describe('DeadlineGroup', () => {
   it('is itself a CallCut: callbacks run once with the shared reason, removed ones never, late ones at once', async () => {
     const group = new DeadlineGroup(new AbortController().signal, 20, 'shared deadline of 20 ms');
     const seen: string[] = [];
-    const keep = Array.from({ length: 100 }, (_, i) => (r: unknown): void => void seen.push(`${i}:${(r as Error).message}`));
+    const keep = Array.from(
+      { length: 100 },
+      (_, i) =>
+        (r: unknown): void =>
+          void seen.push(`${i}:${(r as Error).message}`),
+    );
     // A callback that removes another one still to come (as a finishing call does): that one does not run.
     group.onCut(() => group.offCut(keep[99]!));
     for (const cb of keep) group.onCut(cb);
@@ -76,7 +81,7 @@ describe('DeadlineGroup', () => {
     group.dispose();
   });
 
-  it("with a timer of its own, cuts every live child at once with one shared DeadlineError, and no disposed one", async () => {
+  it('with a timer of its own, cuts every live child at once with one shared DeadlineError, and no disposed one', async () => {
     const parent = new AbortController();
     const group = new DeadlineGroup(parent.signal, 20, 'no answer within the shared 20 ms');
     const live = Array.from({ length: 50 }, () => group.child());

@@ -10,9 +10,13 @@ const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
 describe('demo', () => {
   it('runs once: fleet, server, curl line, excerpt with the broken count, then cleans up', () => {
     for (const built of [`${pkgDir}dist/index.js`, `${pkgDir}../fake-sandbox/dist/index.js`]) {
-      if (!existsSync(built)) throw new Error(`${built} is missing: run \`pnpm turbo build\` first (npm test and npm run demo do)`);
+      if (!existsSync(built))
+        throw new Error(`${built} is missing: run \`pnpm turbo build\` first (npm test and npm run demo do)`);
     }
-    const r = spawnSync(process.execPath, [`${pkgDir}scripts/demo.mjs`, '--once'], { encoding: 'utf8', timeout: 90_000 });
+    const r = spawnSync(process.execPath, [`${pkgDir}scripts/demo.mjs`, '--once'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
     const curl = /curl -s http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(r.stdout);

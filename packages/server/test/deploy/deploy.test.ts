@@ -14,21 +14,20 @@ import { createFleet } from '@org/metricserver-fake-sandbox';
 import bcrypt from 'bcryptjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { makePki } from '../../../../test-support/tls-pki.js';
 import { parseArgs } from '../../src/args.js';
 import { configFromFlags } from '../../src/config.js';
 import { startMetricServer } from '../../src/index.js';
 import { memoryLogger } from '../../src/log.js';
-import { WebConfigError, loadWebConfig } from '../../src/web-config.js';
+import { loadWebConfig, WebConfigError } from '../../src/web-config.js';
 import { get } from '../support/http-client.js';
 import { K8S_SCHEMA, k8sSchemaErrors } from '../support/k8s-schema.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
-import { makePki } from '../../../../test-support/tls-pki.js';
 
 const deploy = fileURLToPath(new URL('../../../../deploy/', import.meta.url));
 const read = (rel: string): string => readFileSync(join(deploy, rel), 'utf8');
 
-// biome-ignore lint/suspicious/noExplicitAny: manifests are checked field by field below
 type Obj = Record<string, any>;
 
 function promtool(args: string[]): { status: number | null; out: string } {
@@ -148,12 +147,16 @@ describe('deploy/kubernetes/runsc-metric-server.yaml', () => {
     expect(config.root).toBe('/run/containerd/runsc/k8s.io');
     // The port served is the container/host port declared.
     const port = Number(config.metricServer.split(':').at(-1));
-    expect(container.ports).toContainEqual(expect.objectContaining({ containerPort: port, hostPort: port, name: 'metrics' }));
+    expect(container.ports).toContainEqual(
+      expect.objectContaining({ containerPort: port, hostPort: port, name: 'metrics' }),
+    );
     expect(container.readinessProbe.tcpSocket.port).toBe(port);
     // The web config lives in the mounted Secret.
     const webMount = (container.volumeMounts as Obj[]).find((m) => config.webConfigFile?.startsWith(`${m.mountPath}/`));
     expect(webMount).toBeDefined();
-    expect((pod.volumes as Obj[]).find((v) => v.name === webMount?.name)?.secret?.secretName).toBe('runsc-metric-server-web');
+    expect((pod.volumes as Obj[]).find((v) => v.name === webMount?.name)?.secret?.secretName).toBe(
+      'runsc-metric-server-web',
+    );
   });
 
   it('every volume mount names a volume; the root dir is a hostPath mounted at the same path, read-write', () => {
@@ -161,7 +164,9 @@ describe('deploy/kubernetes/runsc-metric-server.yaml', () => {
     for (const m of container.volumeMounts as Obj[]) expect(volumes.has(m.name), m.name).toBe(true);
     const parsed = parseArgs(container.args as string[]);
     const root = parsed.kind === 'run' ? String(parsed.flags.get('root')) : '';
-    const rootMount = (container.volumeMounts as Obj[]).find((m) => root.startsWith(`${m.mountPath}/`) || root === m.mountPath) as Obj;
+    const rootMount = (container.volumeMounts as Obj[]).find(
+      (m) => root.startsWith(`${m.mountPath}/`) || root === m.mountPath,
+    ) as Obj;
     expect(rootMount).toBeDefined();
     expect(rootMount.readOnly ?? false).toBe(false); // lock files are created next to the state files
     expect(volumes.get(rootMount.name)?.hostPath?.path).toBe(rootMount.mountPath);
@@ -206,12 +211,15 @@ describe('deploy/prometheus/prometheus.yml', () => {
     expect(ok.status).toBe(0);
     const dir = tempDir('ms-deploy-prom-');
     const broken = join(dir, 'prometheus.yml');
-    writeFileSync(broken, read('prometheus/prometheus.yml').replace('scheme: https', 'scheme: https\n    not_a_field: 1'));
+    writeFileSync(
+      broken,
+      read('prometheus/prometheus.yml').replace('scheme: https', 'scheme: https\n    not_a_field: 1'),
+    );
     expect(promtool(['check', 'config', broken]).status).not.toBe(0);
   });
 
   it('discovers the Service of the manifests on the DaemonSet port, over https with basic auth', () => {
-    const job = (parseAllDocuments(read('prometheus/prometheus.yml'))[0]?.toJS() as Obj).scrape_configs[0] as Obj;
+    const job = (parseAllDocuments(read('prometheus/prometheus.yml'))[0]!.toJS() as Obj).scrape_configs[0] as Obj;
     const svc = parseAllDocuments(read('kubernetes/runsc-metric-server.yaml'))
       .map((d) => d.toJS() as Obj)
       .find((o) => o.kind === 'Service') as Obj;
@@ -225,7 +233,9 @@ describe('deploy/prometheus/prometheus.yml', () => {
 describe('deploy/grafana/runsc-metric-server.json', () => {
   const dashboard = JSON.parse(read('grafana/runsc-metric-server.json')) as Obj;
   const panels = (dashboard.panels as Obj[]).filter((p) => p.type !== 'row');
-  const exprs = panels.flatMap((p) => (p.targets as Obj[]).map((t) => ({ panel: p.title as string, expr: t.expr as string })));
+  const exprs = panels.flatMap((p) =>
+    (p.targets as Obj[]).map((t) => ({ panel: p.title as string, expr: t.expr as string })),
+  );
   // Grafana's variables, replaced by what they expand to for the checks.
   const concrete = (e: string): string => e.replaceAll('$__rate_interval', '5m').replaceAll('$instance', '.*');
 
@@ -246,7 +256,12 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
       ],
     });
     onCleanup(() => fleet.close());
-    const handle = await startMetricServer({ root, metricServer: address, logger: memoryLogger(), perSandboxTimeoutMs: 300 });
+    const handle = await startMetricServer({
+      root,
+      metricServer: address,
+      logger: memoryLogger(),
+      perSandboxTimeoutMs: 300,
+    });
     onCleanup(() => handle.close('test over'));
     let body = '';
     for (let i = 0; i < 2; i++) {
@@ -272,6 +287,7 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
     expect(panels.length).toBeGreaterThanOrEqual(10);
     for (const p of panels) {
       expect((p.targets as Obj[]).length, p.title).toBeGreaterThan(0);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's own variable syntax
       expect(p.datasource?.uid, p.title).toBe('${datasource}');
     }
   });
@@ -318,14 +334,21 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
   });
 
   it('metricNames finds metric names and nothing else', () => {
-    expect(metricNames('topk(10, sum by (namespace_name, pod_name) (rate(runsc_fs_opens{instance=~".*",x="up"}[5m])))')).toEqual(['runsc_fs_opens']);
-    expect(metricNames('min(time() - process_start_time_seconds{job="runsc"}) + up')).toEqual(['process_start_time_seconds', 'up']);
+    expect(
+      metricNames('topk(10, sum by (namespace_name, pod_name) (rate(runsc_fs_opens{instance=~".*",x="up"}[5m])))'),
+    ).toEqual(['runsc_fs_opens']);
+    expect(metricNames('min(time() - process_start_time_seconds{job="runsc"}) + up')).toEqual([
+      'process_start_time_seconds',
+      'up',
+    ]);
   });
 });
 
 /** `<prefix><prometheus_name>` of every metric in the real runsc registration (histograms expanded). */
 function registeredNames(prefix: string): Set<string> {
-  const reg = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/real-registration.json', import.meta.url)), 'utf8')) as {
+  const reg = JSON.parse(
+    readFileSync(fileURLToPath(new URL('../fixtures/real-registration.json', import.meta.url)), 'utf8'),
+  ) as {
     metrics: { prometheus_name: string; type?: number }[];
   };
   const names = new Set<string>();
@@ -337,7 +360,19 @@ function registeredNames(prefix: string): Set<string> {
   return names;
 }
 
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'bool',
+  'offset',
+]);
 
 /** Metric names in a PromQL expression: identifiers left once strings, matchers, ranges, groupings and calls are out. */
 function metricNames(expr: string): string[] {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
-import { InFlight, createRequestListener } from '../../src/http.js';
+import { createRequestListener, InFlight } from '../../src/http.js';
 import { silentLogger } from '../../src/log.js';
 import { createProfiler } from '../../src/profile.js';
 import { INDEX_BODY } from '../../src/routes/index-page.js';
@@ -14,7 +14,11 @@ import { startTestServer } from '../support/server.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
-function expectGoError(res: { status: number; headers: Record<string, unknown>; body: string }, status: number, body: string): void {
+function expectGoError(
+  res: { status: number; headers: Record<string, unknown>; body: string },
+  status: number,
+  body: string,
+): void {
   expect(res.status).toBe(status);
   expect(res.body).toBe(body);
   expect(res.headers['content-type']).toBe(TEXT);
@@ -98,7 +102,11 @@ describe('/runsc-metrics/healthcheck', () => {
     const s = await startTestServer();
     const want = `this metric server is configured to serve root directory: ${s.root}\n`;
     expectGoError(await get(s.target, '/runsc-metrics/healthcheck'), 400, want);
-    expectGoError(await get(s.target, `/runsc-metrics/healthcheck?root=${encodeURIComponent(`${s.root}/`)}`), 400, want);
+    expectGoError(
+      await get(s.target, `/runsc-metrics/healthcheck?root=${encodeURIComponent(`${s.root}/`)}`),
+      400,
+      want,
+    );
   });
 
   it('reports a form parse error with 400 and the parser message', async () => {
@@ -132,7 +140,9 @@ describe('/metrics', () => {
     const res = await get(s.target, '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(res.body).toContain(`# Data for runsc metric server exporting data for sandboxes in root directory ${s.root}\n`);
+    expect(res.body).toContain(
+      `# Data for runsc metric server exporting data for sandboxes in root directory ${s.root}\n`,
+    );
     expect(res.body).toMatch(/\nrunsc_fs_opens\{sandbox="sbA"\} 1 \d+\n/);
     expect(res.body).toContain('runsc_meta_num_sandboxes_running 2 ');
     expectPromtoolAccepts(res.body);
@@ -155,9 +165,17 @@ describe('/metrics', () => {
       400,
       'provided metric filter is not a valid regular expression\n',
     );
-    expectGoError(await get(s.target, '/metrics?runsc-capability-filter=('), 400, 'provided capability filter is not a valid regular expression\n');
+    expectGoError(
+      await get(s.target, '/metrics?runsc-capability-filter=('),
+      400,
+      'provided capability filter is not a valid regular expression\n',
+    );
     // RE2 syntax: look-ahead is not RE2 even though JS accepts it; (?i) is RE2 though JS rejects it.
-    expectGoError(await get(s.target, '/metrics?runsc-sandbox-metrics-filter=a(%3F=b)'), 400, 'provided metric filter is not a valid regular expression\n');
+    expectGoError(
+      await get(s.target, '/metrics?runsc-sandbox-metrics-filter=a(%3F=b)'),
+      400,
+      'provided metric filter is not a valid regular expression\n',
+    );
     const ok = await get(s.target, '/metrics?runsc-sandbox-metrics-filter=(%3Fi)FS_OPENS');
     expect(ok.status).toBe(200);
     expectPromtoolAccepts(ok.body);
@@ -265,14 +283,22 @@ describe('/metrics', () => {
 async function serveApp(scraper: Scraper, isShuttingDown: () => boolean): Promise<{ port: number; close: () => void }> {
   const config = resolveConfig({ root: '/r', metricServer: '127.0.0.1:0', allowProfiling: true });
   const app = { config, log: silentLogger, pid: 4242, scraper, profiler: createProfiler(), isShuttingDown };
-  const server = http.createServer(createRequestListener({ log: silentLogger, route: buildRouter(app), inFlight: new InFlight() }));
+  const server = http.createServer(
+    createRequestListener({ log: silentLogger, route: buildRouter(app), inFlight: new InFlight() }),
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as { port: number }).port, close: () => server.close() };
 }
 
 function fakeScraper(): Scraper {
   return new Scraper(new FakeBackend([new FakeTarget({ id: 'sbA' })]), {
-    root: '/r', exporterPrefix: 'runsc_', perSandboxTimeoutMs: 1000, scrapeConcurrency: 4, scrapeDeadlineMs: 5000, startTimeSeconds: 1, log: silentLogger,
+    root: '/r',
+    exporterPrefix: 'runsc_',
+    perSandboxTimeoutMs: 1000,
+    scrapeConcurrency: 4,
+    scrapeDeadlineMs: 5000,
+    startTimeSeconds: 1,
+    log: silentLogger,
   });
 }
 
@@ -282,7 +308,11 @@ describe('shutting down', () => {
     try {
       expectGoError(await get({ port }, '/runsc-metrics/healthcheck?root=/r'), 503, 'server is shutting down\n');
       expectGoError(await get({ port }, '/runsc-metrics/pid'), 503, 'server is shutting down\n');
-      expectGoError(await get({ port }, '/runsc-metrics/profile-cpu?seconds=1'), 503, 'server is shutting down already\n');
+      expectGoError(
+        await get({ port }, '/runsc-metrics/profile-cpu?seconds=1'),
+        503,
+        'server is shutting down already\n',
+      );
       expectGoError(await get({ port }, '/runsc-metrics/profile-heap'), 503, 'server is shutting down already\n');
       const metrics = await get({ port }, '/metrics');
       expect(metrics.status).toBe(200);

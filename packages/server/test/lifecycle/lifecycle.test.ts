@@ -19,9 +19,9 @@ describe('pid file', () => {
   it('fails start-up with one line when it cannot be written, and leaves no socket behind', async () => {
     const dir = tempDir();
     const sock = `${dir}/m.sock`;
-    await expect(startTestServer({ pidFile: `${dir}/missing/server.pid`, metricServer: sock, root: dir })).rejects.toThrow(
-      new RegExp(`^cannot write PID to file "${dir}/missing/server.pid": ENOENT`),
-    );
+    await expect(
+      startTestServer({ pidFile: `${dir}/missing/server.pid`, metricServer: sock, root: dir }),
+    ).rejects.toThrow(new RegExp(`^cannot write PID to file "${dir}/missing/server.pid": ENOENT`));
     expect(existsSync(sock)).toBe(false);
   });
 });
@@ -43,7 +43,10 @@ describe('root directory', () => {
     await new Promise((r) => setTimeout(r, 120));
     expect(backend.refreshes).toBeGreaterThan(0); // the loop runs discovery
     rmSync(root, { recursive: true });
-    const reason = await Promise.race([s.handle.closed, new Promise((r) => setTimeout(() => r('still running'), 3000))]);
+    const reason = await Promise.race([
+      s.handle.closed,
+      new Promise((r) => setTimeout(() => r('still running'), 3000)),
+    ]);
     expect(reason).toBe('root directory is gone');
     expect(backend.stopped).toBe(true);
   });

@@ -26,16 +26,25 @@ describe('start-up loading', () => {
       {
         backend: (config, log) => {
           const core = createCoreBackend(config, log);
-          return { ...core, refresh: (onAdded) => (onAdded === undefined ? core.refresh() : (scrapesAsked++, core.refresh(onAdded))) };
+          return {
+            ...core,
+            refresh: (onAdded) => {
+              if (onAdded !== undefined) scrapesAsked++;
+              return core.refresh(onAdded);
+            },
+          };
         },
       },
     );
     onCleanup(() => handle.close('test over'));
     const status = async () =>
-      JSON.parse((await get({ socketPath: address }, '/runsc-metrics/status')).body) as { sandboxes: { id: string; loaded: boolean }[] };
+      JSON.parse((await get({ socketPath: address }, '/runsc-metrics/status')).body) as {
+        sandboxes: { id: string; loaded: boolean }[];
+      };
     const until = Date.now() + 10_000;
     let loaded = 0;
-    while (Date.now() < until && (loaded = (await status()).sandboxes.filter((s) => s.loaded).length) < 40) await sleep(25);
+    while (Date.now() < until && (loaded = (await status()).sandboxes.filter((s) => s.loaded).length) < 40)
+      await sleep(25);
     expect(loaded).toBe(40);
     expect(scrapesAsked).toBe(0); // the status page runs no discovery: the start-up pass loaded them
   });

@@ -2,8 +2,9 @@
 // (distinctSeries), which spares its duplicate sets. The promise is checked here on a
 // fleet with everything that adds meta points: metadata that names identity keys,
 // capabilities (filtered and not), failure reasons, broken and not-loaded sandboxes.
-import { describe, expect, it } from 'vitest';
+
 import { ExpositionBuilder, type Labels, type Snapshot, type SnapshotExport } from '@org/metricserver-prom-format';
+import { describe, expect, it } from 'vitest';
 import type { SandboxMeta } from '../../src/backend.js';
 import type { SandboxHealth } from '../../src/health.js';
 import { MetaSnapshotBuilder } from '../../src/meta.js';
@@ -25,8 +26,22 @@ function metaOf(i: number): SandboxMeta {
 }
 
 function health(i: number): SandboxHealth {
-  const failuresByReason = new Map<string, number>(i % 4 === 0 ? [['verify:counter-decreased', 2], ['urpc:closed', 1]] : []);
-  return { id: `sb-${i}`, last: { finishedAtMs: 1, durationMs: 3 + i, failure: undefined }, exports: 5, failures: 3, timeouts: i % 5, failuresByReason } as SandboxHealth;
+  const failuresByReason = new Map<string, number>(
+    i % 4 === 0
+      ? [
+          ['verify:counter-decreased', 2],
+          ['urpc:closed', 1],
+        ]
+      : [],
+  );
+  return {
+    id: `sb-${i}`,
+    last: { finishedAtMs: 1, durationMs: 3 + i, failure: undefined },
+    exports: 5,
+    failures: 3,
+    timeouts: i % 5,
+    failuresByReason,
+  } as SandboxHealth;
 }
 
 const WHEN = { seconds: 1_700_000_100, nanos: 0 };
@@ -79,18 +94,28 @@ describe('meta snapshot', () => {
   it('comes in one part per sandbox and the counts last; rendered in parts it is the whole snapshot', () => {
     const parts = metaParts(60);
     expect(parts).toHaveLength(61);
-    expect(parts.at(-1)!.snapshot.data.map((d) => d.metric.name)).toEqual(['num_sandboxes_running', 'num_sandboxes_broken_metrics', 'num_sandboxes_total']);
+    expect(parts.at(-1)!.snapshot.data.map((d) => d.metric.name)).toEqual([
+      'num_sandboxes_running',
+      'num_sandboxes_broken_metrics',
+      'num_sandboxes_total',
+    ]);
     expect(parts.every((p) => p.distinctSeries === true && p.exporterPrefix === 'runsc_meta_')).toBe(true);
     const inParts = new ExpositionBuilder();
     const slot = inParts.reserve();
     // Another slot's points between the parts, as sandboxes' snapshots come between them in a scrape.
     parts.forEach((p, i) => {
       inParts.addPart({ ...p, extraLabels: parts[0]!.extraLabels }, slot);
-      if (i % 10 === 0) inParts.add({ snapshot: { when: WHEN, data: [] }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `x${i}` } });
+      if (i % 10 === 0)
+        inParts.add({
+          snapshot: { when: WHEN, data: [] },
+          exporterPrefix: 'runsc_',
+          extraLabels: { sandbox: `x${i}` },
+        });
     });
     const whole = new ExpositionBuilder();
     whole.add({ snapshot: metaSnapshot(60), exporterPrefix: 'runsc_meta_', extraLabels: {}, distinctSeries: true });
-    for (let i = 0; i < 61; i += 10) whole.add({ snapshot: { when: WHEN, data: [] }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `x${i}` } });
+    for (let i = 0; i < 61; i += 10)
+      whole.add({ snapshot: { when: WHEN, data: [] }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `x${i}` } });
     expect(inParts.finish().toString('utf8')).toBe(whole.finish().toString('utf8'));
   });
 });

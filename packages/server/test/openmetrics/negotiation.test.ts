@@ -2,9 +2,9 @@
 // Prometheus text 0.0.4 otherwise; gzip applies to both.
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { negotiateFormat } from '../../src/negotiate.js';
-import { configFromFlags } from '../../src/config.js';
 import { parseArgs } from '../../src/args.js';
+import { configFromFlags } from '../../src/config.js';
+import { negotiateFormat } from '../../src/negotiate.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { request } from '../support/http-client.js';
 import { expectValidOpenMetrics } from '../support/openmetrics.js';
@@ -17,11 +17,16 @@ const PROMETHEUS_ACCEPT =
 const OM_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 
 function fleet(n: number): FakeBackend {
-  return new FakeBackend(Array.from({ length: n }, (_, i) => new FakeTarget({ id: `sb-${i}`, labels: { sandbox: `sb-${i}`, pod_name: 'p"o\\d' } })));
+  return new FakeBackend(
+    Array.from(
+      { length: n },
+      (_, i) => new FakeTarget({ id: `sb-${i}`, labels: { sandbox: `sb-${i}`, pod_name: 'p"o\\d' } }),
+    ),
+  );
 }
 
 describe('OpenMetrics on /metrics', () => {
-  it('serves valid OpenMetrics to Prometheus\' Accept, with _total counters, seconds timestamps and # EOF', async () => {
+  it("serves valid OpenMetrics to Prometheus' Accept, with _total counters, seconds timestamps and # EOF", async () => {
     const s = await startTestServer({ openMetrics: true }, fleet(3));
     const res = await request(s.target, 'GET', '/metrics', { headers: { Accept: PROMETHEUS_ACCEPT } });
     expect(res.status).toBe(200);
@@ -31,7 +36,11 @@ describe('OpenMetrics on /metrics', () => {
     const byName = new Map(fams.map((f) => [f.name, f]));
     const opens = byName.get('runsc_fs_opens');
     expect(opens?.type).toBe('counter');
-    expect(opens?.samples.map((x) => x.name)).toEqual(['runsc_fs_opens_total', 'runsc_fs_opens_total', 'runsc_fs_opens_total']);
+    expect(opens?.samples.map((x) => x.name)).toEqual([
+      'runsc_fs_opens_total',
+      'runsc_fs_opens_total',
+      'runsc_fs_opens_total',
+    ]);
     expect(opens?.samples[0]?.labels.pod_name).toBe('p"o\\d');
     // The meta counter num_sandboxes_total keeps its sample name; its family drops the suffix.
     const total = byName.get('runsc_meta_num_sandboxes');
@@ -49,13 +58,22 @@ describe('OpenMetrics on /metrics', () => {
     const http = await import('node:http');
     const body = await new Promise<Buffer>((resolve, reject) => {
       http
-        .get({ host: '127.0.0.1', port: s.target.port, path: '/metrics', headers: { Accept: PROMETHEUS_ACCEPT, 'Accept-Encoding': 'gzip' }, agent: false }, (r) => {
-          expect(r.headers['content-encoding']).toBe('gzip');
-          expect(r.headers['content-type']).toBe(OM_TYPE);
-          const c: Buffer[] = [];
-          r.on('data', (x: Buffer) => c.push(x));
-          r.on('end', () => resolve(Buffer.concat(c)));
-        })
+        .get(
+          {
+            host: '127.0.0.1',
+            port: s.target.port,
+            path: '/metrics',
+            headers: { Accept: PROMETHEUS_ACCEPT, 'Accept-Encoding': 'gzip' },
+            agent: false,
+          },
+          (r) => {
+            expect(r.headers['content-encoding']).toBe('gzip');
+            expect(r.headers['content-type']).toBe(OM_TYPE);
+            const c: Buffer[] = [];
+            r.on('data', (x: Buffer) => c.push(x));
+            r.on('end', () => resolve(Buffer.concat(c)));
+          },
+        )
         .on('error', reject);
     });
     expectValidOpenMetrics(gunzipSync(body));
@@ -63,8 +81,15 @@ describe('OpenMetrics on /metrics', () => {
 
   it('keeps Prometheus text for clients without Accept, preferring text, or when --openmetrics is off', async () => {
     const on = await startTestServer({ openMetrics: true }, fleet(2));
-    for (const accept of [undefined, 'text/plain;version=0.0.4', '*/*', 'application/openmetrics-text;q=0.4,text/plain;q=0.5']) {
-      const res = await request(on.target, 'GET', '/metrics', { headers: accept === undefined ? {} : { Accept: accept } });
+    for (const accept of [
+      undefined,
+      'text/plain;version=0.0.4',
+      '*/*',
+      'application/openmetrics-text;q=0.4,text/plain;q=0.5',
+    ]) {
+      const res = await request(on.target, 'GET', '/metrics', {
+        headers: accept === undefined ? {} : { Accept: accept },
+      });
       expect(res.headers['content-type'], accept).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(res.body).toContain('# End of metric data.');
       expectPromtoolAccepts(res.body);

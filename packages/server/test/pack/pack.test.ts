@@ -9,16 +9,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createFleet } from '@org/metricserver-fake-sandbox';
 import { describe, expect, it } from 'vitest';
+import { installPackedServer } from '../../../../test-support/packed-server.js';
 import { get } from '../support/http-client.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
-import { installPackedServer } from '../../../../test-support/packed-server.js';
 
 const pkgDir = fileURLToPath(new URL('../../', import.meta.url));
 
 function sh(cmd: string, args: string[], cwd: string, timeout = 180_000): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+  });
+  if (r.status !== 0)
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${r.stderr}${r.stdout}`);
   return r.stdout;
 }
 
@@ -27,7 +33,9 @@ describe('npm pack', () => {
     if (!existsSync(`${pkgDir}dist/bin.js`)) {
       throw new Error('dist/bin.js is missing: run `pnpm turbo build` before this test (npm test does)');
     }
-    const manifest = JSON.parse(readFileSync(`${pkgDir}package.json`, 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(`${pkgDir}package.json`, 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(manifest.dependencies).sort()).toEqual(['bcryptjs', 'koffi', 're2js', 'yaml']);
     const app = installPackedServer(`${tempDir('ms-pack-')}/app`).dir;
 
@@ -39,7 +47,9 @@ describe('npm pack', () => {
     const sock = `${root}/m.sock`;
     const fleet = await createFleet({ root, metricServer: sock, count: 1 });
     onCleanup(() => fleet.close());
-    const child = spawn(`${app}/node_modules/.bin/runsc-metric-server`, ['--root', root, '--metric-server', sock], { stdio: 'ignore' });
+    const child = spawn(`${app}/node_modules/.bin/runsc-metric-server`, ['--root', root, '--metric-server', sock], {
+      stdio: 'ignore',
+    });
     onCleanup(() => void child.kill('SIGKILL'));
     const end = Date.now() + 10_000;
     while (!existsSync(sock) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));

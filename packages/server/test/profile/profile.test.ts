@@ -16,18 +16,21 @@ describe('profiling endpoints', () => {
     expect(s.log.records().some((r) => String(r.msg).startsWith('Profiling HTTP endpoints are exposed'))).toBe(true);
     const t0 = Date.now();
     const headersAt = await new Promise<number>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: s.target.port, path: '/runsc-metrics/profile-cpu?seconds=1' }, (res) => {
-        const at = Date.now() - t0;
-        expect(res.statusCode).toBe(200);
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => {
-          const profile = JSON.parse(body) as { nodes: unknown[]; startTime: number; endTime: number };
-          expect(Array.isArray(profile.nodes)).toBe(true);
-          expect(profile.endTime - profile.startTime).toBeGreaterThanOrEqual(900_000); // microseconds
-          resolve(at);
-        });
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: s.target.port, path: '/runsc-metrics/profile-cpu?seconds=1' },
+        (res) => {
+          const at = Date.now() - t0;
+          expect(res.statusCode).toBe(200);
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => {
+            const profile = JSON.parse(body) as { nodes: unknown[]; startTime: number; endTime: number };
+            expect(Array.isArray(profile.nodes)).toBe(true);
+            expect(profile.endTime - profile.startTime).toBeGreaterThanOrEqual(900_000); // microseconds
+            resolve(at);
+          });
+        },
+      );
       req.on('error', reject);
     });
     expect(headersAt).toBeLessThan(800);

@@ -18,7 +18,11 @@ describe('KeyedQueue', () => {
       log.push(`end ${name}`);
       return name;
     };
-    const results = await Promise.all([q.run(a, never(), job('a1', 40)), q.run(a, never(), job('a2', 10)), q.run(b, never(), job('b1', 10))]);
+    const results = await Promise.all([
+      q.run(a, never(), job('a1', 40)),
+      q.run(a, never(), job('a2', 10)),
+      q.run(b, never(), job('b1', 10)),
+    ]);
     expect(results).toEqual(['a1', 'a2', 'b1']);
     expect(log.indexOf('end a1')).toBeLessThan(log.indexOf('start a2'));
     expect(log.indexOf('start b1')).toBeLessThan(log.indexOf('end a1'));
@@ -47,7 +51,9 @@ describe('KeyedQueue', () => {
     await expect(q.run(k, never(), async () => 'next', true)).resolves.toBe('next');
     // An error before any cut stays the call's own.
     const early = never();
-    const own = await q.run({}, early, () => Promise.reject(new Error('refused')), true).then(() => undefined, early.failure);
+    const own = await q
+      .run({}, early, () => Promise.reject(new Error('refused')), true)
+      .then(() => undefined, early.failure);
     expect(own?.message).toBe('refused');
   });
 

@@ -120,7 +120,8 @@ describe('scrape coalescing', () => {
 
 describe('scrape body holds', () => {
   const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-  const opens = (o: Awaited<ReturnType<Scraper['scrape']>>): string => /^runsc_fs_opens\{sandbox="a"\} (\d+) /m.exec(o.text())![1]!;
+  const opens = (o: Awaited<ReturnType<Scraper['scrape']>>): string =>
+    /^runsc_fs_opens\{sandbox="a"\} (\d+) /m.exec(o.text())![1]!;
 
   it('a body stays whole while any request holds it, and reads as released once all have let go', async () => {
     const s = scraper(new FakeBackend([new FakeTarget({ id: 'a', delayMs: 20 })]));

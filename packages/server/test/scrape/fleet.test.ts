@@ -63,10 +63,14 @@ describe('scraping a fake fleet through core', () => {
     // A stalled sandbox is a timeout (the deadline's own error), not a failure: the urpc
     // call settles on the cut itself and the scrape reports the cut's reason.
     for (const sb of s.fleet.sandboxes.slice(0, 2)) {
-      expect(second.body).toMatch(new RegExp(`^runsc_meta_sandbox_export_timeouts\\{[^}]*sandbox="${sb.id}"\\} 2 `, 'm'));
+      expect(second.body).toMatch(
+        new RegExp(`^runsc_meta_sandbox_export_timeouts\\{[^}]*sandbox="${sb.id}"\\} 2 `, 'm'),
+      );
       expect(second.body).not.toMatch(new RegExp(`^runsc_meta_sandbox_export_failures\\{[^}]*sandbox="${sb.id}"`, 'm'));
       const w = warnings.find((r) => r.sandbox === sb.id);
-      expect(String(w?.error)).toMatch(/^no verified answer within the per-sandbox deadline of 1500 ms from the start of the scrape$/);
+      expect(String(w?.error)).toMatch(
+        /^no verified answer within the per-sandbox deadline of 1500 ms from the start of the scrape$/,
+      );
     }
   });
 
@@ -76,7 +80,9 @@ describe('scraping a fake fleet through core', () => {
     expect(res.status).toBe(200);
     expectPromtoolAccepts(res.body);
     expect(sample(res.body, 'runsc_meta_num_sandboxes_broken_metrics')).toBe(1);
-    const names = [...res.body.matchAll(/^runsc_([a-z_]+)[{ ]/gm)].map((m) => m[1] as string).filter((n) => !n.startsWith('meta_'));
+    const names = [...res.body.matchAll(/^runsc_([a-z_]+)[{ ]/gm)]
+      .map((m) => m[1] as string)
+      .filter((n) => !n.startsWith('meta_'));
     expect(names.length).toBeGreaterThan(0);
     for (const n of names) expect(n.startsWith('netstack_tcp_')).toBe(true);
   });
@@ -96,7 +102,9 @@ describe('scraping a fake fleet through core', () => {
   });
 
   it('counts a sandbox whose reply exceeds --max-response-bytes as broken, quickly', async () => {
-    const s = await fleetAndServer([{ behaviour: { name: 'huge', param: 8 * 1024 * 1024 }, count: 1 }], 3, { maxResponseBytes: 64 * 1024 });
+    const s = await fleetAndServer([{ behaviour: { name: 'huge', param: 8 * 1024 * 1024 }, count: 1 }], 3, {
+      maxResponseBytes: 64 * 1024,
+    });
     const t0 = Date.now();
     const res = await get(s.target, '/metrics');
     expect(Date.now() - t0).toBeLessThan(5000);

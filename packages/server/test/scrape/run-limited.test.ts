@@ -71,7 +71,12 @@ describe('runLimited', () => {
   });
 
   it('resolves at once for no items, and treats a limit below 1 as 1', async () => {
-    await runLimited([], 4, () => Promise.reject(new Error('never called')), () => undefined);
+    await runLimited(
+      [],
+      4,
+      () => Promise.reject(new Error('never called')),
+      () => undefined,
+    );
     const m = manual();
     const done = runLimited([0, 1], 0, m.query, () => undefined);
     await tick();

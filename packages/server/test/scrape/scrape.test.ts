@@ -120,7 +120,11 @@ describe('fairness and bounds', () => {
   it('counts a sandbox that gets no slot before the scrape deadline as timed out, without querying it', async () => {
     const a = new FakeTarget({ id: 'a', delayMs: 'never' });
     const b = new FakeTarget({ id: 'b', delayMs: 'never' });
-    const { s } = scraper(new FakeBackend([a, b]), { perSandboxTimeoutMs: 10_000, scrapeDeadlineMs: 300, scrapeConcurrency: 1 });
+    const { s } = scraper(new FakeBackend([a, b]), {
+      perSandboxTimeoutMs: 10_000,
+      scrapeDeadlineMs: 300,
+      scrapeConcurrency: 1,
+    });
     const t0 = Date.now();
     const text = await render(s);
     expect(Date.now() - t0).toBeLessThan(300 + 1500);
@@ -141,7 +145,11 @@ describe('per-sandbox serialisation', () => {
     const t = new FakeTarget({ id: 'one', delayMs: 80 });
     const { s } = scraper(new FakeBackend([t]));
     // Different filters: the scrapes cannot share one export (same filters would coalesce).
-    const fsOnly: ScrapeRequest = { metricsFilter: 'fs_', metricsMatcher: compileRe2('fs_'), capabilityMatcher: undefined };
+    const fsOnly: ScrapeRequest = {
+      metricsFilter: 'fs_',
+      metricsMatcher: compileRe2('fs_'),
+      capabilityMatcher: undefined,
+    };
     const [a, b] = await Promise.all([render(s), render(s, fsOnly)]);
     expect(t.calls).toBe(2);
     expect(t.maxInFlight).toBe(1);
@@ -153,33 +161,59 @@ describe('per-sandbox serialisation', () => {
 describe('meta metrics', () => {
   it('renders the exact meta families, labels and counts', async () => {
     const backend = new FakeBackend([
-      new FakeTarget({ id: 'good', labels: { sandbox: 'good', iteration: 'abc', pod_name: 'p', namespace_name: 'n' }, meta: { metricMetadata: { experiment: '' } } }),
+      new FakeTarget({
+        id: 'good',
+        labels: { sandbox: 'good', iteration: 'abc', pod_name: 'p', namespace_name: 'n' },
+        meta: { metricMetadata: { experiment: '' } },
+      }),
       new FakeTarget({ id: 'broken', fail: 'urpc: connection refused' }),
       new FakeTarget({ id: 'dead', fail: 'gone', running: false }),
       new FakeTarget({ id: 'unloaded', loaded: false }),
     ]);
     const { s, log } = scraper(backend);
-    const text = await render(s, { metricsFilter: 'fs_"x\n', metricsMatcher: compileRe2('fs_'), capabilityMatcher: undefined });
+    const text = await render(s, {
+      metricsFilter: 'fs_"x\n',
+      metricsMatcher: compileRe2('fs_'),
+      capabilityMatcher: undefined,
+    });
     expectPromtoolAccepts(text);
-    expect(text.split('\n')[0]).toBe('# Data for runsc metric server exporting data for sandboxes in root directory /run/runsc (filtered using regular expression: "fs_\\"x\\n")');
+    expect(text.split('\n')[0]).toBe(
+      '# Data for runsc metric server exporting data for sandboxes in root directory /run/runsc (filtered using regular expression: "fs_\\"x\\n")',
+    );
     const expectFamily = (name: string, type: string, help: string) => {
       expect(text).toContain(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
     };
     expectFamily('runsc_meta_sandbox_presence', 'gauge', 'Boolean metric set to 1 for each known sandbox.');
     expectFamily('runsc_meta_sandbox_running', 'gauge', 'Boolean metric set to 1 for each running sandbox.');
     expectFamily('runsc_meta_sandbox_metadata', 'gauge', 'Key-value pairs about per-sandbox metadata.');
-    expectFamily('runsc_meta_sandbox_capabilities', 'gauge', 'Linux capabilities added within containers of the sandbox.');
+    expectFamily(
+      'runsc_meta_sandbox_capabilities',
+      'gauge',
+      'Linux capabilities added within containers of the sandbox.',
+    );
     expectFamily('runsc_meta_spec_metadata', 'gauge', 'Key-value pairs about OCI spec metadata.');
-    expectFamily('runsc_meta_sandbox_creation_time_seconds', 'gauge', 'When the sandbox was created, as a unix timestamp in seconds.');
+    expectFamily(
+      'runsc_meta_sandbox_creation_time_seconds',
+      'gauge',
+      'When the sandbox was created, as a unix timestamp in seconds.',
+    );
     expectFamily('runsc_meta_num_sandboxes_running', 'gauge', 'Number of sandboxes running at present.');
-    expectFamily('runsc_meta_num_sandboxes_broken_metrics', 'gauge', 'Number of sandboxes from which we cannot export metrics.');
+    expectFamily(
+      'runsc_meta_num_sandboxes_broken_metrics',
+      'gauge',
+      'Number of sandboxes from which we cannot export metrics.',
+    );
     expectFamily('runsc_meta_num_sandboxes_total', 'counter', 'Counter of sandboxes that have ever been started.');
     expectFamily('process_start_time_seconds', 'gauge', 'Start time of the process since unix epoch in seconds.');
     const L = 'iteration="abc",namespace_name="n",pod_name="p",sandbox="good"';
     expect(text).toMatch(new RegExp(`^runsc_meta_sandbox_metadata\\{experiment="",${L}\\} 1 \\d+$`, 'm'));
     expect(text).toMatch(new RegExp(`^runsc_meta_sandbox_capabilities\\{capability="NET_RAW",${L}\\} 1 \\d+$`, 'm'));
-    expect(text).toMatch(/^runsc_meta_spec_metadata\{hasuid0="true",iteration="abc",namespace_name="n",ociversion="1.0.2",pod_name="p",sandbox="good"\} 1 \d+$/m);
-    expect(text).toMatch(new RegExp(`^runsc_meta_sandbox_creation_time_seconds\\{${L}\\} 1716228000.500000 \\d+$`, 'm'));
+    expect(text).toMatch(
+      /^runsc_meta_spec_metadata\{hasuid0="true",iteration="abc",namespace_name="n",ociversion="1.0.2",pod_name="p",sandbox="good"\} 1 \d+$/m,
+    );
+    expect(text).toMatch(
+      new RegExp(`^runsc_meta_sandbox_creation_time_seconds\\{${L}\\} 1716228000.500000 \\d+$`, 'm'),
+    );
     expect(text).toMatch(/^process_start_time_seconds 1716228000.500000 \d+$/m);
     // broken: running but failed; dead: failed but not running; unloaded: not running, never broken.
     expect(text).toMatch(/^runsc_meta_num_sandboxes_running 2 /m);

@@ -4,7 +4,7 @@
 import type { Snapshot } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import { VerificationError } from '../../src/health.js';
-import { INDEX_BODY, INDEX_PREFIX, acceptsHtml } from '../../src/routes/index-page.js';
+import { acceptsHtml, INDEX_BODY, INDEX_PREFIX } from '../../src/routes/index-page.js';
 import { escapeHtml } from '../../src/routes/status.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { get, request } from '../support/http-client.js';
@@ -14,7 +14,10 @@ import { startTestServer } from '../support/server.js';
 class LyingTarget extends FakeTarget {
   override async exportVerified(): Promise<Snapshot> {
     this.calls++;
-    throw new VerificationError('snapshot rejected (counter-decreased): counter fs_opens went from 5 to <b>3</b>', 'counter-decreased');
+    throw new VerificationError(
+      'snapshot rejected (counter-decreased): counter fs_opens went from 5 to <b>3</b>',
+      'counter-decreased',
+    );
   }
 }
 
@@ -23,7 +26,10 @@ const HOSTILE_POD = '<script>alert("pod")</script>';
 function fleet(): FakeBackend {
   return new FakeBackend([
     new FakeTarget({ id: 'sb-ok', labels: { sandbox: 'sb-ok', pod_name: 'web-1', namespace_name: 'prod' } }),
-    new LyingTarget({ id: 'sb-liar', labels: { sandbox: 'sb-liar', pod_name: HOSTILE_POD, namespace_name: "o'neil & co" } }),
+    new LyingTarget({
+      id: 'sb-liar',
+      labels: { sandbox: 'sb-liar', pod_name: HOSTILE_POD, namespace_name: "o'neil & co" },
+    }),
     new FakeTarget({ id: 'sb-slow', delayMs: 'never' }),
     new FakeTarget({ id: 'sb-broken', fail: 'connection refused <img src=x onerror=alert(1)>' }),
     new FakeTarget({ id: 'sb-unloaded', loaded: false }),
@@ -69,11 +75,21 @@ describe('status page', () => {
       if (!m) throw new Error(`no row for ${id} in ${res.body}`);
       return m[1] as string;
     };
-    expect(row('sb-ok')).toMatch(/<td>web-1<\/td><td>prod<\/td><td><span class="ok">yes<\/span><\/td><td class="when">\d{4}-\d\d-\d\dT[\d:.]+Z<\/td><td class="num">\d+\.\d<\/td><td class="err"><span class="ok">ok<\/span><\/td><td class="err"><\/td>/);
-    expect(row('sb-liar')).toContain('<td>&lt;script&gt;alert(&quot;pod&quot;)&lt;/script&gt;</td><td>o&#39;neil &amp; co</td>');
-    expect(row('sb-liar')).toContain('<span class="bad">rejected</span></td><td class="err">snapshot rejected (counter-decreased): counter fs_opens went from 5 to &lt;b&gt;3&lt;/b&gt;</td>');
-    expect(row('sb-slow')).toMatch(/<span class="bad">timeout<\/span>: no verified answer within the per-sandbox deadline of \d+ ms/);
-    expect(row('sb-broken')).toContain('<span class="bad">error</span>: connection refused &lt;img src=x onerror=alert(1)&gt;');
+    expect(row('sb-ok')).toMatch(
+      /<td>web-1<\/td><td>prod<\/td><td><span class="ok">yes<\/span><\/td><td class="when">\d{4}-\d\d-\d\dT[\d:.]+Z<\/td><td class="num">\d+\.\d<\/td><td class="err"><span class="ok">ok<\/span><\/td><td class="err"><\/td>/,
+    );
+    expect(row('sb-liar')).toContain(
+      '<td>&lt;script&gt;alert(&quot;pod&quot;)&lt;/script&gt;</td><td>o&#39;neil &amp; co</td>',
+    );
+    expect(row('sb-liar')).toContain(
+      '<span class="bad">rejected</span></td><td class="err">snapshot rejected (counter-decreased): counter fs_opens went from 5 to &lt;b&gt;3&lt;/b&gt;</td>',
+    );
+    expect(row('sb-slow')).toMatch(
+      /<span class="bad">timeout<\/span>: no verified answer within the per-sandbox deadline of \d+ ms/,
+    );
+    expect(row('sb-broken')).toContain(
+      '<span class="bad">error</span>: connection refused &lt;img src=x onerror=alert(1)&gt;',
+    );
     expect(row('sb-unloaded')).toContain('<span class="bad">not loaded</span>');
     // Nothing a sandbox said became markup.
     expect(res.body).not.toContain('<script>');
@@ -87,9 +103,23 @@ describe('status page', () => {
     const before = JSON.parse((await get(s.target, '/runsc-metrics/status')).body);
     expect(before.root).toBe(s.root);
     expect(before.instantDiscovery).toEqual({ enabled: true, watching: true });
-    expect(before.sandboxes.map((x: { id: string }) => x.id)).toEqual(['sb-broken', 'sb-liar', 'sb-ok', 'sb-slow', 'sb-unloaded']);
+    expect(before.sandboxes.map((x: { id: string }) => x.id)).toEqual([
+      'sb-broken',
+      'sb-liar',
+      'sb-ok',
+      'sb-slow',
+      'sb-unloaded',
+    ]);
     expect(before.sandboxes[2]).toEqual({
-      id: 'sb-ok', pod: 'web-1', namespace: 'prod', iteration: '', loaded: true, running: true, lastExport: null, exports: 0, failures: 0,
+      id: 'sb-ok',
+      pod: 'web-1',
+      namespace: 'prod',
+      iteration: '',
+      loaded: true,
+      running: true,
+      lastExport: null,
+      exports: 0,
+      failures: 0,
     });
     await get(s.target, '/metrics');
     await get(s.target, '/metrics');
@@ -97,13 +127,24 @@ describe('status page', () => {
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const after = JSON.parse(res.body);
     const by = (id: string) => after.sandboxes.find((x: { id: string }) => x.id === id);
-    expect(by('sb-ok')).toMatchObject({ exports: 2, failures: 0, lastExport: { ok: true, failure: null, error: null } });
+    expect(by('sb-ok')).toMatchObject({
+      exports: 2,
+      failures: 0,
+      lastExport: { ok: true, failure: null, error: null },
+    });
     expect(by('sb-ok').lastExport.durationMs).toBeGreaterThanOrEqual(0);
     expect(Date.parse(by('sb-ok').lastExport.finishedAt)).toBeGreaterThan(Date.now() - 60_000);
-    expect(by('sb-liar')).toMatchObject({ pod: HOSTILE_POD, failures: 2, lastExport: { ok: false, failure: 'verify' } });
+    expect(by('sb-liar')).toMatchObject({
+      pod: HOSTILE_POD,
+      failures: 2,
+      lastExport: { ok: false, failure: 'verify' },
+    });
     expect(by('sb-slow').lastExport.failure).toBe('timeout');
     expect(by('sb-slow').lastExport.durationMs).toBeGreaterThanOrEqual(250);
-    expect(by('sb-broken').lastExport).toMatchObject({ failure: 'error', error: 'connection refused <img src=x onerror=alert(1)>' });
+    expect(by('sb-broken').lastExport).toMatchObject({
+      failure: 'error',
+      error: 'connection refused <img src=x onerror=alert(1)>',
+    });
     expect(by('sb-unloaded')).toMatchObject({ loaded: false, running: false, lastExport: { failure: 'not-loaded' } });
     expect(s.backend.refreshes).toBe(3); // the start-up pass and the two scrapes; the status route ran none
   });
@@ -128,6 +169,8 @@ describe('acceptsHtml / escapeHtml', () => {
     expect(acceptsHtml('application/openmetrics-text; version=1.0.0,text/plain;q=0.5')).toBe(false);
   });
   it('escapes the five characters that matter in text and attributes', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
   });
 });

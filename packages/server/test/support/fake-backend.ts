@@ -58,17 +58,24 @@ export class FakeTarget implements ScrapeTarget {
           clearTimeout(t);
           reject(reason as Error);
         };
-        const t = delay === 'never' ? undefined : setTimeout(() => {
-          cut.offCut(onCut);
-          resolve();
-        }, delay);
+        const t =
+          delay === 'never'
+            ? undefined
+            : setTimeout(() => {
+                cut.offCut(onCut);
+                resolve();
+              }, delay);
         cut.onCut(onCut);
       });
       if (this.opts.fail) throw new Error(this.opts.fail);
       let snap = this.opts.snapshot?.(this.calls) ?? defaultSnapshot(this.calls);
       // The sandbox side applies the filter (unless it lies); the server side re-checks.
-      if (matcher && !this.opts.ignoreFilter) snap = { ...snap, data: snap.data.filter((d) => matcher.test(d.metric.name)) };
-      if (matcher) for (const d of snap.data) if (!matcher.test(d.metric.name)) throw new Error(`metric ${d.metric.name} violated the filter set in export options`);
+      if (matcher && !this.opts.ignoreFilter)
+        snap = { ...snap, data: snap.data.filter((d) => matcher.test(d.metric.name)) };
+      if (matcher)
+        for (const d of snap.data)
+          if (!matcher.test(d.metric.name))
+            throw new Error(`metric ${d.metric.name} violated the filter set in export options`);
       void filter;
       return snap;
     } finally {
@@ -82,8 +89,16 @@ export function defaultSnapshot(n: number): Snapshot {
   return {
     when: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 },
     data: [
-      { metric: { name: 'fs_opens', type: 2, help: 'Number of file opens.' }, labels: {}, number: { int: n, float: 0 } },
-      { metric: { name: 'fs_reads', type: 2, help: 'Number of file reads.' }, labels: {}, number: { int: 2 * n, float: 0 } },
+      {
+        metric: { name: 'fs_opens', type: 2, help: 'Number of file opens.' },
+        labels: {},
+        number: { int: n, float: 0 },
+      },
+      {
+        metric: { name: 'fs_reads', type: 2, help: 'Number of file reads.' },
+        labels: {},
+        number: { int: 2 * n, float: 0 },
+      },
     ],
   };
 }

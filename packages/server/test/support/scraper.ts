@@ -5,7 +5,10 @@ import type { FakeBackend } from './fake-backend.js';
 
 export const NO_FILTER: ScrapeRequest = { metricsFilter: '', metricsMatcher: undefined, capabilityMatcher: undefined };
 
-export function newScraper(backend: FakeBackend, opts: Partial<ScraperOptions> = {}): { s: Scraper; log: ReturnType<typeof memoryLogger> } {
+export function newScraper(
+  backend: FakeBackend,
+  opts: Partial<ScraperOptions> = {},
+): { s: Scraper; log: ReturnType<typeof memoryLogger> } {
   const log = memoryLogger();
   const s = new Scraper(backend, {
     root: '/run/runsc',

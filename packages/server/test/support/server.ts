@@ -34,7 +34,10 @@ export interface TestServer {
   target: { port?: number | undefined; socketPath?: string };
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}, backend = new FakeBackend()): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  backend = new FakeBackend(),
+): Promise<TestServer> {
   const root = overrides.root ?? tempDir();
   const log = memoryLogger();
   const handle = await startMetricServer(

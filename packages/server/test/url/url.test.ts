@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { goQuote } from '../../src/goquote.js';
-import { cleanPath, escapePath, parseQuery, splitTarget, unescape } from '../../src/url.js';
+import { cleanPath, escapePath, parseQuery, splitTarget, unescapeUrl } from '../../src/url.js';
 
 describe('Go url semantics', () => {
   it('cleans paths like ServeMux, keeping a trailing slash', () => {
@@ -26,9 +26,9 @@ describe('Go url semantics', () => {
   });
 
   it('unescapes paths without turning + into a space, and UTF-8 sequences', () => {
-    expect(unescape('/a+b%20c', false)).toBe('/a+b c');
-    expect(unescape('%C3%A9', false)).toBe('é');
-    expect(() => unescape('%4', false)).toThrow('invalid URL escape "%4"');
+    expect(unescapeUrl('/a+b%20c', false)).toBe('/a+b c');
+    expect(unescapeUrl('%C3%A9', false)).toBe('é');
+    expect(() => unescapeUrl('%4', false)).toThrow('invalid URL escape "%4"');
   });
 
   it('splits origin-form and absolute-form targets', () => {

@@ -29,7 +29,14 @@ async function rig(instantDiscovery: boolean, watchDebounceMs?: number) {
   let rediscovers = 0;
   const log = memoryLogger();
   const handle = await startMetricServer(
-    { root, metricServer: address, logger: log, instantDiscovery, verifyLoopIntervalMs: 600_000, ...(watchDebounceMs === undefined ? {} : { watchDebounceMs }) },
+    {
+      root,
+      metricServer: address,
+      logger: log,
+      instantDiscovery,
+      verifyLoopIntervalMs: 600_000,
+      ...(watchDebounceMs === undefined ? {} : { watchDebounceMs }),
+    },
     {
       backend: (config, l) => {
         const core = createCoreBackend(config, l);
@@ -130,7 +137,9 @@ describe('instant discovery (inotify on the root directory)', () => {
     for (let i = 0; i < 25; i++) {
       const sb = await r.fleet.add({ holder: r.hosts[i % 2] });
       const res = await get({ socketPath: r.address }, '/metrics');
-      expect(res.body, `scrape ${i}`).toMatch(new RegExp(`^runsc_meta_sandbox_presence\\{[^}]*sandbox="${sb.id}"`, 'm'));
+      expect(res.body, `scrape ${i}`).toMatch(
+        new RegExp(`^runsc_meta_sandbox_presence\\{[^}]*sandbox="${sb.id}"`, 'm'),
+      );
     }
   }, 60_000);
 });

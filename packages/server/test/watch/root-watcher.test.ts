@@ -25,7 +25,9 @@ afterEach(() => {
   for (const w of watchers.splice(0)) w.close();
 });
 
-function setup(opts: { busy?: () => number; passMs?: number; watch?: ConstructorParameters<typeof RootWatcher>[0]['watch'] } = {}) {
+function setup(
+  opts: { busy?: () => number; passMs?: number; watch?: ConstructorParameters<typeof RootWatcher>[0]['watch'] } = {},
+) {
   const root = join(tempDir('ms-watch-'), 'root');
   mkdirSync(root);
   const log = memoryLogger();

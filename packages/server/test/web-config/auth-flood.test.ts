@@ -41,14 +41,18 @@ function floodFromChild(port: number, n: number): Promise<number[]> {
   });
 }
 
-const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (user: string, password: string) => ({
+  Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
 describe('basic auth under a flood of wrong passwords', () => {
   it('refuses the overflow unchecked, logs it once per burst, and the verified scraper is served throughout', async () => {
     const file = join(tempDir('ms-flood-'), 'web.yml');
     writeFileSync(file, `basic_auth_users:\n  prometheus: '${HASH}'\n`);
     const s = await startTestServer({ webConfigFile: file });
-    expect((await request(s.target, 'GET', '/runsc-metrics/pid', { headers: basic('prometheus', PASSWORD) })).status).toBe(200);
+    expect(
+      (await request(s.target, 'GET', '/runsc-metrics/pid', { headers: basic('prometheus', PASSWORD) })).status,
+    ).toBe(200);
 
     const flood = floodFromChild(s.handle.port as number, 128);
     // The flood's outcome as soon as it has one (statuses, or why the child failed): the
@@ -64,8 +68,12 @@ describe('basic auth under a flood of wrong passwords', () => {
     // the comparisons can be starved for seconds.
     const overflowed = () => s.log.lines.some((l) => l.includes('refusing new ones unchecked'));
     const waitStart = Date.now();
-    while (!overflowed() && floodOutcome === undefined && Date.now() - waitStart < 45_000) await new Promise((r) => setTimeout(r, 10));
-    expect(overflowed(), `the flood never filled the comparison queue (${floodOutcome ?? 'still running after 45 s'}; log: ${s.log.lines.slice(-5).join(' | ')})`).toBe(true);
+    while (!overflowed() && floodOutcome === undefined && Date.now() - waitStart < 45_000)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(
+      overflowed(),
+      `the flood never filled the comparison queue (${floodOutcome ?? 'still running after 45 s'}; log: ${s.log.lines.slice(-5).join(' | ')})`,
+    ).toBe(true);
     const scrape = await request(s.target, 'GET', '/runsc-metrics/pid', { headers: basic('prometheus', PASSWORD) });
     expect([scrape.status, scrape.body]).toEqual([200, String(process.pid)]);
 

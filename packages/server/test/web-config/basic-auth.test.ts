@@ -12,13 +12,21 @@ const users = new Map([
 describe('parseBasicAuthorization', () => {
   it('splits at the first colon, scheme case-insensitive, utf-8', () => {
     expect(parseBasicAuthorization(header('alice', 'a:b'))).toEqual({ user: 'alice', password: 'a:b' });
-    expect(parseBasicAuthorization(`bAsIc ${Buffer.from('ü:p').toString('base64')}`)).toEqual({ user: 'ü', password: 'p' });
+    expect(parseBasicAuthorization(`bAsIc ${Buffer.from('ü:p').toString('base64')}`)).toEqual({
+      user: 'ü',
+      password: 'p',
+    });
     expect(parseBasicAuthorization(header('', ''))).toEqual({ user: '', password: '' });
   });
-  it.each([undefined, '', 'Bearer abc', 'Basic', 'Basic !!!!', `Basic ${Buffer.from('nocolon').toString('base64')}`, 'Basic YQ'])(
-    'rejects %j',
-    (h) => expect(parseBasicAuthorization(h)).toBeUndefined(),
-  );
+  it.each([
+    undefined,
+    '',
+    'Bearer abc',
+    'Basic',
+    'Basic !!!!',
+    `Basic ${Buffer.from('nocolon').toString('base64')}`,
+    'Basic YQ',
+  ])('rejects %j', (h) => expect(parseBasicAuthorization(h)).toBeUndefined());
 });
 
 describe('BasicAuth', () => {
@@ -137,7 +145,9 @@ describe('BasicAuth under a flood of credentials', () => {
   it('never runs more than maxConcurrentComparisons at once; all get their verdict', async () => {
     const c = heldComparer();
     const auth = new BasicAuth(users, { compare: c.compare, maxConcurrentComparisons: 2, maxQueuedComparisons: 50 });
-    const verdicts = [...Array(12).keys()].map((i) => auth.check(header(i % 3 === 0 ? 'mallory' : 'alice', `guess${i}`)));
+    const verdicts = [...Array(12).keys()].map((i) =>
+      auth.check(header(i % 3 === 0 ? 'mallory' : 'alice', `guess${i}`)),
+    );
     verdicts.push(auth.check(header('alice', 'wonder:land')));
     expect(verdicts.every((v) => v instanceof Promise)).toBe(true);
     await Promise.resolve();
@@ -173,7 +183,12 @@ describe('BasicAuth under a flood of credentials', () => {
   it('a full queue refuses at once without comparing, logs once per burst, and cached successes still pass', async () => {
     const c = heldComparer();
     const log = memoryLogger();
-    const auth = new BasicAuth(users, { compare: c.compare, maxConcurrentComparisons: 1, maxQueuedComparisons: 2, log });
+    const auth = new BasicAuth(users, {
+      compare: c.compare,
+      maxConcurrentComparisons: 1,
+      maxQueuedComparisons: 2,
+      log,
+    });
     // Verified before the flood.
     const first = auth.check(header('alice', 'wonder:land'));
     await c.releaseNext();
@@ -232,8 +247,12 @@ describe('BasicAuth under a flood of credentials', () => {
   });
 
   it('rejects nonsense bounds at construction', () => {
-    expect(() => new BasicAuth(users, { maxConcurrentComparisons: 0 })).toThrow(/maxConcurrentComparisons must be an integer >= 1/);
-    expect(() => new BasicAuth(users, { maxQueuedComparisons: -1 })).toThrow(/maxQueuedComparisons must be an integer >= 0/);
+    expect(() => new BasicAuth(users, { maxConcurrentComparisons: 0 })).toThrow(
+      /maxConcurrentComparisons must be an integer >= 1/,
+    );
+    expect(() => new BasicAuth(users, { maxQueuedComparisons: -1 })).toThrow(
+      /maxQueuedComparisons must be an integer >= 0/,
+    );
     expect(() => new BasicAuth(users, { maxFailureCacheEntries: 0.5 })).toThrow(/maxFailureCacheEntries/);
   });
 });

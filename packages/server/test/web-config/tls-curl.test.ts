@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makePki } from '../../../../test-support/tls-pki.js';
 import { cliBundle } from '../support/cli-bundle.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { startTestServer, tempDir } from '../support/server.js';
-import { makePki } from '../../../../test-support/tls-pki.js';
 
 const pki = makePki(mkdtempSync(join(tmpdir(), 'ms-tls-')));
 afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
@@ -30,23 +30,38 @@ interface CurlResult {
 /** Runs curl asynchronously (the server under test lives in this process). */
 function curl(args: string[]): Promise<CurlResult> {
   return new Promise((resolve, reject) => {
-    execFile('curl', ['-sS', '-i', '--max-time', '15', ...args], { encoding: 'utf8', timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') {
-        reject(new Error(`curl is needed by this test (apt-get install curl; scripts/install-system-deps.sh does): ${err.message}`));
-        return;
-      }
-      const code = err ? Number(err.code) : 0;
-      const split = stdout.indexOf('\r\n\r\n');
-      const head = split < 0 ? '' : stdout.slice(0, split);
-      const lines = head.split('\r\n');
-      const m = /^HTTP\/[\d.]+ (\d{3})/.exec(lines[0] ?? '');
-      const headers: Record<string, string> = {};
-      for (const l of lines.slice(1)) {
-        const i = l.indexOf(':');
-        if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
-      }
-      resolve({ code, status: m ? Number(m[1]) : undefined, headers, body: split < 0 ? '' : stdout.slice(split + 4), stderr });
-    });
+    execFile(
+      'curl',
+      ['-sS', '-i', '--max-time', '15', ...args],
+      { encoding: 'utf8', timeout: 20_000 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') {
+          reject(
+            new Error(
+              `curl is needed by this test (apt-get install curl; scripts/install-system-deps.sh does): ${err.message}`,
+            ),
+          );
+          return;
+        }
+        const code = err ? Number(err.code) : 0;
+        const split = stdout.indexOf('\r\n\r\n');
+        const head = split < 0 ? '' : stdout.slice(0, split);
+        const lines = head.split('\r\n');
+        const m = /^HTTP\/[\d.]+ (\d{3})/.exec(lines[0] ?? '');
+        const headers: Record<string, string> = {};
+        for (const l of lines.slice(1)) {
+          const i = l.indexOf(':');
+          if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+        }
+        resolve({
+          code,
+          status: m ? Number(m[1]) : undefined,
+          headers,
+          body: split < 0 ? '' : stdout.slice(split + 4),
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -59,7 +74,8 @@ function webConfig(text: string): string {
 
 const tlsBlock = `tls_server_config:\n  cert_file: ${pki.serverCert}\n  key_file: ${pki.serverKey}\n`;
 const authBlock = `basic_auth_users:\n  prometheus: '${HASH}'\n`;
-const headersBlock = 'http_server_config:\n  headers:\n    X-Frame-Options: deny\n    Strict-Transport-Security: max-age=63072000\n';
+const headersBlock =
+  'http_server_config:\n  headers:\n    X-Frame-Options: deny\n    Strict-Transport-Security: max-age=63072000\n';
 
 describe('TLS + basic auth on TCP', () => {
   async function server() {
@@ -98,7 +114,7 @@ describe('TLS + basic auth on TCP', () => {
 
   it("plain HTTP to the TLS port gets Go's 400 telling the client to use HTTPS, and no metrics", async () => {
     const url = await server();
-    const r = await curl(['-u', `prometheus:${PASSWORD}`, url.replace('https:', 'http:') + '/metrics']);
+    const r = await curl(['-u', `prometheus:${PASSWORD}`, `${url.replace('https:', 'http:')}/metrics`]);
     expect(r.code).toBe(0);
     expect(r.status).toBe(400);
     expect(r.body).toBe('Client sent an HTTP request to an HTTPS server.\n');
@@ -125,7 +141,9 @@ describe('other web-config combinations', () => {
 
   it('RequireAndVerifyClientCert: a client certificate from the CA is required', async () => {
     const s = await startTestServer({
-      webConfigFile: webConfig(`${tlsBlock}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.caCert}\n`),
+      webConfigFile: webConfig(
+        `${tlsBlock}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${pki.caCert}\n`,
+      ),
     });
     const url = `https://127.0.0.1:${s.handle.port}/metrics`;
     const ok = await curl(['--cacert', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey, url]);
@@ -140,30 +158,56 @@ describe('other web-config combinations', () => {
   });
 
   it('RequireAnyClientCert: any certificate, even one no CA vouches for; none is refused', async () => {
-    const s = await startTestServer({ webConfigFile: webConfig(`${tlsBlock}  client_auth_type: RequireAnyClientCert\n`) });
+    const s = await startTestServer({
+      webConfigFile: webConfig(`${tlsBlock}  client_auth_type: RequireAnyClientCert\n`),
+    });
     const url = `https://127.0.0.1:${s.handle.port}/metrics`;
     expect((await curl(['--cacert', pki.caCert, url])).status).toBeUndefined();
     // The server's own cert (not a client cert of the CA, and not checked) is enough here.
-    expect((await curl(['--cacert', pki.caCert, '--cert', pki.serverCert, '--key', pki.serverKey, url])).status).toBe(200);
+    expect((await curl(['--cacert', pki.caCert, '--cert', pki.serverCert, '--key', pki.serverKey, url])).status).toBe(
+      200,
+    );
     expect(s.log.lines.some((l) => l.includes('refused by the client certificate policy'))).toBe(true);
   });
 
   it('VerifyClientCertIfGiven: no certificate is fine, a valid one is fine, an untrusted one is refused', async () => {
     const s = await startTestServer({
-      webConfigFile: webConfig(`${tlsBlock}  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ${pki.caCert}\n`),
+      webConfigFile: webConfig(
+        `${tlsBlock}  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: ${pki.caCert}\n`,
+      ),
     });
     const url = `https://127.0.0.1:${s.handle.port}/metrics`;
     expect((await curl(['--cacert', pki.caCert, url])).status).toBe(200);
-    expect((await curl(['--cacert', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey, url])).status).toBe(200);
+    expect((await curl(['--cacert', pki.caCert, '--cert', pki.clientCert, '--key', pki.clientKey, url])).status).toBe(
+      200,
+    );
     const selfSigned = join(tempDir('ms-self-'), 'self');
     await new Promise<void>((resolve, reject) =>
       execFile(
         'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=stranger', '-days', '1', '-keyout', `${selfSigned}.key`, '-out', `${selfSigned}.crt`],
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-subj',
+          '/CN=stranger',
+          '-days',
+          '1',
+          '-keyout',
+          `${selfSigned}.key`,
+          '-out',
+          `${selfSigned}.crt`,
+        ],
         (err) => (err ? reject(err) : resolve()),
       ),
     );
-    expect((await curl(['--cacert', pki.caCert, '--cert', `${selfSigned}.crt`, '--key', `${selfSigned}.key`, url])).status).toBeUndefined();
+    expect(
+      (await curl(['--cacert', pki.caCert, '--cert', `${selfSigned}.crt`, '--key', `${selfSigned}.key`, url])).status,
+    ).toBeUndefined();
   });
 
   it('min_version TLS13 refuses a TLS 1.2-only client', async () => {
@@ -188,15 +232,24 @@ describe('other web-config combinations', () => {
 describe('the CLI with a bad --web-config-file', () => {
   function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve) => {
-      execFile(process.execPath, [cliBundle(), ...args], { encoding: 'utf8', timeout: 20_000 }, (err, _stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr });
-      });
+      execFile(
+        process.execPath,
+        [cliBundle(), ...args],
+        { encoding: 'utf8', timeout: 20_000 },
+        (err, _stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stderr });
+        },
+      );
     });
   }
 
   it.each([
     ['an unknown key', 'tls_server_config:\n  certfile: x\n', /unknown key "tls_server_config\.certfile"/],
-    ['a plain-text password', 'basic_auth_users:\n  prometheus: hunter2\n', /basic_auth_users\.prometheus: not a bcrypt hash/],
+    [
+      'a plain-text password',
+      'basic_auth_users:\n  prometheus: hunter2\n',
+      /basic_auth_users\.prometheus: not a bcrypt hash/,
+    ],
     ['a missing file', undefined, /cannot read it: ENOENT/],
   ])('%s: exit 128 with one line naming the file, nothing bound', async (_name, text, pattern) => {
     const dir = tempDir('ms-cli-');

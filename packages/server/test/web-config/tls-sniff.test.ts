@@ -7,9 +7,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PLAINTEXT_ON_TLS_RESPONSE, classifyFirstBytes } from '../../src/tls-sniff.js';
-import { onCleanup, startTestServer, tempDir } from '../support/server.js';
 import { makePki } from '../../../../test-support/tls-pki.js';
+import { classifyFirstBytes, PLAINTEXT_ON_TLS_RESPONSE } from '../../src/tls-sniff.js';
+import { onCleanup, startTestServer, tempDir } from '../support/server.js';
 
 const pki = makePki(mkdtempSync(join(tmpdir(), 'ms-sniff-')));
 afterAll(() => rmSync(pki.dir, { recursive: true, force: true }));
@@ -24,10 +24,15 @@ function tlsConfigFile(): string {
 type Target = { port: number } | { path: string };
 
 /** Sends `chunks` (with `gapMs` between them) and collects everything until the server closes. */
-function rawExchange(target: Target, chunks: string[], gapMs = 0): Promise<{ received: string; closedAfterMs: number }> {
+function rawExchange(
+  target: Target,
+  chunks: string[],
+  gapMs = 0,
+): Promise<{ received: string; closedAfterMs: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const sock = 'port' in target ? net.connect({ host: '127.0.0.1', port: target.port }) : net.connect({ path: target.path });
+    const sock =
+      'port' in target ? net.connect({ host: '127.0.0.1', port: target.port }) : net.connect({ path: target.path });
     let received = '';
     const guard = setTimeout(() => {
       sock.destroy();
