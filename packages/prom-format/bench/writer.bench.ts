@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Data, SnapshotExport } from '../src/index.js';
-import { ExpositionWriter, intNumber } from '../src/index.js';
+import { ExpositionWriter, intNumber, pointsOf } from '../src/index.js';
 
 const METRICS_PER_SANDBOX = 100; // half counters, half gauges, one field label each
 const WHEN = { seconds: 1795819685, nanos: 333741011 };
@@ -22,7 +22,7 @@ function snapshots(series: number): SnapshotExport[] {
       });
     }
     out.push({
-      snapshot: { when: WHEN, data },
+      snapshot: pointsOf({ when: WHEN, data }),
       exporterPrefix: 'runsc_',
       extraLabels: { sandbox: `sandbox-${s}`, iteration: '0123456789abcdef' },
     });

@@ -14,7 +14,6 @@
 // point of a duplicate-free canonical snapshot (nearly every point a sandbox sends) is
 // three copies and an integer: its label section is rendered once per snapshot.
 
-import { CanonicalSnapshot, canonicalPointAt, newPointScratch } from './canonical.js';
 import type { FamilyPool } from './family-pool.js';
 import {
   assignSeparators,
@@ -35,9 +34,16 @@ import {
   snapInfo,
   TYPE_NAMES,
 } from './line-encoder.js';
-import { type Data, type Metric, NO_LABELS, type Snapshot } from './model.js';
+import {
+  type Data,
+  type ExpositionFormat,
+  type Metric,
+  NO_LABELS,
+  type SkippedData,
+  type SnapshotExport,
+  type SnapshotPoints,
+} from './model.js';
 import { isValidMetricName } from './names.js';
-import type { ExpositionFormat, SkippedData, SnapshotExport } from './writer.js';
 
 export interface BuilderOptions {
   /** `prometheus` (default) or `openmetrics`: decided up front, points are rendered at add. */
@@ -211,8 +217,8 @@ export class ExpositionBuilder extends LineEncoder {
   private readonly onSkip: ((skip: SkippedData) => void) | undefined;
   private readonly sizeHints: Map<string, number> | undefined;
   private readonly pool: FamilyPool | undefined;
-  /** The Data that add() overwrites with each point of a CanonicalSnapshot. */
-  private readonly pointScratch = newPointScratch();
+  /** A point without labels, for rendering a snapshot's label section alone (plainSection). */
+  private readonly unlabeled: Data = { metric: { name: '', type: 0, help: '' }, labels: NO_LABELS };
   /** Per slot: what finish() needs once added; undefined while reserved. */
   private readonly slots: (SlotInfo | undefined)[] = [];
   /** (exporter prefix, metric name) -> store, so a point's lookup builds no string. */
@@ -240,7 +246,7 @@ export class ExpositionBuilder extends LineEncoder {
     this.checkEmptySlot(slot);
     const { snapshot, exporterPrefix } = exp;
     const info = snapInfo(exp, this.om);
-    const count = snapshotLength(snapshot);
+    const count = snapshot.length;
     const entry: SlotInfo = {
       count,
       when: snapshot.when,
@@ -297,7 +303,7 @@ export class ExpositionBuilder extends LineEncoder {
         );
       }
     }
-    entry.count += snapshotLength(snapshot);
+    entry.count += snapshot.length;
     this.render(snapshot, parts.groups, exporterPrefix, slot, parts.info);
   }
 
@@ -317,22 +323,35 @@ export class ExpositionBuilder extends LineEncoder {
     return groups;
   }
 
-  /** A snapshot's (or part's) points into their families, in order. */
+  /**
+   * A snapshot's (or part's) points into their families, in order. Unlabeled int points of
+   * a duplicate-free snapshot (nearly all of a sandbox's) take the plain path; every other
+   * point the general one (addPoint). Neither keeps the point: a reader may reuse it.
+   */
   private render(
-    snapshot: Snapshot,
+    points: SnapshotPoints,
     groups: Map<string, FamilyStore>,
     exporterPrefix: string,
     slot: number,
     info: SnapInfo,
   ): void {
-    if (snapshot instanceof CanonicalSnapshot) {
-      this.addCanonical(snapshot, groups, exporterPrefix, slot, info);
-      return;
-    }
-    const data = snapshot.data;
-    for (let di = 0; di < data.length; di++) {
-      const d = data[di]!;
-      this.addPoint(this.groupStore(groups, exporterPrefix, d.metric), slot, info, d);
+    const n = points.length;
+    const plain = info.invalid === undefined && info.distinctSeries ? this.plainSection(info) : undefined;
+    let lastMetric: Metric | undefined;
+    let store: FamilyStore | undefined;
+    for (let di = 0; di < n; di++) {
+      const d = points.pointAt(di);
+      const metric = d.metric;
+      if (metric !== lastMetric) {
+        // runsc sends a metric's points together: one lookup per run of them.
+        store = this.groupStore(groups, exporterPrefix, metric);
+        lastMetric = metric;
+      }
+      if (plain !== undefined && d.labels === NO_LABELS && d.histogramValue === undefined) {
+        const value = fastIntValue(d.number);
+        if (!Number.isNaN(value) && this.addPlain(store!, slot, info, plain, metric, value)) continue;
+      }
+      this.addPoint(store!, slot, info, d);
     }
   }
 
@@ -346,43 +365,6 @@ export class ExpositionBuilder extends LineEncoder {
   }
 
   /**
-   * A canonical snapshot's points, read from its columns. Its unlabeled points (nearly all
-   * of a sandbox's) take the plain path; any other point goes through one scratch Data
-   * and addPoint (which keeps none of it).
-   */
-  private addCanonical(
-    canonical: CanonicalSnapshot,
-    groups: Map<string, FamilyStore>,
-    exporterPrefix: string,
-    slot: number,
-    info: SnapInfo,
-  ): void {
-    const n = canonical.length;
-    const metrics = canonical.metrics;
-    const labels = canonical.labels;
-    const ints = canonical.ints;
-    const plain = info.invalid === undefined && info.distinctSeries ? this.plainSection(info) : undefined;
-    const scratch = this.pointScratch;
-    let lastMetric: Metric | undefined;
-    let store: FamilyStore | undefined;
-    for (let di = 0; di < n; di++) {
-      const metric = metrics[di]!;
-      if (metric !== lastMetric) {
-        // runsc sends a metric's points together: one lookup per run of them.
-        store = this.groupStore(groups, exporterPrefix, metric);
-        lastMetric = metric;
-      }
-      if (
-        plain !== undefined &&
-        labels[di] === NO_LABELS &&
-        this.addPlain(store!, slot, info, plain, metric, ints[di]!)
-      )
-        continue;
-      this.addPoint(store!, slot, info, canonicalPointAt(canonical, di, scratch));
-    }
-  }
-
-  /**
    * What every unlabeled sample line of a snapshot has between its name and its value:
    * the label section of the extra labels alone, then the space. Rendered once per
    * snapshot by writeLabelSection itself, so the plain path cannot disagree with it.
@@ -390,7 +372,7 @@ export class ExpositionBuilder extends LineEncoder {
   private plainSection(info: SnapInfo): PlainSection {
     this.buf = this.scratch;
     this.pos = 0;
-    const cs = this.writeLabelSection(this.pointScratch, null, '', info) as number; // no point labels: no error
+    const cs = this.writeLabelSection(this.unlabeled, null, '', info) as number; // no point labels: no error
     const keyEnd = cs < this.pos ? this.pos - 1 : cs;
     this.byte(0x20);
     return { bytes: Buffer.from(this.buf.subarray(0, this.pos)), keyStart: cs, keyEnd };
@@ -927,10 +909,6 @@ class PieceList {
 }
 
 function noRelease(): void {}
-
-function snapshotLength(snapshot: Snapshot): number {
-  return snapshot instanceof CanonicalSnapshot ? snapshot.length : snapshot.data.length;
-}
 
 /**
  * A histogram family's series names. Out of addPoint: a closure there over `name` would

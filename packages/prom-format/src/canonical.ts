@@ -1,8 +1,8 @@
 // A fast path for the one encoding real sandboxes send: the `Metrics.Export`
 // reply exactly as Go's encoding/json writes it (compact, fixed key order,
 // omitempty), for metrics a dictionary knows. It reads the reply's bytes once and
-// builds a CanonicalSnapshot: per point the Metric and Labels objects shared from
-// the dictionary and an int (no JSON tree, no per-point strings or objects).
+// writes DecodedPoints: per point the Metric and Labels objects shared from the
+// dictionary and an int (no JSON tree, no per-point strings or objects).
 //
 // It accepts a strict subset of JSON and answers `undefined` for anything else
 // (whitespace, other key order, escapes it does not expect, floats, histograms,
@@ -18,7 +18,15 @@
 // 1000 replies), and garbage is what a scrape's GC time and RSS follow. Long compares
 // use the native Buffer.compare; short literals a byte loop. Nothing is guessed from a
 // sandbox's last reply: runsc draws a new entry order on every export.
-import { type Data, type Labels, type Metric, NO_LABELS, type Snapshot, type Timestamp } from './model.js';
+import {
+  type Data,
+  type Labels,
+  type Metric,
+  NO_LABELS,
+  type Snapshot,
+  type SnapshotPoints,
+  type Timestamp,
+} from './model.js';
 import { ZERO } from './number.js';
 import { parseRfc3339, TimestampError } from './time.js';
 
@@ -39,8 +47,6 @@ interface MetricEntry extends ByteEntry {
   /** Allowed values by their bytes between the quotes; null for a metric without fields. */
   readonly values: ByteTable<LabelValue> | null;
 }
-
-const EMPTY_DATA: readonly Data[] = Object.freeze([]);
 
 const QUOTE = 0x22;
 const MINUS = 0x2d;
@@ -126,82 +132,49 @@ function matchAt(bytes: Uint8Array, at: number, end: number, lit: Uint8Array): b
   return true;
 }
 
-/** Marks a snapshot as made by a decoder: only decodeWith calls it (see CanonicalSnapshot.madeBy). */
-let markDecodedBy: (snapshot: CanonicalSnapshot, decoder: CanonicalSnapshotDecoder) => CanonicalSnapshot;
-
 /**
- * A snapshot the canonical decoder read, kept as columns: per point its definition and
- * labels (the decoder's shared, frozen objects) and its int value, 0 standing for an
- * omitted value (runsc never writes `"int":0`). That is three array slots per point
- * instead of a Data and a WireNumber object (~88 bytes), which is most of what a scrape
- * allocates. The verifier and the ExpositionBuilder read the columns (canonicalPointAt)
- * up to `length`; `data` makes the Data objects on first use, deep-equal to what the
- * general path decodes. Immutable.
+ * The points of a canonical reply, as the decoder writes them: per point its definition
+ * and labels (the decoder's shared, frozen objects) and its int value, 0 standing for an
+ * omitted value (runsc never writes `"int":0`). Three array slots per point instead of a
+ * Data and a WireNumber object (~88 bytes), which was most of what a scrape allocated.
+ *
+ * Owned by whoever hands it to the decoder, which overwrites it on every decode: the
+ * server's reply step (server/src/reply.ts) keeps one and reads it to the end before the
+ * next reply; `toSnapshot()` copies the points out for a caller that keeps them.
  */
-export class CanonicalSnapshot implements Snapshot {
-  private made: readonly Data[] | undefined;
-  /** The decoder that made it from a reply (undefined when built any other way); set only in this module. */
-  #decoder: CanonicalSnapshotDecoder | undefined;
+export class DecodedPoints implements SnapshotPoints {
+  when: Timestamp = { seconds: 0, nanos: 0 };
+  length = 0;
+  /** The decoder that wrote the current points (see SnapshotPoints.decoder). */
+  decoder: CanonicalSnapshotDecoder | undefined;
+  readonly metrics: Metric[] = [];
+  readonly labels: Labels[] = [];
+  readonly ints: number[] = [];
+  /** What pointAt hands out, overwritten per call: no object per point. */
+  private readonly point: { metric: Metric; labels: Labels; readonly number: { int: number; float: number } } = {
+    metric: { name: '', type: 0, help: '' },
+    labels: NO_LABELS,
+    number: { int: 0, float: 0 },
+  };
 
-  static {
-    markDecodedBy = (snapshot, decoder) => {
-      snapshot.#decoder = decoder;
-      return snapshot;
-    };
+  /** Point `i`: its number is int-typed and safe (at most 15 digits), so a kept counter value is a JS number. */
+  pointAt(i: number): Data {
+    const p = this.point;
+    p.metric = this.metrics[i]!;
+    p.labels = this.labels[i]!;
+    p.number.int = this.ints[i]!;
+    return p;
   }
 
-  constructor(
-    readonly when: Timestamp,
-    readonly metrics: readonly Metric[],
-    readonly labels: readonly Labels[],
-    readonly ints: readonly number[],
-    /** Number of points. */
-    readonly length: number = metrics.length,
-  ) {}
-
-  /**
-   * Whether `decoder` made this snapshot from a reply: then every point's metric is one of the
-   * decoder's known metrics (the very object its KnownMetric gave), and its labels are NO_LABELS
-   * or one of that metric's allowed values. A snapshot built any other way says false.
-   */
-  madeBy(decoder: CanonicalSnapshotDecoder | undefined): boolean {
-    return decoder !== undefined && this.#decoder === decoder;
-  }
-
-  get data(): readonly Data[] {
-    if (this.made === undefined) {
-      const out: Data[] = [];
-      for (let i = 0; i < this.length; i++) {
-        const v = this.ints[i]!;
-        out.push({ metric: this.metrics[i]!, labels: this.labels[i]!, number: v === 0 ? ZERO : { int: v, float: 0 } });
-      }
-      this.made = out;
+  /** The points as Data objects of their own, deep-equal to what the general path decodes. */
+  toSnapshot(): Snapshot {
+    const data: Data[] = [];
+    for (let i = 0; i < this.length; i++) {
+      const v = this.ints[i]!;
+      data.push({ metric: this.metrics[i]!, labels: this.labels[i]!, number: v === 0 ? ZERO : { int: v, float: 0 } });
     }
-    return this.made;
+    return { when: this.when, data };
   }
-}
-
-/** A Data a loop over a CanonicalSnapshot's points overwrites (canonicalPointAt). */
-export interface PointScratch {
-  metric: Metric;
-  labels: Labels;
-  readonly number: { int: number; float: number };
-}
-
-export function newPointScratch(): PointScratch {
-  return { metric: { name: '', type: 0, help: '' }, labels: NO_LABELS, number: { int: 0, float: 0 } };
-}
-
-/**
- * Point `i` of `s` as a Data: `into`, overwritten. Valid until the next call with the
- * same `into`; its `number` is int-typed and safe (at most 15 digits), so readers that
- * keep a counter's value keep a JS number, never the object.
- */
-export function canonicalPointAt(s: CanonicalSnapshot, i: number, into: PointScratch): Data {
-  into.metric = s.metrics[i]!;
-  into.labels = s.labels[i]!;
-  into.number.int = s.ints[i]!;
-  return into;
 }
 
 /**
@@ -212,15 +185,8 @@ export function canonicalPointAt(s: CanonicalSnapshot, i: number, into: PointScr
 export class CanonicalSnapshotDecoder {
   /** By the bytes of the metric's name between its quotes. */
   private readonly metrics = new ByteTable<MetricEntry>();
-  /**
-   * The running decode's points so far (`count` of them), as columns reused by every
-   * decode: a snapshot copies its exact share. They only ever hold the decoder's own
-   * shared Metric and Labels objects and numbers.
-   */
-  private count = 0;
-  private readonly colMetrics: Metric[] = [];
-  private readonly colLabels: Labels[] = [];
-  private readonly colInts: number[] = [];
+  /** The points of the decode running now (decodes are synchronous); null between decodes. */
+  private into: DecodedPoints | null = null;
 
   constructor(known: Iterable<KnownMetric>) {
     for (const k of known) {
@@ -244,7 +210,7 @@ export class CanonicalSnapshotDecoder {
           values.add(value, 0);
         }
       }
-      // A frozen metric is shared as given (a caller may recognise its own objects in snapshots: madeBy).
+      // A frozen metric is shared as given (a caller may recognise its own objects in the points).
       const metric: Metric = Object.isFrozen(m) ? m : Object.freeze({ name: m.name, type: m.type, help: m.help });
       const entry: MetricEntry = { bytes: ascii(text), keyLength: name.length - 2, metric, labelsHead, values };
       this.metrics.add(entry, NAME_AT);
@@ -252,27 +218,44 @@ export class CanonicalSnapshotDecoder {
   }
 
   /**
-   * The snapshot of a whole successful urpc reply, bytes[0, length) (its trailing
-   * whitespace left out), when it is exactly `{"success":true,"err":"","result":R}`
-   * with R a canonical result; `undefined` otherwise (never throws).
+   * The points of a whole successful urpc reply, bytes[0, length) (its trailing whitespace
+   * left out), written into `into` and returned, when it is exactly
+   * `{"success":true,"err":"","result":R}` with R a canonical result; `undefined` otherwise
+   * (never throws; `into` then holds nothing usable).
    */
-  decodeReply(bytes: Buffer, length: number): Snapshot | undefined {
+  decodeReply(bytes: Buffer, length: number, into: DecodedPoints): DecodedPoints | undefined {
+    into.length = 0;
+    into.decoder = undefined;
     const head = SUCCESS_HEAD.length;
-    if (
-      length <= head ||
-      length > bytes.length ||
-      bytes[length - 1] !== CLOSE_BRACE ||
-      !matchAt(bytes, 0, length, SUCCESS_HEAD)
-    )
-      return undefined;
-    return this.decodeResult(bytes, head, length - 1);
+    if (length <= head || length > bytes.length || bytes[length - 1] !== CLOSE_BRACE) return undefined;
+    if (!matchAt(bytes, 0, length, SUCCESS_HEAD)) return undefined;
+    return this.decodeResult(bytes, head, length - 1, into);
   }
 
   /**
-   * The snapshot in bytes[start, end) when those bytes are exactly a canonical
-   * result of known metrics; `undefined` otherwise (never throws).
+   * The points in bytes[start, end), written into `into` and returned, when those bytes are
+   * exactly a canonical result of known metrics; `undefined` otherwise (never throws).
    */
-  decodeResult(bytes: Buffer, start: number, end: number): Snapshot | undefined {
+  decodeResult(bytes: Buffer, start: number, end: number, into: DecodedPoints): DecodedPoints | undefined {
+    into.length = 0;
+    into.decoder = undefined;
+    this.into = into;
+    try {
+      const when = this.readResult(bytes, start, end);
+      if (when === undefined) {
+        into.length = 0;
+        return undefined;
+      }
+      into.when = when;
+      into.decoder = this;
+      return into;
+    } finally {
+      this.into = null;
+    }
+  }
+
+  /** The result's points into `this.into`; its `when`, or undefined when the bytes are not canonical. */
+  private readResult(bytes: Buffer, start: number, end: number): Timestamp | undefined {
     if (end > bytes.length || !matchAt(bytes, start, end, SNAPSHOT_HEAD)) return undefined;
     let i = start + SNAPSHOT_HEAD.length;
     const whenEnd = bytes.indexOf(QUOTE, i);
@@ -281,13 +264,12 @@ export class CanonicalSnapshotDecoder {
     if (when === undefined) return undefined;
     i = whenEnd + 1;
     // runsc leaves `data` out when the snapshot has no points.
-    if (i + 2 === end && bytes[i] === CLOSE_BRACE && bytes[i + 1] === CLOSE_BRACE) return { when, data: EMPTY_DATA };
+    if (i + 2 === end && bytes[i] === CLOSE_BRACE && bytes[i + 1] === CLOSE_BRACE) return when;
     if (!matchAt(bytes, i, end, DATA_HEAD)) return undefined;
     i += DATA_HEAD.length;
-    if (i + DATA_NULL.length === end && matchAt(bytes, i, end, DATA_NULL)) return { when, data: EMPTY_DATA };
+    if (i + DATA_NULL.length === end && matchAt(bytes, i, end, DATA_NULL)) return when;
     if (bytes[i] !== OPEN_BRACKET) return undefined;
     i++;
-    this.count = 0;
     if (bytes[i] === CLOSE_BRACKET) {
       i++;
     } else {
@@ -303,19 +285,13 @@ export class CanonicalSnapshotDecoder {
     }
     // `]` is followed by the snapshot's and the result's closing braces, and nothing else.
     if (i + 2 !== end || bytes[i] !== CLOSE_BRACE || bytes[i + 1] !== CLOSE_BRACE) return undefined;
-    const n = this.count;
-    if (n === 0) return { when, data: EMPTY_DATA };
-    return markDecodedBy(
-      new CanonicalSnapshot(when, this.colMetrics.slice(0, n), this.colLabels.slice(0, n), this.colInts.slice(0, n)),
-      this,
-    );
+    return when;
   }
 
   /** One `{"metric":…[,"labels":…],"val":{…}}` at `at`; pushes it and returns the offset after it, or -1. */
   private point(bytes: Buffer, at: number, end: number): number {
     if (!matchAt(bytes, at, end, POINT_HEAD)) return -1;
     const metricAt = at + POINT_HEAD.length - NAME_AT;
-    const k = this.count;
     // The whole definition, name included, byte for byte, found by the name's hash (an
     // escaped quote in the name only misses).
     const nameAt = metricAt + NAME_AT;
@@ -365,11 +341,13 @@ export class CanonicalSnapshotDecoder {
       number = negative ? -v : v;
     }
     if (i >= end || bytes[i] !== CLOSE_BRACE) return -1;
-    // Written at k (not pushed): the columns are reused by every decode, cut to size at the end.
-    this.colMetrics[k] = entry.metric;
-    this.colLabels[k] = labels;
-    this.colInts[k] = number;
-    this.count = k + 1;
+    // Written at k (not pushed): the columns are reused by every decode; `length` says how much is this one's.
+    const into = this.into!;
+    const k = into.length;
+    into.metrics[k] = entry.metric;
+    into.labels[k] = labels;
+    into.ints[k] = number;
+    into.length = k + 1;
     return i + 1;
   }
 }

@@ -7,6 +7,7 @@
 // a value needs it; per-snapshot pieces (timestamp suffix, encoded extra labels) are
 // built once per snapshot; a histogram's labels are rendered once and copied per line.
 import { escapeComment, escapeHelp, escapeLabelValue, escapeOpenMetricsHelp } from './escape.js';
+import type { SnapshotExport } from './model.js';
 import {
   type Data,
   type Int64,
@@ -19,7 +20,6 @@ import {
 import { isValidLabelName } from './names.js';
 import { numberToFloat, renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
-import type { SnapshotExport } from './writer.js';
 
 export const INITIAL_BYTES = 64 * 1024;
 export const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];

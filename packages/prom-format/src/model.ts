@@ -82,6 +82,88 @@ export interface Snapshot {
   readonly data: readonly Data[];
 }
 
+/**
+ * A snapshot's points, read one at a time: the one shape the verifier and the exposition
+ * builder take, whether the points are Data objects (a Snapshot, through `pointsOf`) or
+ * the canonical decoder's columns (DecodedPoints).
+ */
+export interface SnapshotPoints {
+  readonly when: Timestamp;
+  readonly length: number;
+  /**
+   * Point `i`. A reader may hand out one object that its next call overwrites (the
+   * decoder's columns have no object per point): read a point before asking for the
+   * next, and keep nothing of it but its values and its shared metric and labels.
+   */
+  pointAt(i: number): Data;
+  /**
+   * The decoder that wrote these points, when one did (CanonicalSnapshotDecoder): every
+   * definition and label value is then a byte-exact copy of one it knows, so a verifier of
+   * the same rule table need not check them again. Undefined for any other points.
+   */
+  readonly decoder?: object;
+}
+
+/** The points as a Snapshot of Data objects of its own (for a caller that keeps them). */
+export function snapshotOf(points: SnapshotPoints): Snapshot {
+  const data: Data[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const d = points.pointAt(i);
+    data.push(d.number === undefined ? { ...d } : { ...d, number: { int: d.number.int, float: d.number.float } });
+  }
+  return { when: points.when, data };
+}
+
+/** A Snapshot's points, read in place (a snapshot without data has none). */
+export function pointsOf(snapshot: Snapshot): SnapshotPoints {
+  return new DataPoints(snapshot);
+}
+
+class DataPoints implements SnapshotPoints {
+  private readonly data: readonly Data[];
+  constructor(private readonly snapshot: Snapshot) {
+    const data = snapshot?.data;
+    this.data = Array.isArray(data) ? data : [];
+  }
+  get when(): Timestamp {
+    return this.snapshot?.when;
+  }
+  get length(): number {
+    return this.data.length;
+  }
+  pointAt(i: number): Data {
+    return this.data[i]!;
+  }
+}
+
+/** Exposition format: the Prometheus text format 0.0.4, or OpenMetrics 1.0.0. */
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
+/** One snapshot to render with the prefix and the server-decided labels of its source. */
+export interface SnapshotExport {
+  readonly snapshot: SnapshotPoints;
+  /** Prepended to every metric name of this snapshot. */
+  readonly exporterPrefix: string;
+  /** Added to every line; they win over a same-named label sent in the snapshot. */
+  readonly extraLabels: Labels;
+  /**
+   * The caller vouches that no two points of the snapshot share a metric name and label
+   * set (a verifier accepted it), so the builder skips its duplicate check within the
+   * snapshot where the extra labels cannot merge two label sets. The output is the same
+   * either way for such a snapshot; a false promise lets duplicate lines through.
+   */
+  readonly distinctSeries?: boolean;
+}
+
+/** A data point the exposition refused; nothing of it was written. */
+export interface SkippedData {
+  /** The snapshot's slot (its index among the snapshots rendered). */
+  readonly snapshotIndex: number;
+  /** The full (prefixed) metric name. */
+  readonly metric: string;
+  readonly reason: string;
+}
+
 // ---- Registration (pkg/metric/metric.proto, JSON as stored in state files) ----
 
 export const MetricMetadataType = { Uint64: 0, Distribution: 1 } as const;

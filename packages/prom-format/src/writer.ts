@@ -24,33 +24,8 @@ import {
   snapInfo,
   TYPE_NAMES,
 } from './line-encoder.js';
-import type { Data, Labels, Snapshot } from './model.js';
+import type { Data, ExpositionFormat, SkippedData, SnapshotExport } from './model.js';
 import { isValidMetricName } from './names.js';
-
-/** One snapshot to render with the prefix and the server-decided labels of its source. */
-export interface SnapshotExport {
-  readonly snapshot: Snapshot;
-  /** Prepended to every metric name of this snapshot. */
-  readonly exporterPrefix: string;
-  /** Added to every line; they win over a same-named label sent in the snapshot. */
-  readonly extraLabels: Labels;
-  /**
-   * The caller vouches that no two points of the snapshot share a metric name and label
-   * set (a verifier accepted it), so the ExpositionBuilder skips its duplicate check within
-   * the snapshot where the extra labels cannot merge two label sets. The output is the
-   * same either way for such a snapshot; a false promise lets duplicate lines through.
-   */
-  readonly distinctSeries?: boolean;
-}
-
-/** A data point the writer refused; nothing of it was written. */
-export interface SkippedData {
-  /** Index into the `snapshots` argument. */
-  readonly snapshotIndex: number;
-  /** The full (prefixed) metric name. */
-  readonly metric: string;
-  readonly reason: string;
-}
 
 export interface ExportOptions {
   /** Written first as `# <line>` per `\n`-separated piece. */
@@ -69,8 +44,6 @@ export interface ExportOptions {
    */
   format?: ExpositionFormat;
 }
-
-export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
 /** A chunk callback; the Buffer it gets is its own (a copy). */
 export type ChunkSink = (chunk: Buffer) => void;
@@ -254,7 +227,7 @@ export class ExpositionWriter extends LineEncoder {
     if (!om)
       this.writeHeader(
         options.commentHeader ?? '',
-        snapshots.map((s) => ({ count: s.snapshot.data.length, when: s.snapshot.when, extraLabels: s.extraLabels })),
+        snapshots.map((s) => ({ count: s.snapshot.length, when: s.snapshot.when, extraLabels: s.extraLabels })),
       );
     const infos = snapshots.map((s) => snapInfo(s, om));
     const separatorValues = assignSeparators(infos);
@@ -269,9 +242,10 @@ export class ExpositionWriter extends LineEncoder {
         groups = new Map();
         byPrefix.set(exporterPrefix, groups);
       }
-      const data = snapshot.data;
-      for (let di = 0; di < data.length; di++) {
-        const d = data[di]!;
+      for (let di = 0; di < snapshot.length; di++) {
+        // Points are kept until the families are written: a copy of each (a reader may reuse one object).
+        const p = snapshot.pointAt(di);
+        const d: Data = { ...p, ...(p.number === undefined ? {} : { number: { ...p.number } }) };
         let fam = groups.get(d.metric.name);
         if (fam === undefined) {
           fam = newFamily();

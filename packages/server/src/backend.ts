@@ -3,7 +3,7 @@
 // substitute their own to pin down timing and ordering.
 
 import type { CallCut } from '@org/metricserver-core';
-import type { Labels, Snapshot } from '@org/metricserver-prom-format';
+import type { Labels, SnapshotPoints } from '@org/metricserver-prom-format';
 import type { Re2Matcher } from './filters.js';
 
 /** What a loaded sandbox contributes to the meta metrics; immutable. */
@@ -24,12 +24,19 @@ export interface ScrapeTarget {
   /** undefined when the sandbox could not be loaded: then it is "not running" and never queried. */
   readonly meta: SandboxMeta | undefined;
   /**
-   * Exports, re-checks the filter on returned names and verifies the snapshot.
-   * Rejects with an operator-readable error. The caller serialises calls per target.
+   * Exports the sandbox's metrics, re-checks the filter on the names returned, verifies
+   * them and hands the verified points to `render`, once (see reply.ts: the points are
+   * valid only during that call). Rejects with an operator-readable error, having
+   * rendered nothing. The caller serialises calls per target.
    */
-  exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot>;
+  exportInto(
+    filter: string,
+    matcher: Re2Matcher | undefined,
+    cut: CallCut,
+    render: (points: SnapshotPoints) => void,
+  ): Promise<unknown>;
   /**
-   * True when exportVerified() itself rejects as soon as `cut` is cut (it registers with
+   * True when exportInto() itself rejects as soon as `cut` is cut (it registers with
    * the cut synchronously): the scrape then need not race each call against the cut.
    */
   readonly settlesOnCut?: boolean;

@@ -4,7 +4,6 @@
 import {
   type CallCut,
   type Logger as CoreLogger,
-  exportMetrics,
   isProcessAlive,
   type RefreshOutcome,
   SandboxRegistry,
@@ -14,13 +13,12 @@ import {
   UrpcConnectionBudget,
   Verifier,
 } from '@org/metricserver-core';
-import type { CanonicalSnapshotDecoder, Labels, Snapshot } from '@org/metricserver-prom-format';
+import type { CanonicalSnapshotDecoder, Labels, SnapshotPoints } from '@org/metricserver-prom-format';
 import type { RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
-import { verifyNow } from './clock.js';
 import type { ResolvedConfig } from './config.js';
 import type { Re2Matcher } from './filters.js';
-import { VerificationError } from './health.js';
 import type { LogFields, Logger } from './log.js';
+import { exportAndRender } from './reply.js';
 
 /**
  * One served sandbox iteration: the registry's per-sandbox state. The object is
@@ -37,9 +35,10 @@ class CoreTarget implements ScrapeTarget {
   private connection: UrpcConnection;
   constructor(
     public view: SandboxView,
-    private readonly verifier: Verifier,
+    /** This sandbox's alone: written only by its exports, one at a time (the scrape queue). */
+    readonly verifier: Verifier,
     /** Shared by every sandbox of the registration (immutable). */
-    private readonly decoder: CanonicalSnapshotDecoder,
+    readonly decoder: CanonicalSnapshotDecoder,
     private readonly maxResponseBytes: number,
     private readonly budget: UrpcConnectionBudget,
   ) {
@@ -70,28 +69,23 @@ class CoreTarget implements ScrapeTarget {
     this.connection.close();
   }
 
-  /** exportMetrics registers the call with `cut` before it returns, and a cut fails the call. */
+  /** The urpc call registers with `cut` before exportInto returns, and a cut fails the call. */
   readonly settlesOnCut = true;
 
-  exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
-    // One promise per call (the connection's), verified inside the read: up to --scrape-concurrency wait at once.
-    return exportMetrics(this.view.controlSocketPath, filter, {
-      connection: this.connection,
-      cut,
-      maxResponseBytes: this.maxResponseBytes,
-      decoder: this.decoder,
-      // One shape for every call (a conditional spread made a slow, larger object per call).
-      matchesFilter: matcher === undefined ? undefined : (name: string) => matcher.test(name),
-      check: this.accept, // verified inside the read: no promise per call waiting to run it
-    });
+  exportInto(
+    filter: string,
+    matcher: Re2Matcher | undefined,
+    cut: CallCut,
+    render: (points: SnapshotPoints) => void,
+  ): Promise<unknown> {
+    // One promise per call (the connection's), verified and rendered inside the read.
+    return exportAndRender(
+      this.connection,
+      this,
+      { filter, matcher, cut, maxResponseBytes: this.maxResponseBytes },
+      render,
+    );
   }
-
-  /** The verifier's verdict on an exported snapshot: the snapshot, or a VerificationError. */
-  private readonly accept = (snapshot: Snapshot): Snapshot => {
-    const verdict = this.verifier.verify(snapshot, verifyNow());
-    if (!verdict.ok) throw new VerificationError(verdict.reason.toString(), verdict.reason.code);
-    return snapshot;
-  };
 
   isRunning(): boolean {
     return isProcessAlive(this.view.pid);

@@ -13,7 +13,7 @@ import type {
   Timestamp,
   WireNumber,
 } from '@org/metricserver-prom-format';
-import { MetricType } from '@org/metricserver-prom-format';
+import { MetricType, pointsOf } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from './backend.js';
 import type { Re2Matcher } from './filters.js';
 import type { SandboxHealth } from './health.js';
@@ -133,7 +133,12 @@ export class MetaSnapshotBuilder {
     when: Timestamp,
     exporterPrefix: string,
   ) {
-    this.part = { snapshot: { when, data: this.data }, exporterPrefix, extraLabels: EMPTY, distinctSeries: true };
+    this.part = {
+      snapshot: pointsOf({ when, data: this.data }),
+      exporterPrefix,
+      extraLabels: EMPTY,
+      distinctSeries: true,
+    };
   }
 
   /** One sandbox's result: `exported` is true when its snapshot passed every check. */

@@ -9,9 +9,10 @@ import {
   ExpositionBuilder,
   type ExpositionFormat,
   FamilyPool,
+  pointsOf,
   type RenderedPieces,
-  type Snapshot,
   type SnapshotExport,
+  type SnapshotPoints,
 } from '@org/metricserver-prom-format';
 import type { ScrapeBackend, ScrapeTarget } from './backend.js';
 import { wallNow } from './clock.js';
@@ -287,7 +288,13 @@ export class Scraper {
       // Each finished query records its result and launches the next target: at most
       // --scrape-concurrency in flight, with no async frame per slot or per sandbox (at
       // 1000 sandboxes those frames lived through the scrape and were promoted).
-      const record = (t: ScrapeTarget, started: number, result: Snapshot | Error): void => {
+      // A sandbox's verified points are rendered inside the read that completes its reply
+      // (reply.ts), in completion order; verified, so no series twice (the verifier's rule).
+      const sandboxSlot =
+        (t: ScrapeTarget) =>
+        (points: SnapshotPoints): void =>
+          body.add({ snapshot: points, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
+      const record = (t: ScrapeTarget, started: number, result: true | Error): void => {
         // Synchronous: results of concurrent queries never interleave.
         // Per sandbox per scrape: one ExportResult object. Not recorded: an export cut
         // because every client left (the sandbox is not to blame).
@@ -312,23 +319,20 @@ export class Scraper {
           if (h?.last !== undefined) meta.addHealth(t.labels, h);
         }
         meta.flush(renderMeta);
-        if (ok) {
-          // Verified, so no series twice (the verifier's duplicate-series rule).
-          body.add({ snapshot: result, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
-          this.noteSuccess(t.id);
-        } else if (running) this.noteError(t.id, result.message);
+        if (ok) this.noteSuccess(t.id);
+        else if (running) this.noteError(t.id, result.message);
       };
       await runLimited(
         feed,
         o.scrapeConcurrency,
-        (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt),
+        (t) => this.queryOne(t, req, phase, late, phaseDeadlineAt, deadlineAt, sandboxSlot(t)),
         record,
       );
       this.pruneErrors(await discovered);
       meta.finish(this.backend.totalSandboxes());
       meta.flush(renderMeta);
       body.add(
-        { snapshot: processSnapshot(o.startTimeSeconds, wallNow()), exporterPrefix: '', extraLabels: {} },
+        { snapshot: pointsOf(processSnapshot(o.startTimeSeconds, wallNow())), exporterPrefix: '', extraLabels: {} },
         processSlot,
       );
       let header = `Data for runsc metric server exporting data for sandboxes in root directory ${o.root}`;
@@ -344,7 +348,8 @@ export class Scraper {
   }
 
   /**
-   * The verified snapshot, or the Error saying why not (no result wrapper per sandbox). Never rejects.
+   * True once the sandbox's verified points were rendered, or the Error saying why not (no
+   * result wrapper per sandbox). Never rejects.
    * Per sandbox per scrape: the queue's promises, and only for a sandbox slotted after the
    * shared deadline a TimedCut of `late` (disposed here).
    */
@@ -355,7 +360,8 @@ export class Scraper {
     late: DeadlineGroup,
     phaseDeadlineAt: number,
     deadlineAt: number,
-  ): Promise<Snapshot | Error> {
+    render: (points: SnapshotPoints) => void,
+  ): Promise<true | Error> {
     if (t.meta === undefined) return Promise.resolve(NOT_LOADED);
     const now = Date.now();
     // Before the shared deadline the sandbox registers with the phase group itself (no
@@ -373,20 +379,20 @@ export class Scraper {
       );
     }
     const cut = own ?? phase;
-    // run() never throws: a throwing exportVerified becomes its rejection. A target that
+    // run() never throws: a throwing exportInto becomes its rejection. A target that
     // settles on the cut is not raced against it; `cut.failure` then reports the cut's
     // reason, as the race would have.
     const run = this.queue.run(
       t,
       cut,
-      () => t.exportVerified(req.metricsFilter, req.metricsMatcher, cut),
+      () => t.exportInto(req.metricsFilter, req.metricsMatcher, cut, render),
       t.settlesOnCut === true,
     );
-    if (own === undefined) return run.then(undefined, phase.failure);
+    if (own === undefined) return run.then(rendered, phase.failure);
     return run.then(
-      (snapshot) => {
+      () => {
         own.dispose();
-        return snapshot;
+        return true as const;
       },
       (e: unknown) => {
         own.dispose();
@@ -466,6 +472,8 @@ export function runLimited<T, R>(
     launch();
   });
 }
+
+const rendered = (): true => true;
 
 function failureKind(e: Error): ExportFailureKind {
   if (e === NOT_LOADED) return 'not-loaded';

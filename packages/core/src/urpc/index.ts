@@ -23,9 +23,15 @@ export {
   UrpcTooLarge,
 } from './errors.js';
 export {
+  type ExportReading,
+  exportRequest,
+  METHOD_EXPORT,
+  readExportReply,
+  readWholeExportReply,
+} from './export-reply.js';
+export {
   type ExportMetricsOptions,
   exportMetrics,
   getRegisteredMetrics,
-  METHOD_EXPORT,
   METHOD_GET_REGISTERED,
 } from './methods.js';

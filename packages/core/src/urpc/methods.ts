@@ -3,19 +3,25 @@
 // result that does not have the documented shape is a protocol error.
 
 import {
-  CanonicalSnapshot,
   type CanonicalSnapshotDecoder,
-  DecodeError,
-  decodeExportResult,
+  DecodedPoints,
   decodeRegistration,
   type MetricRegistration,
   type Snapshot,
+  snapshotOf,
 } from '@org/metricserver-prom-format';
-import { callUrpc, decodeEnvelope, encodeUrpcRequest, type UrpcCallOptions, type UrpcReply } from './client.js';
+import { callUrpc, type UrpcCallOptions } from './client.js';
 import { UrpcConnection } from './connection.js';
-import { errorText, UrpcError, UrpcProtocolError } from './errors.js';
+import { UrpcProtocolError } from './errors.js';
+import {
+  decodeFailure,
+  type ExportReading,
+  exportRequest,
+  METHOD_EXPORT,
+  readExportReply,
+  readWholeExportReply,
+} from './export-reply.js';
 
-export const METHOD_EXPORT = 'Metrics.Export';
 export const METHOD_GET_REGISTERED = 'Metrics.GetRegisteredMetrics';
 
 export interface ExportMetricsOptions extends UrpcCallOptions {
@@ -35,104 +41,32 @@ export interface ExportMetricsOptions extends UrpcCallOptions {
    * with `keep`); its socket path is used. Default: a connection of the call's own.
    */
   readonly connection?: UrpcConnection;
-  /**
-   * Run on the decoded snapshot inside the read, after the filter check: what it returns
-   * is the result, what it throws fails the call (and drops the connection). The
-   * server's verifier goes here, so no promise per call is left waiting to run it.
-   */
-  readonly check?: (snapshot: Snapshot) => Snapshot;
 }
 
-/** `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the decoded snapshot. */
+/**
+ * `Metrics.Export` with `{"only_metrics": filter}` ("" = all metrics); resolves with the
+ * decoded, filter-checked snapshot, Data objects of its own. (The server reads replies
+ * into reused points instead: server/src/reply.ts.)
+ */
 export function exportMetrics(socketPath: string, filter: string, opts: ExportMetricsOptions = {}): Promise<Snapshot> {
-  // Decoded and checked inside the read (the reply's bytes may be the shared read buffer):
-  // no copy of the reply, and no async frame per call.
-  const decoder = opts.decoder;
-  const matches = filter === '' ? undefined : opts.matchesFilter;
-  const check = opts.check;
   const connection = opts.connection ?? new UrpcConnection(socketPath);
-  const path = connection.socketPath; // what errors name: the socket actually called
-  return connection.call(
-    METHOD_EXPORT,
-    undefined, // `{"only_metrics": filter}`, sent as the cached `request` below
-    (reply) => {
-      const fast = reply.wholeDeclined === true ? undefined : decoder?.decodeReply(reply.bytes, reply.length);
-      return accepted(path, matches, check, fast ?? decodeGeneral(path, reply));
+  const reading: ExportReading = {
+    socketPath: connection.socketPath, // what errors name: the socket actually called
+    decoder: opts.decoder,
+    into: new DecodedPoints(),
+    matches: filter === '' ? undefined : opts.matchesFilter,
+  };
+  return connection.call(METHOD_EXPORT, undefined, (reply) => snapshotOf(readExportReply(reading, reply)), {
+    signal: opts.signal,
+    cut: opts.cut,
+    maxResponseBytes: opts.maxResponseBytes,
+    timeoutMs: opts.timeoutMs,
+    request: exportRequest(filter),
+    takeWhole: (bytes, length) => {
+      const points = readWholeExportReply(reading, bytes, length);
+      return points === undefined ? undefined : snapshotOf(points);
     },
-    {
-      signal: opts.signal,
-      cut: opts.cut,
-      maxResponseBytes: opts.maxResponseBytes,
-      timeoutMs: opts.timeoutMs,
-      request: exportRequest(filter),
-      // A canonical reply is one complete JSON object by its grammar: one that arrives in
-      // one read is decoded without scanning it for its end first.
-      takeWhole:
-        decoder === undefined
-          ? undefined
-          : (bytes, length) => {
-              const snapshot = decoder.decodeReply(bytes, length);
-              return snapshot === undefined ? undefined : accepted(path, matches, check, snapshot);
-            },
-    },
-  );
-}
-
-/** Encoded Export requests by filter: every sandbox of a scrape gets the same bytes (a few filters at most). */
-const exportRequests = new Map<string, Buffer>();
-
-function exportRequest(filter: string): Buffer {
-  let request = exportRequests.get(filter);
-  if (request === undefined) {
-    if (exportRequests.size >= 64) exportRequests.clear();
-    request = encodeUrpcRequest(METHOD_EXPORT, { only_metrics: filter });
-    exportRequests.set(filter, request);
-  }
-  return request;
-}
-
-/** A decoded reply's result: filter-checked, then through the caller's `check`. Both decode paths end here. */
-function accepted(
-  socketPath: string,
-  matches: ((metricName: string) => boolean) | undefined,
-  check: ((snapshot: Snapshot) => Snapshot) | undefined,
-  snapshot: Snapshot,
-): Snapshot {
-  const filtered = checkFilter(socketPath, matches, snapshot);
-  return check === undefined ? filtered : check(filtered);
-}
-
-/** The snapshot, when every metric in it matches the filter the sandbox was given; else a UrpcProtocolError. */
-function checkFilter(
-  socketPath: string,
-  matches: ((metricName: string) => boolean) | undefined,
-  snapshot: Snapshot,
-): Snapshot {
-  if (matches === undefined) return snapshot;
-  const canonical = snapshot instanceof CanonicalSnapshot ? snapshot : undefined;
-  const metrics = canonical?.metrics ?? snapshot.data.map((d) => d.metric);
-  const n = canonical?.length ?? metrics.length;
-  for (let i = 0; i < n; i++) {
-    const m = metrics[i]!;
-    if (!matches(m.name)) {
-      throw new UrpcProtocolError(
-        METHOD_EXPORT,
-        socketPath,
-        `metric ${m.name} violated the filter set in export options`,
-      );
-    }
-  }
-  return snapshot;
-}
-
-function decodeGeneral(socketPath: string, reply: UrpcReply): Snapshot {
-  const outcome = decodeEnvelope(METHOD_EXPORT, socketPath, reply);
-  if (outcome instanceof UrpcError) throw outcome;
-  try {
-    return decodeExportResult(outcome.value, '$.result').snapshot;
-  } catch (e) {
-    throw decodeFailure(METHOD_EXPORT, socketPath, e);
-  }
+  });
 }
 
 /**
@@ -160,12 +94,4 @@ export async function getRegisteredMetrics(
   } catch (e) {
     throw decodeFailure(METHOD_GET_REGISTERED, socketPath, e);
   }
-}
-
-function decodeFailure(method: string, socketPath: string, e: unknown): UrpcProtocolError {
-  const what =
-    e instanceof DecodeError
-      ? `result does not have the expected shape at ${errorText(e)}`
-      : `cannot decode result: ${errorText(e)}`;
-  return new UrpcProtocolError(method, socketPath, what, { cause: e });
 }

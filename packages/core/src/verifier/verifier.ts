@@ -3,8 +3,6 @@
 // (prometheus.md §5.2, rules in order). One Verifier per sandbox; its state is
 // owned by the caller's per-sandbox export queue (verify() itself is synchronous).
 import {
-  CanonicalSnapshot,
-  canonicalPointAt,
   compareTimestamps,
   type Data,
   formatGoTime,
@@ -14,8 +12,7 @@ import {
   isInteger,
   type Labels,
   type MetricRegistration,
-  newPointScratch,
-  type Snapshot,
+  type SnapshotPoints,
   sameType,
   type Timestamp,
   type WireNumber,
@@ -55,13 +52,6 @@ const pointKeys: string[] = [];
 const pointMemos: (CounterMemo | HistogramMemo | undefined)[] = [];
 /** Stamp of the verify() call running now, for the rules' duplicate-series scratch. */
 let callStamp = 0;
-/** The Data verify() overwrites with each point of a CanonicalSnapshot. */
-const pointScratch = newPointScratch();
-
-/** Point `i` of the snapshot verify() runs on: its own Data, or a canonical one's through pointScratch. */
-function pointAt(canonical: CanonicalSnapshot | undefined, data: readonly Data[] | null | undefined, i: number): Data {
-  return canonical === undefined ? data![i]! : canonicalPointAt(canonical, i, pointScratch);
-}
 
 /** Maximum age of an accepted snapshot relative to `now` (exactly this old is still accepted). */
 export const MAX_SNAPSHOT_AGE_SECONDS = 10;
@@ -90,15 +80,16 @@ export class Verifier {
   }
 
   /**
-   * Verifies `snapshot` taken against the server clock `now`. On success the
-   * snapshot becomes the new reference for monotonicity; on rejection nothing
-   * changes. Hot path (~170 points x every sandbox x every scrape).
+   * Verifies the points of a snapshot taken against the server clock `now`. On success
+   * they become the new reference for monotonicity; on rejection nothing changes. Reads
+   * each point through pointAt and keeps only values (a reader may reuse one object).
+   * Hot path (~170 points x every sandbox x every scrape).
    */
-  verify(snapshot: Snapshot, now: Timestamp): VerifyResult {
-    if (typeof snapshot !== 'object' || snapshot === null) {
+  verify(points: SnapshotPoints, now: Timestamp): VerifyResult {
+    if (typeof points !== 'object' || points === null) {
       return reject('malformed-snapshot', 'sandbox returned no snapshot (null)');
     }
-    const when = snapshot.when;
+    const when = points.when;
     if (!isTimestamp(when)) return reject('malformed-snapshot', 'snapshot has no valid timestamp');
 
     // 1-2: age against the server clock.
@@ -116,28 +107,17 @@ export class Verifier {
       );
     }
 
-    // A canonical snapshot's points are read through one scratch Data (nothing keeps it:
-    // its number is a safe int, so a counter memo is a JS number).
-    const canonical = snapshot instanceof CanonicalSnapshot ? snapshot : undefined;
-    const data: readonly Data[] | null | undefined = canonical === undefined ? snapshot.data : undefined;
-    if (data != null && !Array.isArray(data)) return reject('malformed-snapshot', 'snapshot data is not a list');
-    const n = canonical !== undefined ? canonical.length : data == null ? 0 : data.length;
+    const n = points.length;
     const stamp = ++callStamp;
-
-    // 3: every point against its registration. A snapshot this registration's own decoder
-    // made passes everything but the duplicate check by construction (checkDecoded).
-    if (canonical?.madeBy(decoderBuiltFor(this.rules))) {
-      const metrics = canonical.metrics;
-      const labels = canonical.labels;
-      for (let i = 0; i < n; i++) {
-        const r = this.checkDecoded((metrics[i] as DecodedMetric).rule, labels[i]!, i, stamp);
-        if (r !== null) return { ok: false, reason: r };
-      }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const r = this.checkPoint(pointAt(canonical, data, i), i, stamp);
-        if (r !== null) return { ok: false, reason: r };
-      }
+    // 3: every point against its registration. Points this registration's own decoder
+    // wrote pass everything but the duplicate check by construction (checkDecoded).
+    const decoded = points.decoder !== undefined && points.decoder === decoderBuiltFor(this.rules);
+    for (let i = 0; i < n; i++) {
+      const d = points.pointAt(i);
+      const r = decoded
+        ? this.checkDecoded((d.metric as DecodedMetric).rule, d.labels, i, stamp)
+        : this.checkPoint(d, i, stamp);
+      if (r !== null) return { ok: false, reason: r };
     }
 
     // 4: never backwards relative to the last accepted snapshot.
@@ -154,7 +134,7 @@ export class Verifier {
       if (rule.kind === 'gauge') continue;
       const memo = this.memoOf(rule, pointKeys[i]!);
       pointMemos[i] = memo;
-      const d = pointAt(canonical, data, i);
+      const d = points.pointAt(i);
       const r =
         rule.kind === 'counter'
           ? checkCounter(rule, memo as CounterMemo | undefined, d.number!)
@@ -168,7 +148,7 @@ export class Verifier {
       const rule = pointRules[i]!;
       if (rule.kind === 'gauge') continue;
       const key = pointKeys[i]!;
-      const d = pointAt(canonical, data, i);
+      const d = points.pointAt(i);
       const old = pointMemos[i];
       const next =
         rule.kind === 'counter'

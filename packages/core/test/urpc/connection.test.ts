@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   callUrpcWith,
   exportMetrics,
+  exportRequest,
+  METHOD_EXPORT,
   UrpcClosedError,
   UrpcConnection,
   UrpcConnectionBudget,
@@ -239,24 +241,28 @@ describe('UrpcConnection', () => {
       expect(snap.data.map((d) => d.metric.name)).toEqual(['a']);
     }
     expect(server.conns).toHaveLength(1);
-    // `check` runs on the decoded snapshot inside the read: its result is the call's, its throw fails the call.
+    // A call's consumer runs on the reply inside the read: its result is the call's, its throw fails the call.
     const seen: number[] = [];
-    const snap = await exportMetrics('', '', {
-      connection: conn,
-      check: (s) => {
-        seen.push(s.data.length);
-        return s;
+    const got = await conn.call(
+      METHOD_EXPORT,
+      undefined,
+      (r) => {
+        seen.push(r.length);
+        return r.length;
       },
-    });
-    expect(seen).toEqual([snap.data.length]);
+      { request: exportRequest('') },
+    );
+    expect(seen).toEqual([got]);
     const lie = new Error('does not verify');
     await expect(
-      exportMetrics('', '', {
-        connection: conn,
-        check: () => {
+      conn.call(
+        METHOD_EXPORT,
+        undefined,
+        () => {
           throw lie;
         },
-      }),
+        { request: exportRequest('') },
+      ),
     ).rejects.toBe(lie);
     expect(conn.isOpen).toBe(false); // a failed call drops the connection
   });

@@ -1,16 +1,17 @@
-// The canonical decoder's snapshots are columns the verifier reads through one scratch
+// The canonical decoder's points are columns the verifier reads through one scratch
 // Data. Verifying one must give exactly the verdicts (and keep exactly the memos) that
 // verifying its plain data gives, over sequences with lies, duplicates, decreasing
 // counters and clocks going back.
 import { readFileSync } from 'node:fs';
 import {
-  CanonicalSnapshot,
+  DecodedPoints,
   decodeExportResult,
   decodeRegistration,
   goJsonString,
   type Labels,
   type Metric,
   parseJson,
+  pointsOf,
   type Snapshot,
   type Timestamp,
 } from '@org/metricserver-prom-format';
@@ -18,6 +19,17 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../../../../test-support/rng.js';
 import { snapshotDecoderFor, Verifier, type VerifyResult } from '../../src/verifier/index.js';
 import { rulesFor } from '../../src/verifier/rules.js';
+
+/** Points as columns, filled by hand (no decoder claims them). */
+function columns(when: Timestamp, metrics: Metric[], labels: Labels[], ints: number[]): DecodedPoints {
+  const p = new DecodedPoints();
+  p.when = when;
+  p.metrics.push(...metrics);
+  p.labels.push(...labels);
+  p.ints.push(...ints);
+  p.length = metrics.length;
+  return p;
+}
 
 const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
 const registration = decodeRegistration(
@@ -75,16 +87,16 @@ describe('Verifier on CanonicalSnapshot', () => {
           values.set(p, next);
           return next;
         });
-        const snapshot = new CanonicalSnapshot(
+        const snapshot = columns(
           when,
           picks.map((p) => pool[p]!.metric),
           picks.map((p) => pool[p]!.labels),
           ints,
         );
-        const asData: Snapshot = { when, data: snapshot.data };
+        const asData: Snapshot = snapshot.toSnapshot();
         const now: Timestamp = { seconds: seconds + 1, nanos: 0 };
         const a = verdict(onColumns.verify(snapshot, now));
-        const b = verdict(onData.verify(asData, now));
+        const b = verdict(onData.verify(pointsOf(asData), now));
         if (a !== b) expect({ seed, step, verdict: a }).toEqual({ seed, step, verdict: b });
         const c = a.split(':')[0]!;
         codes.set(c, (codes.get(c) ?? 0) + 1);
@@ -104,8 +116,8 @@ describe('Verifier on CanonicalSnapshot', () => {
     }
   });
 
-  // A snapshot reads its columns only up to its length (a column may hold more).
-  it('reads a snapshot up to its length', () => {
+  // Points are read only up to their length (a column may hold more from an earlier decode).
+  it('reads points up to their length', () => {
     const pool = seriesPool();
     const honest = pool.slice(0, 3);
     const lie = pool[pool.length - 3]!; // an unknown metric past the snapshot's length
@@ -113,9 +125,10 @@ describe('Verifier on CanonicalSnapshot', () => {
     const now: Timestamp = { seconds: 1_800_000_001, nanos: 0 };
     const metrics = [...honest.map((s) => s.metric), lie.metric];
     const labels = [...honest.map((s) => s.labels), lie.labels];
-    const short = new CanonicalSnapshot(when, metrics, labels, [1, 2, 3, 4], 3);
+    const short = columns(when, metrics, labels, [1, 2, 3, 4]);
+    short.length = 3;
     expect(verdict(new Verifier(registration).verify(short, now))).toBe('ok');
-    const whole = new CanonicalSnapshot(when, metrics, labels, [1, 2, 3, 4]);
+    const whole = columns(when, metrics, labels, [1, 2, 3, 4]);
     expect(verdict(new Verifier(registration).verify(whole, now))).toMatch(/^unknown-metric/);
   });
 });
@@ -145,6 +158,7 @@ describe('Verifier on snapshots its registration decoder made', () => {
 
   it('gives the verdicts of their plain data, 200 sandboxes x 20 replies', () => {
     const decoder = snapshotDecoderFor(registration);
+    const into = new DecodedPoints(); // reused reply after reply, as the server does
     const series = seriesTexts();
     expect(series.length).toBeGreaterThan(50);
     const codes = new Map<string, number>();
@@ -171,13 +185,12 @@ describe('Verifier on snapshots its registration decoder made', () => {
         const reply = Buffer.from(
           `{"success":true,"err":"","result":{"snapshot":{"when":"${rfc3339(when)}","data":[${points.join(',')}]}}}`,
         );
-        const snapshot = decoder.decodeReply(reply, reply.length);
-        if (!(snapshot instanceof CanonicalSnapshot))
-          throw new Error(`seed ${seed} step ${step}: the generated reply is not canonical`);
+        const snapshot = decoder.decodeReply(reply, reply.length, into);
+        if (snapshot === undefined) throw new Error(`seed ${seed} step ${step}: the generated reply is not canonical`);
         const now: Timestamp = { seconds: seconds + 1, nanos: 0 };
-        const asData: Snapshot = { when, data: snapshot.data };
+        const asData: Snapshot = snapshot.toSnapshot();
         const a = verdict(decoded.verify(snapshot, now));
-        const b = verdict(onData.verify(asData, now));
+        const b = verdict(onData.verify(pointsOf(asData), now));
         if (a !== b) expect({ seed, step, verdict: a }).toEqual({ seed, step, verdict: b });
         const c = a.split(':')[0]!;
         codes.set(c, (codes.get(c) ?? 0) + 1);

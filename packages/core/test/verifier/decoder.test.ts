@@ -3,13 +3,14 @@
 // anything a lying sandbox could send goes the general way to the verifier.
 import { readFileSync } from 'node:fs';
 import {
-  CanonicalSnapshot,
+  DecodedPoints,
   decodeExportResult,
   decodeRegistration,
   parseJson,
+  pointsOf,
   type Snapshot,
 } from '@org/metricserver-prom-format';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exportMetrics, UrpcProtocolError } from '../../src/urpc/index.js';
 import { snapshotDecoderFor, Verifier } from '../../src/verifier/index.js';
 import { type FakeServer, startFakeServer } from '../urpc/fake-server.js';
@@ -21,12 +22,12 @@ const registration = decodeRegistration(
 );
 const general = (reply: string): Snapshot =>
   decodeExportResult((parseJson(reply) as { result: unknown }).result).snapshot;
-/** A snapshot as plain data (the fast path's CanonicalSnapshot is a class over columns). */
-const plain = (s: Snapshot | undefined): Snapshot | undefined =>
-  s === undefined ? undefined : { when: s.when, data: [...s.data] };
+/** A snapshot as plain data (the fast path's points are columns; `toSnapshot()` is what they mean). */
+const plain = (s: Snapshot | DecodedPoints | undefined): Snapshot | undefined =>
+  s === undefined ? undefined : s instanceof DecodedPoints ? s.toSnapshot() : { when: s.when, data: [...s.data] };
 const fast = (reply: string): Snapshot | undefined => {
   const b = Buffer.from(reply.trimEnd(), 'utf8');
-  return plain(snapshotDecoderFor(registration).decodeReply(b, b.length));
+  return plain(snapshotDecoderFor(registration).decodeReply(b, b.length, new DecodedPoints()));
 };
 const REPLIES = [
   'urpc-export-metrics.wire.json',
@@ -52,7 +53,7 @@ describe('snapshotDecoderFor', () => {
     const fewer = { ...registration, metrics: (registration.metrics ?? []).slice(1) };
     expect(snapshotDecoderFor(fewer)).not.toBe(snapshotDecoderFor(registration));
     const b = Buffer.from(text('urpc-export-metrics.wire.json').trimEnd(), 'utf8');
-    expect(plain(snapshotDecoderFor(reversed).decodeReply(b, b.length))).toStrictEqual(
+    expect(plain(snapshotDecoderFor(reversed).decodeReply(b, b.length, new DecodedPoints()))).toStrictEqual(
       general(text('urpc-export-metrics.wire.json')),
     );
   });
@@ -68,7 +69,7 @@ describe('snapshotDecoderFor', () => {
     for (const lie of lies) {
       expect(lie).not.toBe(base);
       expect(fast(lie)).toBeUndefined();
-      const verdict = v.verify(general(lie), general(lie).when);
+      const verdict = v.verify(pointsOf(general(lie)), general(lie).when);
       expect(verdict.ok).toBe(false);
     }
   });
@@ -88,9 +89,12 @@ describe('exportMetrics with the decoder', () => {
   it('resolves with the same snapshot as without it', async () => {
     for (const name of REPLIES) {
       const server = await replay(text(name));
-      const withIt = await exportMetrics(server.path, '', { decoder: snapshotDecoderFor(registration) });
+      const decoder = snapshotDecoderFor(registration);
+      const decoded = vi.spyOn(decoder, 'decodeReply');
+      const withIt = await exportMetrics(server.path, '', { decoder });
       const without = await exportMetrics(server.path, '');
-      expect(withIt).toBeInstanceOf(CanonicalSnapshot);
+      expect(decoded.mock.results.some((r) => r.value instanceof DecodedPoints)).toBe(true); // it took the reply
+      decoded.mockRestore();
       expect(plain(withIt)).toStrictEqual(plain(without));
     }
   });

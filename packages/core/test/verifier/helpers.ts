@@ -6,6 +6,7 @@ import type {
   MetricMetadata,
   MetricRegistration,
   Snapshot,
+  SnapshotPoints,
   Timestamp,
   WireNumber,
 } from '@org/metricserver-prom-format';
@@ -40,7 +41,13 @@ export function at(ns: number): Timestamp {
   return { seconds: Number(seconds), nanos: Number(total - seconds * 1_000_000_000n) };
 }
 
-export const snap = (when: Timestamp, ...data: Data[]): Snapshot => ({ when, data });
+/** A snapshot that is also its own points (what Verifier.verify takes), so tests can read `.data` too. */
+export const snap = (when: Timestamp, ...data: Data[]): Snapshot & SnapshotPoints => ({
+  when,
+  data,
+  length: data.length,
+  pointAt: (i: number) => data[i]!,
+});
 
 /** A data point consistent with `meta(name, ...)` defaults (counter, help "help of <name>"). */
 export function point(name: string, value: WireNumber, labels: Record<string, string> = {}, type = 2): Data {

@@ -1,7 +1,13 @@
 // The real runsc 20240729 captures: the registration a sandbox reported and the
 // snapshots it exported verify OK with the server clock set near their `when`.
 import { readFileSync } from 'node:fs';
-import { decodeExportResult, decodeRegistration, parseJson, type Snapshot } from '@org/metricserver-prom-format';
+import {
+  decodeExportResult,
+  decodeRegistration,
+  parseJson,
+  pointsOf,
+  type Snapshot,
+} from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import { Verifier } from '../../src/verifier/index.js';
 
@@ -22,37 +28,37 @@ describe('real captures', () => {
     const all = snapshot('urpc-export-metrics.wire.json');
     const fs = snapshot('urpc-export-metrics-filtered.wire.json');
     expect(all.data).toHaveLength(7);
-    expect(v.verify(all, plus(all, 1000))).toEqual({ ok: true });
-    expect(v.verify(fs, plus(fs, 2000))).toEqual({ ok: true });
+    expect(v.verify(pointsOf(all), plus(all, 1000))).toEqual({ ok: true });
+    expect(v.verify(pointsOf(fs), plus(fs, 2000))).toEqual({ ok: true });
     // Replaying the older full export now goes back in time.
-    const again = v.verify(all, plus(fs, 2000));
+    const again = v.verify(pointsOf(all), plus(fs, 2000));
     expect(again.ok ? 'ok' : again.reason.code).toBe('time-went-back');
   });
 
   it('the export of a created-but-not-started sandbox (weirdness label) verifies', () => {
     const v = new Verifier(registration());
     const s = snapshot('urpc-export-metrics-created-sandbox.wire.json');
-    expect(v.verify(s, s.when)).toEqual({ ok: true });
+    expect(v.verify(pointsOf(s), s.when)).toEqual({ ok: true });
   });
 
   it('a real snapshot is too old 10 s + 1 ns later, and from the future 1 ns earlier', () => {
     const v = new Verifier(registration());
     const s = snapshot('urpc-export-metrics-filtered.wire.json');
-    const r1 = v.verify(s, { seconds: s.when.seconds + 10, nanos: s.when.nanos + 1 });
+    const r1 = v.verify(pointsOf(s), { seconds: s.when.seconds + 10, nanos: s.when.nanos + 1 });
     expect(r1.ok ? 'ok' : r1.reason.code).toBe('too-old');
-    const r2 = v.verify(s, { seconds: s.when.seconds, nanos: s.when.nanos - 1 });
+    const r2 = v.verify(pointsOf(s), { seconds: s.when.seconds, nanos: s.when.nanos - 1 });
     expect(r2.ok ? 'ok' : r2.reason.code).toBe('future');
   });
 
   it('a counter of the real registration that goes down is refused', () => {
     const v = new Verifier(registration());
     const s = snapshot('urpc-export-metrics-filtered.wire.json');
-    expect(v.verify(s, s.when).ok).toBe(true);
+    expect(v.verify(pointsOf(s), s.when).ok).toBe(true);
     const lower: Snapshot = {
       when: s.when,
       data: s.data.map((d) => (d.metric.name === 'fs_reads' ? { ...d, number: { int: 22, float: 0 } } : d)),
     };
-    const r = v.verify(lower, s.when);
+    const r = v.verify(pointsOf(lower), s.when);
     expect(r.ok ? 'ok' : r.reason.message).toBe('metric "fs_reads": counter value decreased from 23 to 22');
   });
 });

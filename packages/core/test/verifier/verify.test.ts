@@ -1,4 +1,4 @@
-import type { Data, Snapshot } from '@org/metricserver-prom-format';
+import { type Data, pointsOf, type Snapshot, type SnapshotPoints } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import { Verifier, type VerifyResult } from '../../src/verifier/index.js';
 import { at, DIST, flt, hist, histPoint, int, meta, point, registration, snap, T0, ZERO } from './helpers.js';
@@ -213,10 +213,10 @@ describe('Verifier.verify: data points against the registration (step 3)', () =>
 
   it('turns the Go crash paths (null snapshot, null point, null metric) into rejections', () => {
     const v = counterV();
-    expect(code(v.verify(null as unknown as Snapshot, T0))).toBe('malformed-snapshot');
+    expect(code(v.verify(null as unknown as SnapshotPoints, T0))).toBe('malformed-snapshot');
     expect(code(v.verify(snap(T0, null as unknown as Data), T0))).toBe('malformed-snapshot');
     expect(code(v.verify(snap(T0, { metric: null } as unknown as Data), T0))).toBe('malformed-snapshot');
-    expect(code(v.verify({ when: null } as unknown as Snapshot, T0))).toBe('malformed-snapshot');
+    expect(code(v.verify(pointsOf({ when: null } as unknown as Snapshot), T0))).toBe('malformed-snapshot');
     expect(code(v.verify(snap(T0, point('c', int(1))), T0))).toBe('ok');
   });
 });

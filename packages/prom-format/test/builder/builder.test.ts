@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   BuilderStateError,
-  CanonicalSnapshot,
   type Data,
+  DecodedPoints,
   decodeExportResult,
   ExpositionBuilder,
   type ExpositionFormat,
@@ -14,9 +14,12 @@ import {
   type Labels,
   NO_LABELS,
   parseJson,
+  pointsOf,
   type RenderedPieces,
   type SkippedData,
+  type Snapshot,
   type SnapshotExport,
+  type SnapshotPoints,
   type WireNumber,
 } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, T0 } from '../support/build.js';
@@ -72,9 +75,21 @@ function randomPoint(r: () => number): Data {
     : { metric: { name, type, help }, labels, number: n };
 }
 
-function randomExports(r: () => number): SnapshotExport[] {
+/** What the generators make: exports of plain snapshots, which the renderers read through pointsOf. */
+type PlainExport = Omit<SnapshotExport, 'snapshot'> & { readonly snapshot: Snapshot | SnapshotPoints };
+const isPoints = (s: Snapshot | SnapshotPoints): s is SnapshotPoints => 'pointAt' in s;
+const live = (e: PlainExport): SnapshotExport => ({
+  ...e,
+  snapshot: isPoints(e.snapshot) ? e.snapshot : pointsOf(e.snapshot),
+});
+const dataOf = (e: PlainExport): readonly Data[] => {
+  const s = e.snapshot;
+  return isPoints(s) ? Array.from({ length: s.length }, (_, i) => ({ ...s.pointAt(i) })) : s.data;
+};
+
+function randomExports(r: () => number): (PlainExport & { snapshot: Snapshot })[] {
   const n = 1 + Math.floor(r() * 6);
-  const out: SnapshotExport[] = [];
+  const out: (PlainExport & { snapshot: Snapshot })[] = [];
   for (let s = 0; s < n; s++) {
     const data: Data[] = [];
     const points = Math.floor(r() * 8);
@@ -101,14 +116,14 @@ function randomExports(r: () => number): SnapshotExport[] {
 }
 
 function viaWriter(
-  exports: SnapshotExport[],
+  exports: PlainExport[],
   format: ExpositionFormat,
   written: Set<string>,
 ): { text: string; skips: SkippedData[] } {
   const skips: SkippedData[] = [];
   const text = new ExpositionWriter().renderToString(
     { commentHeader: 'hdr\nsecond', format, metricsWritten: written, onSkip: (s) => skips.push(s) },
-    exports,
+    exports.map(live),
   );
   return { text, skips };
 }
@@ -123,7 +138,7 @@ const POOL = new FamilyPool();
 const HELD: { rendered: RenderedPieces; text: string }[] = [];
 
 function viaBuilder(
-  exports: SnapshotExport[],
+  exports: PlainExport[],
   format: ExpositionFormat,
   written: Set<string>,
   order: number[],
@@ -132,7 +147,7 @@ function viaBuilder(
   // One hint map across every call: families start at sizes other random sets left there.
   const b = new ExpositionBuilder({ format, onSkip: (s) => skips.push(s), sizeHints: SIZE_HINTS, pool: POOL });
   const slots = exports.map(() => b.reserve());
-  for (const i of order) b.add(exports[i]!, slots[i]!);
+  for (const i of order) b.add(live(exports[i]!), slots[i]!);
   const rendered = b.finishPieces({ commentHeader: 'hdr\nsecond', metricsWritten: written });
   const text = Buffer.concat(rendered.pieces, rendered.bytes).toString('utf8');
   HELD.push({ rendered, text });
@@ -275,7 +290,7 @@ describe('same bytes as the writer', () => {
   // The canonical decoder's snapshots are columns read through one scratch Data: they
   // must render exactly as their plain `data` does, duplicates, merged label sets, bad
   // names and the duplicate-free hint included.
-  test('CanonicalSnapshot: same bytes and skips as its plain data, 3000 random sets', () => {
+  test('DecodedPoints: same bytes and skips as its plain data, 3000 random sets', () => {
     const metrics = NAMES.flatMap((name) =>
       [0, 1, 2].map((type) => Object.freeze({ name, type, help: pick(rng(name.length + type), HELPS) })),
     );
@@ -300,25 +315,27 @@ describe('same bytes as the writer', () => {
       const format = r() < 0.5 ? 'prometheus' : 'openmetrics';
       const canonical = randomExports(r).map((e) => {
         const n = Math.floor(r() * 10);
-        const snap = new CanonicalSnapshot(
-          e.snapshot.when,
-          Array.from({ length: n }, () => pick(r, metrics)),
-          Array.from({ length: n }, () => pick(r, labelPool)),
-          Array.from({ length: n }, () => pick(r, ints)),
-        );
+        const snap = new DecodedPoints();
+        snap.when = e.snapshot.when;
+        for (let k = 0; k < n; k++) {
+          snap.metrics.push(pick(r, metrics));
+          snap.labels.push(pick(r, labelPool));
+          snap.ints.push(pick(r, ints));
+        }
+        snap.length = n;
         canonicalPoints += n;
         return { ...e, snapshot: snap, distinctSeries: r() < 0.5 };
       });
       const asPlain = canonical.map((e) => ({
         ...e,
         distinctSeries: false,
-        snapshot: { when: e.snapshot.when, data: e.snapshot.data },
+        snapshot: e.snapshot.toSnapshot(),
       }));
       const order = shuffled(r, canonical.length);
       const want = viaWriter(asPlain, format, new Set());
       // Hinted sets are only compared when the hint holds (no series twice in a snapshot).
       const honest = canonical.map((e) => {
-        const keys = e.snapshot.data.map((d) => `${d.metric.name} ${JSON.stringify(d.labels)}`);
+        const keys = dataOf(e).map((d) => `${d.metric.name} ${JSON.stringify(d.labels)}`);
         return e.distinctSeries && new Set(keys).size !== keys.length ? { ...e, distinctSeries: false } : e;
       });
       const got = viaBuilder(honest, format, new Set(), order);
@@ -328,7 +345,7 @@ describe('same bytes as the writer', () => {
       }
       for (const e of honest) {
         if (!e.distinctSeries) continue;
-        for (const l of (e.snapshot as CanonicalSnapshot).labels) if (l === NO_LABELS) plainCandidates++;
+        for (const l of e.snapshot.labels) if (l === NO_LABELS) plainCandidates++;
       }
     }
     expect(canonicalPoints).toBeGreaterThan(30_000);
@@ -345,7 +362,7 @@ describe('same bytes as the writer', () => {
     for (let seed = 1; seed <= 3000; seed++) {
       const r = rng(seed);
       const format = r() < 0.5 ? 'prometheus' : 'openmetrics';
-      const exports = randomExports(r).map((e, i): SnapshotExport => {
+      const exports = randomExports(r).map((e, i): PlainExport & { snapshot: Snapshot } => {
         if (r() < 0.5) {
           // Series twice within the snapshot, and each slot its own `sandbox` (then only the
           // builder's own checks keep a slot's parts from repeating a series).
@@ -361,7 +378,7 @@ describe('same bytes as the writer', () => {
         return new Set(keys).size === keys.length ? { ...e, distinctSeries: true } : e;
       });
       // Each slot's events: one whole add, or its points cut into 1-4 parts (empty ones included).
-      const events: { slot: number; part: SnapshotExport | undefined }[][] = exports.map((e, slot) => {
+      const events: { slot: number; part: PlainExport | undefined }[][] = exports.map((e, slot) => {
         if (r() < 0.3) return [{ slot, part: undefined }];
         const data = e.snapshot.data;
         const cuts = Array.from({ length: Math.floor(r() * 4) }, () => Math.floor(r() * (data.length + 1))).sort(
@@ -387,13 +404,13 @@ describe('same bytes as the writer', () => {
         const ev = events[i]![next[i]!++]!;
         left--;
         const e = exports[i]!;
-        const names = (ev.part ?? e).snapshot.data.map((d) => e.exporterPrefix + d.metric.name);
-        if (ev.part === undefined) b.add(e, slots[i]!);
+        const names = dataOf(ev.part ?? e).map((d) => e.exporterPrefix + d.metric.name);
+        if (ev.part === undefined) b.add(live(e), slots[i]!);
         else {
           // A part meeting a family that another slot wrote to since this slot's earlier part.
           if (next[i]! > 1 && names.some((n) => namesSince[i]!.has(n))) interleaved++;
           namesSince[i]!.clear();
-          b.addPart(ev.part, slots[i]!);
+          b.addPart(live(ev.part), slots[i]!);
         }
         for (let j = 0; j < exports.length; j++) if (j !== i) for (const n of names) namesSince[j]!.add(n);
       }
@@ -417,7 +434,7 @@ describe('same bytes as the writer', () => {
     const meta = exp([gauge('num_sandboxes_total', int(40), {}, 'Number of sandboxes.')], {}, 'runsc_meta_');
     const proc = exp([gauge('process_start_time_seconds', flt(1.7e9), {}, 'Start time.')]);
     const sandboxes = Array.from({ length: 40 }, (_, i) => ({
-      snapshot,
+      snapshot: pointsOf(snapshot),
       exporterPrefix: 'runsc_',
       extraLabels: { sandbox: `sb-${i}`, iteration: 'it' },
     }));
@@ -438,7 +455,10 @@ describe('same bytes as the writer', () => {
 describe('size hints', () => {
   test("finish() leaves each family's size; the next build starts there and renders the same bytes", () => {
     const hints = new Map<string, number>([['gone_family', 5]]);
-    const snapshot = { when: T0, data: Array.from({ length: 300 }, (_, i) => gauge('g', int(i), { k: `v${i}` })) };
+    const snapshot = pointsOf({
+      when: T0,
+      data: Array.from({ length: 300 }, (_, i) => gauge('g', int(i), { k: `v${i}` })),
+    });
     const render = (): string => {
       const b = new ExpositionBuilder({ sizeHints: hints });
       b.add({ snapshot, exporterPrefix: 'p_', extraLabels: { sandbox: 's' } });
@@ -482,7 +502,7 @@ describe('slots', () => {
     const inParts = b.reserve();
     const extra = { sandbox: 'x' };
     const part = (n: number): SnapshotExport => ({
-      snapshot: { when: T0, data: [gauge('g', int(n), { k: `${n}` })] },
+      snapshot: pointsOf({ when: T0, data: [gauge('g', int(n), { k: `${n}` })] }),
       exporterPrefix: 'p_',
       extraLabels: extra,
     });
@@ -493,7 +513,7 @@ describe('slots', () => {
     expect(() => b.add(part(3), inParts)).toThrow(BuilderStateError);
     expect(() => b.addPart({ ...part(3), extraLabels: { sandbox: 'x' } }, inParts)).toThrow(BuilderStateError);
     expect(() => b.addPart({ ...part(3), exporterPrefix: 'q_' }, inParts)).toThrow(BuilderStateError);
-    expect(() => b.addPart({ ...part(3), snapshot: { when: { ...T0 }, data: [] } }, inParts)).toThrow(
+    expect(() => b.addPart({ ...part(3), snapshot: pointsOf({ when: { ...T0 }, data: [] }) }, inParts)).toThrow(
       BuilderStateError,
     );
     expect(() => b.addPart({ ...part(3), distinctSeries: true }, inParts)).toThrow(BuilderStateError);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ExpositionBuilder } from '../../src/builder.js';
-import { CanonicalSnapshot, CanonicalSnapshotDecoder, goJsonString, type KnownMetric } from '../../src/canonical.js';
+import { CanonicalSnapshotDecoder, DecodedPoints, goJsonString, type KnownMetric } from '../../src/canonical.js';
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
 import type { Snapshot } from '../../src/model.js';
@@ -16,14 +16,14 @@ const ENVELOPE_HEAD = '{"success":true,"err":"","result":';
 const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trimEnd();
 
-/** A snapshot as plain data (a CanonicalSnapshot is a class over columns; its `data` is what it means). */
-function plain(s: Snapshot | undefined): Snapshot | undefined {
-  return s === undefined ? undefined : { when: s.when, data: [...s.data] };
+/** Decoded points as plain data (DecodedPoints are columns; `toSnapshot()` is what they mean). */
+function plain(s: DecodedPoints | undefined): Snapshot | undefined {
+  return s?.toSnapshot();
 }
 
 function fast(decoder: CanonicalSnapshotDecoder, reply: string): Snapshot | undefined {
   const bytes = Buffer.from(reply, 'utf8');
-  return plain(decoder.decodeReply(bytes, bytes.length));
+  return plain(decoder.decodeReply(bytes, bytes.length, new DecodedPoints()));
 }
 
 function general(reply: string): Snapshot | undefined {
@@ -78,47 +78,56 @@ describe('CanonicalSnapshotDecoder on real runsc replies', () => {
     expect(Object.isFrozen(sys(a).labels)).toBe(true);
   });
 
-  // A verifier trusts a snapshot's columns only when its own decoder made them (madeBy),
+  // A verifier trusts decoded points only when its own decoder wrote them (`decoder`),
   // and then reads its own objects back off the points: a frozen KnownMetric is shared as is.
-  it('says which decoder made a snapshot, and shares frozen known metrics as given', () => {
+  it('says which decoder wrote the points, and shares frozen known metrics as given', () => {
     const bytes = Buffer.from(replies[0]!, 'utf8');
-    const made = decoder.decodeReply(bytes, bytes.length) as CanonicalSnapshot;
+    const made = decoder.decodeReply(bytes, bytes.length, new DecodedPoints())!;
     const other = new CanonicalSnapshotDecoder(knownFrom(...replies));
-    expect(made).toBeInstanceOf(CanonicalSnapshot);
-    expect(made.madeBy(decoder)).toBe(true);
-    expect(made.madeBy(other)).toBe(false);
-    expect(made.madeBy(undefined)).toBe(false);
-    // The same columns built by hand claim no decoder.
-    expect(new CanonicalSnapshot(made.when, made.metrics, made.labels, made.ints).madeBy(decoder)).toBe(false);
+    expect(made).toBeInstanceOf(DecodedPoints);
+    expect(made.decoder).toBe(decoder);
+    expect(made.decoder).not.toBe(other);
+    // The same columns filled by hand claim no decoder; a failed decode leaves none.
+    const byHand = new DecodedPoints();
+    byHand.metrics.push(...made.metrics);
+    byHand.length = made.length;
+    expect(byHand.decoder).toBeUndefined();
+    expect(decoder.decodeReply(Buffer.from('{}'), 2, made)).toBeUndefined();
+    expect(made.decoder).toBeUndefined();
+    decoder.decodeReply(bytes, bytes.length, made);
     const own = knownFrom(...replies).map((k) => ({
       ...k,
       metric: Object.freeze({ ...k.metric, tag: k.metric.name }),
     }));
     const sharing = new CanonicalSnapshotDecoder(own);
-    const taken = sharing.decodeReply(bytes, bytes.length) as CanonicalSnapshot;
+    const taken = sharing.decodeReply(bytes, bytes.length, new DecodedPoints())!;
     const first = own.find((k) => k.metric.name === taken.metrics[0]!.name)!;
     expect(taken.metrics[0]).toBe(first.metric);
   });
 
-  // The decoder reuses its working columns from reply to reply: a snapshot must own its copy.
-  it('gives each snapshot columns of its own, untouched by later decodes', () => {
+  // The decoder writes into the points it is given, which its owner may reuse reply
+  // after reply: a shorter reply leaves no point of the longer one behind, and points
+  // given to another decode are untouched.
+  it('writes into the points it is given, and only those', () => {
     const bytes = (r: string): Buffer => Buffer.from(r, 'utf8');
     const whole = bytes(replies[0]!);
     const filtered = bytes(replies[1]!);
-    const first = decoder.decodeReply(whole, whole.length) as CanonicalSnapshot;
-    expect(first).toBeInstanceOf(CanonicalSnapshot);
+    const reused = new DecodedPoints();
+    const first = decoder.decodeReply(whole, whole.length, reused)!;
+    expect(first).toBe(reused);
     const firstData = plain(first);
     expect(firstData).toStrictEqual(general(replies[0]!));
-    const second = decoder.decodeReply(filtered, filtered.length) as CanonicalSnapshot;
-    expect(second.length).toBeLessThan(first.length);
+    const other = decoder.decodeReply(filtered, filtered.length, new DecodedPoints())!;
+    expect(plain(reused)).toStrictEqual(firstData); // another decode's points are its own
+    const second = decoder.decodeReply(filtered, filtered.length, reused)!;
+    expect(second.length).toBeLessThan(reused.metrics.length); // capacity kept, only `length` counts
     expect(plain(second)).toStrictEqual(general(replies[1]!));
+    expect(plain(other)).toStrictEqual(general(replies[1]!));
     const broken = bytes(replies[0]!.replace('"val":{"int":', '"val":{"int": '));
-    expect(decoder.decodeReply(broken, broken.length)).toBeUndefined();
-    expect(first.metrics.length).toBe(first.length);
-    expect(plain(first)).toStrictEqual(firstData);
+    expect(decoder.decodeReply(broken, broken.length, reused)).toBeUndefined();
+    expect(reused.length).toBe(0); // nothing usable left after a refused reply
     const builder = new ExpositionBuilder();
-    builder.add({ snapshot: first, exporterPrefix: 'runsc_', extraLabels: {} });
-    builder.add({ snapshot: second, exporterPrefix: 'runsc_', extraLabels: {} });
+    builder.add({ snapshot: other, exporterPrefix: 'runsc_', extraLabels: {} });
   });
 
   it('takes a snapshot without data (runsc leaves the key out), with [] and with null', () => {
@@ -312,11 +321,13 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
     expect(taken).toBeGreaterThan(canonicalTotal / 8);
   });
 
-  // One decoder serves every sandbox of a registration, reply after reply: nothing of one
-  // reply may change what the next decodes to. Replies here vary their series and order
-  // (runsc reorders every export), with lies, corruptions and a second decoder mixed in.
+  // One decoder serves every sandbox of a registration, reply after reply, into points its
+  // owner reuses: nothing of one reply may change what the next decodes to. Replies here
+  // vary their series and order (runsc reorders every export), with lies, corruptions and
+  // a second decoder mixed in.
   it('carries nothing from one reply to the next (400 sandboxes x 20 replies)', () => {
     let taken = 0;
+    const reused = new DecodedPoints();
     for (let seed = 1; seed <= 400; seed++) {
       const r = rng(1000 + seed);
       const reg = randomRegistration(r);
@@ -336,13 +347,14 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
         const bytes = Buffer.from(input, 'utf8');
         let got: Snapshot | undefined;
         expect(
-          () => (got = plain(decoders[pick]!.decodeReply(bytes, bytes.length))),
+          () => (got = plain(decoders[pick]!.decodeReply(bytes, bytes.length, reused))),
           `seed ${seed}: threw on ${input}`,
         ).not.toThrow();
         const fresh = plain(
           new CanonicalSnapshotDecoder((pick === 0 ? reg : [...reg].reverse()).map((s) => s.known)).decodeReply(
             bytes,
             bytes.length,
+            new DecodedPoints(),
           ),
         );
         if (!isDeepStrictEqual(got, fresh)) {
@@ -366,8 +378,8 @@ describe('CanonicalSnapshotDecoder: whatever it takes, the general path decodes 
       const b = Buffer.alloc(Math.floor(r() * 80), 0);
       for (let j = 0; j < b.length; j++) b[j] = Math.floor(r() * 256);
       const start = Math.floor(r() * (b.length + 2));
-      expect(decoder.decodeResult(b, start, Math.floor(r() * (b.length + 3)))).toBeUndefined();
-      expect(decoder.decodeReply(b, Math.floor(r() * (b.length + 3)))).toBeUndefined();
+      expect(decoder.decodeResult(b, start, Math.floor(r() * (b.length + 3)), new DecodedPoints())).toBeUndefined();
+      expect(decoder.decodeReply(b, Math.floor(r() * (b.length + 3)), new DecodedPoints())).toBeUndefined();
     }
   });
 });

@@ -1,7 +1,7 @@
 // A pool hands a family's buffer to the next build only once the body that points into
 // it is released, keeps a bounded number of spares, and forgets names nobody uses.
 import { describe, expect, test } from 'vitest';
-import { ExpositionBuilder, FamilyPool, type RenderedPieces } from '../../src/index.js';
+import { ExpositionBuilder, FamilyPool, pointsOf, type RenderedPieces } from '../../src/index.js';
 import { exp, gauge, int, T0 } from '../support/build.js';
 
 function build(pool: FamilyPool, value: number, names = ['g']): RenderedPieces {
@@ -84,7 +84,7 @@ describe('FamilyPool', () => {
   test('finish() copies the body out and releases at once', () => {
     const pool = new FamilyPool();
     const b = new ExpositionBuilder({ pool });
-    b.add({ snapshot: { when: T0, data: [gauge('g', int(5))] }, exporterPrefix: '', extraLabels: {} });
+    b.add({ snapshot: pointsOf({ when: T0, data: [gauge('g', int(5))] }), exporterPrefix: '', extraLabels: {} });
     const body = b.finish().toString('utf8');
     expect(body).toContain('\ng 5 ');
     expect(pool.takeBuffer('g', 0)).toBeDefined();

@@ -9,7 +9,7 @@ import type {
   Timestamp,
   WireNumber,
 } from '../../src/index.js';
-import { floatNumber, intNumber, parseRfc3339 } from '../../src/index.js';
+import { floatNumber, intNumber, parseRfc3339, pointsOf } from '../../src/index.js';
 
 export const T0: Timestamp = parseRfc3339('2024-05-20T18:28:42.123456789Z');
 export const T0_MS = 1716229722123;
@@ -36,5 +36,5 @@ export function snap(data: Data[], when: Timestamp = T0): Snapshot {
 }
 
 export function exp(data: Data[], extraLabels: Labels = {}, exporterPrefix = '', when: Timestamp = T0): SnapshotExport {
-  return { snapshot: snap(data, when), exporterPrefix, extraLabels };
+  return { snapshot: pointsOf(snap(data, when)), exporterPrefix, extraLabels };
 }

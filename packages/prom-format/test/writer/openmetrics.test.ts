@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { ExportOptions, SkippedData, SnapshotExport } from '../../src/index.js';
-import { decodeExportResult, ExpositionWriter, parseJson } from '../../src/index.js';
+import { decodeExportResult, ExpositionWriter, parseJson, pointsOf } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0 } from '../support/build.js';
 import { expectValidOpenMetrics } from '../support/openmetrics.js';
 
@@ -127,7 +127,7 @@ describe('OpenMetrics mode', () => {
     const { snapshot } = decodeExportResult(raw.result);
     const skips: SkippedData[] = [];
     const text = new ExpositionWriter().renderToString({ format: 'openmetrics', onSkip: (s) => skips.push(s) }, [
-      { snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
+      { snapshot: pointsOf(snapshot), exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
     ]);
     expect(skips).toEqual([]);
     const fams = expectValidOpenMetrics(text);
@@ -137,7 +137,7 @@ describe('OpenMetrics mode', () => {
     expect(text).not.toMatch(/_(min|max|ssd)\{/);
     // Same series count as the 0.0.4 rendering minus the three extra histogram lines.
     const plain = new ExpositionWriter().renderToString({}, [
-      { snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
+      { snapshot: pointsOf(snapshot), exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
     ]);
     const histos = fams
       .filter((f) => f.type === 'histogram')

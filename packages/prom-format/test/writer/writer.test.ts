@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { ExportOptions, SkippedData, SnapshotExport } from '../../src/index.js';
-import { decodeExportResult, ExpositionWriter, parseJson, parseRfc3339 } from '../../src/index.js';
+import { decodeExportResult, ExpositionWriter, parseJson, parseRfc3339, pointsOf } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0, T0_MS } from '../support/build.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 
@@ -217,7 +217,7 @@ describe('values', () => {
       '{"metric":{"name":"h","type":3,"help":""},"histogram":{"total":{"int":1000000000000000000},"min":{},"max":{},"ssd":{"float":"NaN"},' +
       '"buckets":[{"le":{"int":9007199254740993},"n":18446744073709551615},{"le":{"float":"+Inf"}}]}}]}}';
     const { snapshot } = decodeExportResult(parseJson(wire));
-    const lines = samples(render([{ snapshot, exporterPrefix: '', extraLabels: {} }]).text);
+    const lines = samples(render([{ snapshot: pointsOf(snapshot), exporterPrefix: '', extraLabels: {} }]).text);
     expect(lines).toEqual([
       `big{k="max"} 9223372036854775807 ${T0_MS}`,
       `big{k="min"} -9223372036854775808 ${T0_MS}`,
@@ -529,7 +529,7 @@ describe('many snapshots', () => {
     };
     const { snapshot } = decodeExportResult(raw.result);
     const { text, skips } = render(
-      [{ snapshot, exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc', iteration: 'x' } }],
+      [{ snapshot: pointsOf(snapshot), exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc', iteration: 'x' } }],
       {
         commentHeader: 'Data for runsc metric server exporter.',
       },

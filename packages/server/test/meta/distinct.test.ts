@@ -3,7 +3,14 @@
 // fleet with everything that adds meta points: metadata that names identity keys,
 // capabilities (filtered and not), failure reasons, broken and not-loaded sandboxes.
 
-import { ExpositionBuilder, type Labels, type Snapshot, type SnapshotExport } from '@org/metricserver-prom-format';
+import {
+  ExpositionBuilder,
+  type Labels,
+  pointsOf,
+  type Snapshot,
+  type SnapshotExport,
+  snapshotOf,
+} from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import type { SandboxMeta } from '../../src/backend.js';
 import type { SandboxHealth } from '../../src/health.js';
@@ -52,7 +59,7 @@ function metaParts(n: number): SnapshotExport[] {
   const parts: SnapshotExport[] = [];
   // Copies: the builder hands out one reused part object.
   const keep = (p: SnapshotExport): void => {
-    parts.push({ ...p, snapshot: { when: p.snapshot.when, data: [...p.snapshot.data] } });
+    parts.push({ ...p, snapshot: pointsOf(snapshotOf(p.snapshot)) });
   };
   for (let i = 0; i < n; i++) {
     const loaded = i % 7 !== 6;
@@ -67,7 +74,7 @@ function metaParts(n: number): SnapshotExport[] {
 }
 
 function metaSnapshot(n: number): Snapshot {
-  return { when: WHEN, data: metaParts(n).flatMap((p) => p.snapshot.data) };
+  return { when: WHEN, data: metaParts(n).flatMap((p) => snapshotOf(p.snapshot).data) };
 }
 
 describe('meta snapshot', () => {
@@ -82,7 +89,7 @@ describe('meta snapshot', () => {
     const snap = metaSnapshot(60);
     const render = (distinctSeries: boolean): string => {
       const b = new ExpositionBuilder();
-      b.add({ snapshot: snap, exporterPrefix: 'runsc_meta_', extraLabels: {}, distinctSeries });
+      b.add({ snapshot: pointsOf(snap), exporterPrefix: 'runsc_meta_', extraLabels: {}, distinctSeries });
       return b.finish().toString('utf8');
     };
     const plain = render(false);
@@ -94,7 +101,7 @@ describe('meta snapshot', () => {
   it('comes in one part per sandbox and the counts last; rendered in parts it is the whole snapshot', () => {
     const parts = metaParts(60);
     expect(parts).toHaveLength(61);
-    expect(parts.at(-1)!.snapshot.data.map((d) => d.metric.name)).toEqual([
+    expect(snapshotOf(parts.at(-1)!.snapshot).data.map((d) => d.metric.name)).toEqual([
       'num_sandboxes_running',
       'num_sandboxes_broken_metrics',
       'num_sandboxes_total',
@@ -107,15 +114,24 @@ describe('meta snapshot', () => {
       inParts.addPart({ ...p, extraLabels: parts[0]!.extraLabels }, slot);
       if (i % 10 === 0)
         inParts.add({
-          snapshot: { when: WHEN, data: [] },
+          snapshot: pointsOf({ when: WHEN, data: [] }),
           exporterPrefix: 'runsc_',
           extraLabels: { sandbox: `x${i}` },
         });
     });
     const whole = new ExpositionBuilder();
-    whole.add({ snapshot: metaSnapshot(60), exporterPrefix: 'runsc_meta_', extraLabels: {}, distinctSeries: true });
+    whole.add({
+      snapshot: pointsOf(metaSnapshot(60)),
+      exporterPrefix: 'runsc_meta_',
+      extraLabels: {},
+      distinctSeries: true,
+    });
     for (let i = 0; i < 61; i += 10)
-      whole.add({ snapshot: { when: WHEN, data: [] }, exporterPrefix: 'runsc_', extraLabels: { sandbox: `x${i}` } });
+      whole.add({
+        snapshot: pointsOf({ when: WHEN, data: [] }),
+        exporterPrefix: 'runsc_',
+        extraLabels: { sandbox: `x${i}` },
+      });
     expect(inParts.finish().toString('utf8')).toBe(whole.finish().toString('utf8'));
   });
 });

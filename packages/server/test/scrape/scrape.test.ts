@@ -43,8 +43,8 @@ describe('fairness and bounds', () => {
     let inFlight = 0;
     let peak = 0;
     for (const t of targets) {
-      const orig = t.exportVerified.bind(t);
-      t.exportVerified = async (...a) => {
+      const orig = t.exportInto.bind(t);
+      t.exportInto = async (...a) => {
         peak = Math.max(peak, ++inFlight);
         try {
           return await orig(...a);
@@ -62,8 +62,8 @@ describe('fairness and bounds', () => {
     const targets = Array.from({ length: 8 }, (_, i) => new FakeTarget({ id: `t${i}` }));
     const order: string[] = [];
     for (const t of targets) {
-      const orig = t.exportVerified.bind(t);
-      t.exportVerified = (...a) => {
+      const orig = t.exportInto.bind(t);
+      t.exportInto = (...a) => {
         order.push(t.id);
         return orig(...a);
       };
@@ -94,8 +94,8 @@ describe('fairness and bounds', () => {
       const before = healthy.calls + stalled.calls;
       let first = '';
       for (const t of [healthy, stalled]) {
-        const orig = FakeTarget.prototype.exportVerified.bind(t);
-        t.exportVerified = (...a) => {
+        const orig = FakeTarget.prototype.exportInto.bind(t);
+        t.exportInto = (...a) => {
           if (first === '') first = t.opts.id;
           return orig(...a);
         };
@@ -258,8 +258,8 @@ describe('meta metrics', () => {
   it('logs a broken sandbox once per change of error and once on recovery', async () => {
     let mode = 'a';
     const t = new FakeTarget({ id: 'flaky' });
-    const orig = t.exportVerified.bind(t);
-    t.exportVerified = async (...a) => {
+    const orig = t.exportInto.bind(t);
+    t.exportInto = async (...a) => {
       if (mode === 'ok') return orig(...a);
       throw new Error(`failure ${mode}`);
     };

@@ -1,7 +1,3 @@
-// The status page (`/` with Accept: text/html) and /runsc-metrics/status JSON:
-// Go's exact index body for other clients, per-sandbox last export results from
-// the scrape layer, everything sandbox-controlled escaped, no discovery pass run.
-import type { Snapshot } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import { VerificationError } from '../../src/health.js';
 import { acceptsHtml, INDEX_BODY, INDEX_PREFIX } from '../../src/routes/index-page.js';
@@ -12,7 +8,7 @@ import { expectPromtoolAccepts } from '../support/promtool.js';
 import { startTestServer } from '../support/server.js';
 
 class LyingTarget extends FakeTarget {
-  override async exportVerified(): Promise<Snapshot> {
+  override async exportInto(): Promise<void> {
     this.calls++;
     throw new VerificationError(
       'snapshot rejected (counter-decreased): counter fs_opens went from 5 to <b>3</b>',

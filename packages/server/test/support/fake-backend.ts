@@ -2,7 +2,7 @@
 // a fixed snapshot, or never. Pins timing and ordering without sockets.
 
 import type { CallCut } from '@org/metricserver-core';
-import type { Labels, Snapshot } from '@org/metricserver-prom-format';
+import { type Labels, pointsOf, type Snapshot, type SnapshotPoints } from '@org/metricserver-prom-format';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from '../../src/backend.js';
 import type { Re2Matcher } from '../../src/filters.js';
 
@@ -46,7 +46,13 @@ export class FakeTarget implements ScrapeTarget {
   isRunning(): boolean {
     return this.opts.running ?? true;
   }
-  async exportVerified(filter: string, matcher: Re2Matcher | undefined, cut: CallCut): Promise<Snapshot> {
+  /** Answers after `delayMs` (or never) with its snapshot, filter applied unless it lies; renders it once. */
+  async exportInto(
+    filter: string,
+    matcher: Re2Matcher | undefined,
+    cut: CallCut,
+    render: (points: SnapshotPoints) => void,
+  ): Promise<void> {
     this.calls++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -77,7 +83,7 @@ export class FakeTarget implements ScrapeTarget {
           if (!matcher.test(d.metric.name))
             throw new Error(`metric ${d.metric.name} violated the filter set in export options`);
       void filter;
-      return snap;
+      render(pointsOf(snap));
     } finally {
       this.inFlight--;
     }
