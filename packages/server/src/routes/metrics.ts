@@ -1,11 +1,11 @@
 // `/metrics`: filter validation (RE2, metrics filter first, exact 400 bodies),
 // the concurrent-scrape cap, the scrape, and its shared rendered body.
 
+import type { ScrapeOutcome } from '../body.js';
 import { compileRe2 } from '../filters.js';
 import type { Handler } from '../http.js';
 import { sendError } from '../http.js';
 import { acceptsGzip, negotiateFormat } from '../negotiate.js';
-import type { ScrapeOutcome } from '../scrape.js';
 import type { AppState } from '../state.js';
 import { firstValue, parseQuery } from '../url.js';
 

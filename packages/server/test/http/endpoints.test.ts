@@ -1,12 +1,13 @@
 import http from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
+import { ReleasedOutcomeError, type ScrapeOutcome } from '../../src/body.js';
 import { resolveConfig } from '../../src/config.js';
 import { createRequestListener, InFlight } from '../../src/http.js';
 import { silentLogger } from '../../src/log.js';
 import { createProfiler } from '../../src/profile.js';
 import { INDEX_BODY } from '../../src/routes/index-page.js';
 import { buildRouter } from '../../src/routes/router.js';
-import { ReleasedOutcomeError, type ScrapeOutcome, Scraper } from '../../src/scrape.js';
+import { Scraper } from '../../src/scrape.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { get, request } from '../support/http-client.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';

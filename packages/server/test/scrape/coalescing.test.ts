@@ -2,8 +2,9 @@
 // do not; a request that leaves does not cut the export the others wait for.
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { ReleasedOutcomeError } from '../../src/body.js';
 import { compileRe2 } from '../../src/filters.js';
-import { ReleasedOutcomeError, type ScrapeRequest, type Scraper } from '../../src/scrape.js';
+import type { ScrapeRequest, Scraper } from '../../src/scrape.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { NO_FILTER, newScraper } from '../support/scraper.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRe2 } from '../../src/filters.js';
-import { type ScrapeRequest, type Scraper, shuffle } from '../../src/scrape.js';
+import type { ScrapeRequest, Scraper } from '../../src/scrape.js';
+import { shuffle } from '../../src/target-feed.js';
 import { FakeBackend, FakeTarget } from '../support/fake-backend.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { NO_FILTER, newScraper } from '../support/scraper.js';

@@ -1,8 +1,7 @@
 // runLimited: the scrape's query pump (at most `limit` queries in flight, results
 // recorded one at a time as they come, the first record error ends it).
 import { describe, expect, it } from 'vitest';
-import { runLimited } from '../../src/scrape.js';
-import { TargetFeed } from '../../src/target-feed.js';
+import { runLimited, TargetFeed } from '../../src/target-feed.js';
 
 /** A query whose promise the test settles by hand. */
 function manual() {
