@@ -1,11 +1,51 @@
-// Public API of @org/metricserver-core: everything that touches the runsc side.
+// Public API of @org/metricserver-core: what the server and a library user need of the
+// runsc side. Everything else is internal to its module (import it by path in tests).
 
-export * from './discovery/index.js';
-export * from './errors/index.js';
-export * from './filter/index.js';
-export * from './fs/index.js';
-export * from './lock/index.js';
-export * from './registry/index.js';
-export * from './sandbox/index.js';
-export * from './urpc/index.js';
-export * from './verifier/index.js';
+export { addressMatches, isProcessAlive, substituteRuntimeRoot } from './discovery/address.js';
+// Discovery: the root directory and its state files.
+export { RootDirError, StateFileError, StateFileMissingError } from './discovery/errors.js';
+export { listSandboxIds, parseStateFileName } from './discovery/file-names.js';
+export { registrationValueAt } from './discovery/json-scan.js';
+export { type ContainerState, parseStateFile, type SandboxState } from './discovery/state-file.js';
+// Errors reported by message (no stack).
+export { ExpectedError } from './errors/expected-error.js';
+// RE2 filters of /metrics requests.
+export { capabilityFilterMatches, compileRe2Filter, FilterError, type Re2Filter } from './filter/re2-filter.js';
+export { type DiscoveryFs, nodeFs } from './fs/discovery-fs.js';
+// Locking state files exactly as runsc does.
+export { LockBusyError, LockError } from './lock/errors.js';
+export { flockLocker } from './lock/flock.js';
+export type { LockHandle, StateLocker } from './lock/locker.js';
+export { lockPath, parseStateLocked, readStateLocked, statePath } from './lock/read-locked.js';
+export type { Logger } from './registry/logger.js';
+export { type RefreshOutcome, SandboxRegistry, type ServedSandbox } from './registry/sandbox-registry.js';
+export { iterationId } from './sandbox/iteration.js';
+// One sandbox's view, and the served-sandbox registry.
+export { loadSandbox, SandboxLoadError, type SandboxView } from './sandbox/load.js';
+export { RegistrationBytes } from './sandbox/registration-bytes.js';
+export { internRegistration } from './sandbox/registration-intern.js';
+export { UrpcConnection, UrpcConnectionBudget } from './urpc/connection.js';
+// The urpc control socket and the metric calls.
+export type { CallCut } from './urpc/cut.js';
+export {
+  UrpcClosedError,
+  UrpcConnectError,
+  UrpcError,
+  type UrpcErrorKind,
+  UrpcProtocolError,
+  UrpcRemoteError,
+  UrpcTimeout,
+  UrpcTooLarge,
+} from './urpc/errors.js';
+export {
+  type ExportReading,
+  exportRequest,
+  METHOD_EXPORT,
+  readExportReply,
+  readWholeExportReply,
+} from './urpc/export-reply.js';
+export { type ExportMetricsOptions, exportMetrics, getRegisteredMetrics } from './urpc/methods.js';
+// Verifying what an untrusted sandbox sends.
+export { snapshotDecoderFor } from './verifier/decoder.js';
+export { RegistrationError, VerifyRejection, type VerifyRejectionCode, type VerifyResult } from './verifier/errors.js';
+export { Verifier } from './verifier/verifier.js';

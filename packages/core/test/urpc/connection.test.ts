@@ -16,7 +16,7 @@ import {
   UrpcConnectionBudget,
   UrpcProtocolError,
   UrpcTimeout,
-} from '../../src/index.js';
+} from '../../src/urpc/index.js';
 import { makeTmpDir } from './fake-server.js';
 
 /** What the server does with the n-th request (0-based) of a connection (per connection `c`). */
