@@ -14,7 +14,7 @@ export interface RunResults {
   readonly servers: readonly string[];
   readonly theirsBinary?: string;
   readonly perSandboxTimeoutMs: number;
-  /** Node flags ours ran with in older runs (deploy/Dockerfile's NODE_OPTIONS); newer runs start the bin as installed. */
+  /** Node flags ours ran with in older runs (the Dockerfile's NODE_OPTIONS); newer runs start the bin as installed. */
   readonly oursNodeFlags?: readonly string[];
   /** How ours was installed (npm pack output installed by npm, or BENCH_SERVER_BIN). */
   readonly oursInstall?: string;
@@ -127,7 +127,10 @@ export function verdicts(r: RunResults): Verdict[] {
       detail: half
         .map((s) => {
           const o = s.servers.ours as ServerPhase;
-          return `${s.scenario.key}: p99 ${ms(o.latencyMs.p99)} ms ${o.latencyMs.p99 <= o.deadlineMs + 100 ? '(ok)' : '(over)'}`;
+          return (
+            `${s.scenario.key}: p99 ${ms(o.latencyMs.p99)} ms ` +
+            `${o.latencyMs.p99 <= o.deadlineMs + 100 ? '(ok)' : '(over)'}`
+          );
         })
         .join(', '),
     });
@@ -159,7 +162,11 @@ export function verdicts(r: RunResults): Verdict[] {
       detail: cold1000
         .map((s) => {
           const c = (s.servers.ours as ServerPhase).cold as ColdStart;
-          return `${s.scenario.transport}: first scrape ${ms(c.firstScrapeMs)} ms with ${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes (listening ${ms(c.listenMs)} ms after the spawn; all loaded ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} ms after it)`;
+          return (
+            `${s.scenario.transport}: first scrape ${ms(c.firstScrapeMs)} ms with ` +
+            `${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes (listening ${ms(c.listenMs)} ms after the spawn; ` +
+            `all loaded ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} ms after it)`
+          );
         })
         .join('; '),
     });
@@ -177,7 +184,11 @@ export function verdicts(r: RunResults): Verdict[] {
         .map((s) => {
           const o = s.servers.ours as ServerPhase;
           const c = o.cold as ColdStart;
-          return `${s.scenario.transport}: first scrape ${ms(c.firstScrapeMs)} ms with ${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes, steady p50 ${ms(o.latencyMs.p50)} ms: ${ratio(c.firstScrapeMs, o.latencyMs.p50)}`;
+          return (
+            `${s.scenario.transport}: first scrape ${ms(c.firstScrapeMs)} ms with ` +
+            `${c.firstScrapeSandboxes}/${c.sandboxes} sandboxes, steady p50 ${ms(o.latencyMs.p50)} ms: ` +
+            `${ratio(c.firstScrapeMs, o.latencyMs.p50)}`
+          );
         })
         .join('; '),
     });
@@ -191,11 +202,15 @@ export function verdicts(r: RunResults): Verdict[] {
       // Too few scrapes (quick mode) judge nothing: never report that as met.
       met: soak.scrapes >= 100 && grew < 5 * MB && soak.rssSlopePer100Bytes < MB,
       detail:
-        `${soak.scrapes} scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
-        `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per 100 scrapes, peak ${mb(soak.rssPeakBytes)} MB` +
+        `${soak.scrapes} ` +
+        `scrapes${soak.stoppedByBudget ? ` (of ${soak.requested}: the time budget ended it)` : ''}, ` +
+        `${soak.warmupScrapes} warm-up scrapes not judged: first-tenth median ${mb(soak.rssFirstBytes)} MB, ` +
+        `last-tenth median ${mb(soak.rssLastBytes)} MB, trend ${(soak.rssSlopePer100Bytes / MB).toFixed(2)} MB per ` +
+        `100 scrapes, peak ${mb(soak.rssPeakBytes)} MB` +
         (soak.scrapes < 100 ? ' [too few scrapes to judge: quick mode]' : '') +
         (soak.bodyFirstBytes !== undefined
-          ? ` (exposition ${(soak.bodyFirstBytes / MB).toFixed(1)} -> ${(soak.bodyLastBytes / MB).toFixed(1)} MB per scrape over the same scrapes)`
+          ? ` (exposition ${(soak.bodyFirstBytes / MB).toFixed(1)} -> ${(soak.bodyLastBytes / MB).toFixed(1)} MB per ` +
+            `scrape over the same scrapes)`
           : ''),
     });
   }
@@ -209,14 +224,17 @@ export function coldTable(r: RunResults): string {
   );
   if (rows.length === 0) return '_(not measured in this run)_';
   const lines = [
-    '| N | transport | listening after ms | first scrape ms | sandboxes in it | all loaded after ms (no scrape) | steady p50 ms | first / steady |',
+    '| N | transport | listening after ms | first scrape ms | sandboxes in it | all loaded after ms (no scrape) | ' +
+      'steady p50 ms | first / steady |',
     '|---|---|---|---|---|---|---|---|',
   ];
   for (const s of rows) {
     const o = s.servers.ours as ServerPhase;
     const c = o.cold as ColdStart;
     lines.push(
-      `| ${s.scenario.sandboxes} | ${s.scenario.transport} | ${ms(c.listenMs)} | ${ms(c.firstScrapeMs)} | ${c.firstScrapeSandboxes}/${c.sandboxes} | ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} | ${ms(o.latencyMs.p50)} | ${ratio(c.firstScrapeMs, o.latencyMs.p50)} |`,
+      `| ${s.scenario.sandboxes} | ${s.scenario.transport} | ${ms(c.listenMs)} | ${ms(c.firstScrapeMs)} | ` +
+        `${c.firstScrapeSandboxes}/${c.sandboxes} | ${c.loadedMs === undefined ? '–' : ms(c.loadedMs)} | ` +
+        `${ms(o.latencyMs.p50)} | ${ratio(c.firstScrapeMs, o.latencyMs.p50)} |`,
     );
   }
   return lines.join('\n');
@@ -256,11 +274,16 @@ export function chartSeries(r: RunResults): Series[] {
 export function profileSection(p: ProfileResult): string {
   const lines = [
     p.startupBusyMs === undefined
-      ? `${p.scrapes} scrapes at N = 1000 under \`node --cpu-prof\` (plus one discovery scrape): ${(p.busyMs / 1000).toFixed(2)} s busy (non-idle) in total, ` +
-        `${(p.busyMs / (p.scrapes + 1)).toFixed(0)} ms per scrape; p50 latency ${p.latencyP50Ms.toFixed(0)} ms, RSS ${mb(p.rssBytes)} MB (peak ${mb(p.rssPeakBytes)} MB) at the end.`
-      : `${p.scrapes} steady scrapes at N = 1000 under \`node --cpu-prof\`: ${(p.busyMs / 1000).toFixed(2)} s busy (non-idle), ${(p.busyMs / p.scrapes).toFixed(0)} ms per scrape ` +
-        `(not counted: ${(p.startupBusyMs / 1000).toFixed(2)} s of start-up and the first scrape, whose discovery parses and interns every state file); ` +
-        `p50 latency ${p.latencyP50Ms.toFixed(0)} ms, RSS ${mb(p.rssBytes)} MB (peak ${mb(p.rssPeakBytes)} MB) at the end.`,
+      ? `${p.scrapes} scrapes at N = 1000 under \`node --cpu-prof\` (plus one discovery scrape): ` +
+        `${(p.busyMs / 1000).toFixed(2)} s busy (non-idle) in total, ` +
+        `${(p.busyMs / (p.scrapes + 1)).toFixed(0)} ms per scrape; p50 latency ${p.latencyP50Ms.toFixed(0)} ms, RSS ` +
+        `${mb(p.rssBytes)} MB (peak ${mb(p.rssPeakBytes)} MB) at the end.`
+      : `${p.scrapes} steady scrapes at N = 1000 under \`node --cpu-prof\`: ${(p.busyMs / 1000).toFixed(2)} s busy ` +
+        `(non-idle), ${(p.busyMs / p.scrapes).toFixed(0)} ms per scrape ` +
+        `(not counted: ${(p.startupBusyMs / 1000).toFixed(2)} s of start-up and the first scrape, whose discovery ` +
+        `parses and interns every state file); ` +
+        `p50 latency ${p.latencyP50Ms.toFixed(0)} ms, RSS ${mb(p.rssBytes)} MB (peak ${mb(p.rssPeakBytes)} MB) at ` +
+        `the end.`,
     '',
     '| where | self ms | share of busy |',
     '|---|---|---|',
@@ -273,7 +296,8 @@ export function profileSection(p: ProfileResult): string {
     // A `|` inside a cell (regexp names) must be escaped even within backticks.
     ...p.topFunctions.map(
       (f) =>
-        `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ${(f.share * 100).toFixed(1)}% |`,
+        `| \`${f.name.replace(/\|/g, '\\|')}\` | ${f.where} | ${f.selfMs.toFixed(0)} | ` +
+        `${(f.share * 100).toFixed(1)}% |`,
     ),
   ];
   return lines.join('\n');

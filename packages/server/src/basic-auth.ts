@@ -223,7 +223,8 @@ export class BasicAuth {
   private overflow(): void {
     if (this.refusedInBurst === 0) {
       this.log.warn(
-        'basic auth: too many credentials waiting for a bcrypt comparison; refusing new ones unchecked (401) until the queue drains',
+        'basic auth: too many credentials waiting for a bcrypt comparison; refusing new ones unchecked (401) ' +
+          'until the queue drains',
         {
           running: this.running,
           queued: this.waiting.length,

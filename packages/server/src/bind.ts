@@ -50,7 +50,8 @@ export function splitHostPort(address: string): { host: string; port: number } {
     const colon = address.lastIndexOf(':');
     if (colon < 0) {
       throw new BindError(
-        `cannot listen on TCP address ${JSON.stringify(address)}: missing port in address (unix sockets need an absolute path)`,
+        `cannot listen on TCP address ${JSON.stringify(address)}: missing port in address (unix sockets need an ` +
+          `absolute path)`,
       );
     }
     host = address.slice(0, colon);
@@ -85,20 +86,23 @@ async function bindTcp(server: Server, address: string, log: Logger): Promise<Bo
 async function bindUnix(server: Server, path: string, log: Logger): Promise<Bound> {
   if (Buffer.byteLength(path) > MAX_UNIX_PATH_BYTES) {
     throw new BindError(
-      `cannot listen on unix domain socket ${JSON.stringify(path)}: path is ${Buffer.byteLength(path)} bytes, the limit is ${MAX_UNIX_PATH_BYTES}`,
+      `cannot listen on unix domain socket ${JSON.stringify(path)}: path is ${Buffer.byteLength(path)} bytes, the ` +
+        `limit is ${MAX_UNIX_PATH_BYTES}`,
     );
   }
   const before = await fsp.lstat(path).catch(() => undefined);
   if (before) {
     if (!before.isSocket()) {
       throw new BindError(
-        `cannot listen on unix domain socket ${JSON.stringify(path)}: a file that is not a socket exists there; remove it or choose another path`,
+        `cannot listen on unix domain socket ${JSON.stringify(path)}: a file that is not a socket exists there; ` +
+          `remove it or choose another path`,
       );
     }
     const live = await probeSocket(path);
     if (live === 'live') {
       throw new BindError(
-        `cannot listen on unix domain socket ${JSON.stringify(path)}: another process is serving on it (is another metric server running?)`,
+        `cannot listen on unix domain socket ${JSON.stringify(path)}: another process is serving on it (is another ` +
+          `metric server running?)`,
       );
     }
     log.info('Removing stale unix socket left by a previous server; taking it over.', { path });

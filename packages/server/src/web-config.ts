@@ -118,7 +118,8 @@ export function parseWebConfig(text: string, file: string, readFile: ReadFile = 
     for (const [user, hash] of Object.entries(users)) {
       if (typeof hash !== 'string' || !BCRYPT_HASH.test(hash)) {
         fail(
-          `basic_auth_users.${user}: not a bcrypt hash (want $2y$<cost>$..., e.g. from \`htpasswd -nBC 10 "" | tr -d ':\\n'\`)`,
+          `basic_auth_users.${user}: not a bcrypt hash (want $2y$<cost>$..., e.g. from \`htpasswd -nBC 10 "" | tr ` +
+            `-d ':\\n'\`)`,
         );
       }
       if (user.includes(':'))
@@ -218,7 +219,8 @@ function parseTls(
   const clientAuthType = authText as ClientAuthType;
   if (clientCa !== undefined && clientAuthType === 'NoClientCert') {
     fail(
-      'tls_server_config: a client CA is configured but client_auth_type is NoClientCert (set RequireAndVerifyClientCert)',
+      'tls_server_config: a client CA is configured but client_auth_type is NoClientCert (set ' +
+        'RequireAndVerifyClientCert)',
     );
   }
   if (
@@ -226,7 +228,8 @@ function parseTls(
     (clientAuthType === 'VerifyClientCertIfGiven' || clientAuthType === 'RequireAndVerifyClientCert')
   ) {
     fail(
-      `tls_server_config: client_auth_type ${clientAuthType} needs client_ca_file to verify client certificates against`,
+      `tls_server_config: client_auth_type ${clientAuthType} needs client_ca_file to verify client certificates ` +
+        `against`,
     );
   }
   const version = (k: string, def: SecureVersion): SecureVersion => {

@@ -357,7 +357,8 @@ export class SandboxRegistry<T> {
         });
       } else {
         this.log.info(
-          `Sandbox ${q} has state file in state ${rootState.status || 'unknown'}, but its process (pid ${sb.pid}) is not running. Ignoring it.`,
+          `Sandbox ${q} has state file in state ${rootState.status || 'unknown'}, but its process (pid ${sb.pid}) ` +
+            `is not running. Ignoring it.`,
           {
             sandbox: id,
           },

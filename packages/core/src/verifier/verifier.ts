@@ -96,14 +96,16 @@ export class Verifier {
     if (compareTimestamps(when, now) > 0) {
       return reject(
         'future',
-        `snapshot is from the future: it is from ${formatGoTime(when)}, the server clock reads ${formatGoTime(now)}; check the sandbox and host clocks`,
+        `snapshot is from the future: it is from ${formatGoTime(when)}, the server clock reads ` +
+          `${formatGoTime(now)}; check the sandbox and host clocks`,
       );
     }
     const oldest: Timestamp = { seconds: now.seconds - MAX_SNAPSHOT_AGE_SECONDS, nanos: now.nanos };
     if (compareTimestamps(when, oldest) < 0) {
       return reject(
         'too-old',
-        `snapshot is too old; it is from ${formatGoTime(when)}, expected at least ${formatGoTime(oldest)} (${MAX_SNAPSHOT_AGE_SECONDS}s from now)`,
+        `snapshot is too old; it is from ${formatGoTime(when)}, expected at least ${formatGoTime(oldest)} ` +
+          `(${MAX_SNAPSHOT_AGE_SECONDS}s from now)`,
       );
     }
 
@@ -124,7 +126,8 @@ export class Verifier {
     if (this.lastWhen !== undefined && compareTimestamps(this.lastWhen, when) > 0) {
       return reject(
         'time-went-back',
-        `consecutive snapshots are not chronologically ordered: last verified snapshot was exported at ${formatGoTime(this.lastWhen)}, this one is from ${formatGoTime(when)}`,
+        `consecutive snapshots are not chronologically ordered: last verified snapshot was exported at ` +
+          `${formatGoTime(this.lastWhen)}, this one is from ${formatGoTime(when)}`,
       );
     }
 
@@ -214,7 +217,8 @@ export class Verifier {
       return pointFailure(
         rule,
         'bad-definition',
-        `invalid metric definition: got ${describeMetric(metric.name, metric.type, metric.help)} want ${describeMetric(rule.name, rule.type, rule.help)}`,
+        `invalid metric definition: got ${describeMetric(metric.name, metric.type, metric.help)} want ` +
+          `${describeMetric(rule.name, rule.type, rule.help)}`,
       );
     }
 
@@ -490,7 +494,8 @@ function checkHistogram(rule: MetricRule, last: HistogramMemo | undefined, h: Hi
     return pointFailure(
       rule,
       'histogram-ssd-decreased',
-      `sum of squared deviations decreased from ${formatNumber({ int: 0, float: last.ssd })} to ${formatNumber(h.sumOfSquaredDeviations)}`,
+      `sum of squared deviations decreased from ${formatNumber({ int: 0, float: last.ssd })} to ` +
+        `${formatNumber(h.sumOfSquaredDeviations)}`,
     );
   }
   for (let b = 0; b < h.buckets.length; b++) {

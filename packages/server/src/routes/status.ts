@@ -50,7 +50,8 @@ const STYLE =
   'body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:14px}' +
   'th,td{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}' +
   'td.num{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#176b1d}.bad{color:#a1141b;font-weight:bold}' +
-  '.muted{color:#777}td.id,td.when{white-space:nowrap}td.err{max-width:40em;overflow-wrap:anywhere;font-family:monospace;font-size:12px}';
+  '.muted{color:#777}td.id,td.when{white-space:nowrap}' +
+  'td.err{max-width:40em;overflow-wrap:anywhere;font-family:monospace;font-size:12px}';
 
 /** The part inserted after the Go page's paragraphs. Per sandbox: one row string. */
 export function renderStatusHtml(r: StatusReport): string {
@@ -64,14 +65,16 @@ export function renderStatusHtml(r: StatusReport): string {
   const parts: string[] = [
     `<style>${STYLE}</style>`,
     `<h2 id="sandboxes">Served sandboxes</h2>`,
-    `<p>Root directory <code>${escapeHtml(r.root)}</code>: <b>${r.sandboxes.length}</b> served, <b>${running}</b> running, ` +
+    `<p>Root directory <code>${escapeHtml(r.root)}</code>: <b>${r.sandboxes.length}</b> served, <b>${running}</b> ` +
+      `running, ` +
       `<b>${broken}</b> whose last export failed. Instant discovery: ${escapeHtml(watch)}. ` +
       `Export results are those of the last <a href="/metrics">/metrics</a> scrape; this page queries no sandbox. ` +
       `As JSON: <a href="${STATUS_PATH}">${STATUS_PATH}</a>.</p>`,
   ];
   if (r.sandboxes.length === 0) {
     parts.push(
-      '<p class="muted" id="no-sandboxes">No sandbox is served (none found yet in the root directory, or none names this server).</p>',
+      '<p class="muted" id="no-sandboxes">No sandbox is served (none found yet in the root directory, or none ' +
+        'names this server).</p>',
     );
     return parts.join('');
   }
@@ -105,8 +108,10 @@ function row(s: SandboxStatus): string {
     } else result = `<span class="bad">${escapeHtml(e.failure ?? 'error')}</span>: ${escapeHtml(e.error ?? '')}`;
   }
   return (
-    `<tr data-sandbox="${escapeHtml(s.id)}"><td class="id"><code>${escapeHtml(s.id)}</code></td><td>${escapeHtml(s.pod)}</td>` +
-    `<td>${escapeHtml(s.namespace)}</td><td>${running}</td><td class="when">${when}</td><td class="num">${duration}</td>` +
+    `<tr data-sandbox="${escapeHtml(s.id)}"><td ` +
+    `class="id"><code>${escapeHtml(s.id)}</code></td><td>${escapeHtml(s.pod)}</td>` +
+    `<td>${escapeHtml(s.namespace)}</td><td>${running}</td><td class="when">${when}</td><td ` +
+    `class="num">${duration}</td>` +
     `<td class="err">${result}</td><td class="err">${verifier}</td></tr>`
   );
 }
