@@ -1,5 +1,7 @@
-// The incremental builder must give byte-for-byte the writer's output for the same
-// snapshots in slot order, whatever order they are added in, and report as many skips.
+// The incremental builder must give byte-for-byte the reference serializer's output
+// (test-support/exposition-reference.ts, the oracle: written from the format rules and
+// sharing no code with the builder) for the same snapshots in slot order, whatever order
+// they are added in, and report as many skips.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
@@ -9,7 +11,6 @@ import {
   decodeExportResult,
   ExpositionBuilder,
   type ExpositionFormat,
-  ExpositionWriter,
   FamilyPool,
   type Labels,
   NO_LABELS,
@@ -20,9 +21,11 @@ import {
   type Snapshot,
   type SnapshotExport,
   type SnapshotPoints,
+  snapshotOf,
   type WireNumber,
 } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, T0 } from '../support/build.js';
+import { type ReferenceSkip, referenceExposition, type SkipRule } from '../support/exposition-reference.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { rng } from '../support/rng.js';
 
@@ -84,7 +87,7 @@ const live = (e: PlainExport): SnapshotExport => ({
 });
 const dataOf = (e: PlainExport): readonly Data[] => {
   const s = e.snapshot;
-  return isPoints(s) ? Array.from({ length: s.length }, (_, i) => ({ ...s.pointAt(i) })) : s.data;
+  return isPoints(s) ? snapshotOf(s).data : s.data;
 };
 
 function randomExports(r: () => number): (PlainExport & { snapshot: Snapshot })[] {
@@ -115,17 +118,20 @@ function randomExports(r: () => number): (PlainExport & { snapshot: Snapshot })[
   return out;
 }
 
-function viaWriter(
+/** The oracle's exposition of the exports in slot order (plain `{when, data}` snapshots). */
+function viaReference(
   exports: PlainExport[],
   format: ExpositionFormat,
-  written: Set<string>,
-): { text: string; skips: SkippedData[] } {
-  const skips: SkippedData[] = [];
-  const text = new ExpositionWriter().renderToString(
-    { commentHeader: 'hdr\nsecond', format, metricsWritten: written, onSkip: (s) => skips.push(s) },
-    exports.map(live),
-  );
-  return { text, skips };
+  written: ReadonlySet<string>,
+): { text: string; skips: ReferenceSkip[]; written: ReadonlySet<string> } {
+  const snapshots = exports.map((e) => ({
+    when: e.snapshot.when,
+    data: dataOf(e),
+    exporterPrefix: e.exporterPrefix,
+    extraLabels: e.extraLabels,
+  }));
+  const r = referenceExposition(snapshots, { format, commentHeader: 'hdr\nsecond', metricsWritten: written });
+  return { text: r.text, skips: [...r.skipped], written: r.metricsWritten };
 }
 
 const SIZE_HINTS = new Map<string, number>();
@@ -169,9 +175,13 @@ function shuffled(r: () => number, n: number): number[] {
   return a;
 }
 
-const skipCounts = (skips: SkippedData[]): string[] => skips.map((s) => `${s.snapshotIndex} ${s.metric}`).sort();
+/** Skipped points as sorted `slot name` rows: the builder and the oracle must skip as many of each. */
+const skipCounts = (skips: readonly (SkippedData | ReferenceSkip)[]): string[] =>
+  skips.map((s) => `${'slot' in s ? s.slot : s.snapshotIndex} ${s.metric}`).sort();
 
-describe('same bytes as the writer', () => {
+const reached = (skips: readonly ReferenceSkip[], rule: SkipRule): boolean => skips.some((s) => s.rule === rule);
+
+describe('same bytes as the reference serializer', () => {
   for (const format of ['prometheus', 'openmetrics'] as const) {
     test(`${format}: 3000 random snapshot sets, random add order`, () => {
       let collisions = 0;
@@ -179,18 +189,18 @@ describe('same bytes as the writer', () => {
         const r = rng(seed);
         const exports = randomExports(r);
         const preWritten = r() < 0.1 ? ['runsc_a'] : [];
-        const w = viaWriter(exports, format, new Set(preWritten));
-        const b = viaBuilder(exports, format, new Set(preWritten), shuffled(r, exports.length));
+        const w = viaReference(exports, format, new Set(preWritten));
+        const written = new Set(preWritten);
+        const b = viaBuilder(exports, format, written, shuffled(r, exports.length));
         if (b.text !== w.text) expect({ seed, text: b.text }).toEqual({ seed, text: w.text });
         // Each point is reported once by both (the reason may differ when several rules hit it).
         if (skipCounts(b.skips).join('|') !== skipCounts(w.skips).join('|')) {
           expect({ seed, skips: skipCounts(b.skips) }).toEqual({ seed, skips: skipCounts(w.skips) });
         }
-        if (
-          w.skips.some((s) => s.reason.startsWith('duplicate')) &&
-          w.skips.some((s) => s.reason.includes('conflicts'))
-        )
-          collisions++;
+        if ([...written].sort().join('|') !== [...w.written].sort().join('|')) {
+          expect({ seed, written: [...written].sort() }).toEqual({ seed, written: [...w.written].sort() });
+        }
+        if (reached(w.skips, 'duplicate') && reached(w.skips, 'type-conflict')) collisions++;
       }
       // The generator reaches the interesting rules (otherwise this test proves little).
       expect(collisions).toBeGreaterThan(50);
@@ -229,22 +239,20 @@ describe('same bytes as the writer', () => {
         snapshot: { ...e.snapshot, data: e.snapshot.data.map((d) => ({ ...d, labels: frozen(d.labels) })) },
       }));
       const order = shuffled(r, plain.length);
-      const want = viaWriter(plain, format, new Set());
-      const pairs = [
-        [viaWriter(withFrozen, format, new Set()), want],
-        [viaBuilder(withFrozen, format, new Set(), order), viaBuilder(plain, format, new Set(), order)],
-      ] as const;
-      for (const [got, same] of pairs) {
-        if (got.text !== want.text) expect({ seed, text: got.text }).toEqual({ seed, text: want.text });
-        // Each renderer reports the same skips, reasons and order included, with or without the cache.
-        const line = (k: SkippedData): string => `${k.snapshotIndex} ${k.metric} ${k.reason}`;
-        if (got.skips.map(line).join('|') !== same.skips.map(line).join('|'))
-          expect({ seed, skips: got.skips }).toEqual({ seed, skips: same.skips });
+      const want = viaReference(plain, format, new Set());
+      const got = viaBuilder(withFrozen, format, new Set(), order);
+      const same = viaBuilder(plain, format, new Set(), order);
+      for (const b of [got, same]) {
+        if (b.text !== want.text) expect({ seed, text: b.text }).toEqual({ seed, text: want.text });
+        if (skipCounts(b.skips).join('|') !== skipCounts(want.skips).join('|')) {
+          expect({ seed, skips: skipCounts(b.skips) }).toEqual({ seed, skips: skipCounts(want.skips) });
+        }
       }
-      if (
-        want.skips.some((s) => s.reason.startsWith('duplicate')) &&
-        plain.some((e) => Object.keys(e.extraLabels).length === 0)
-      )
+      // The builder reports the same skips, reasons and order included, with or without the cache.
+      const line = (k: SkippedData): string => `${k.snapshotIndex} ${k.metric} ${k.reason}`;
+      if (got.skips.map(line).join('|') !== same.skips.map(line).join('|'))
+        expect({ seed, skips: got.skips }).toEqual({ seed, skips: same.skips });
+      if (reached(want.skips, 'duplicate') && plain.some((e) => Object.keys(e.extraLabels).length === 0))
         cachedDuplicates++;
     }
     // The generator reaches duplicates in snapshots the cache applies to.
@@ -255,7 +263,7 @@ describe('same bytes as the writer', () => {
   // A verified snapshot has no series twice; the hint skips the builder's duplicate check
   // within it. Extra labels can still merge two of its label sets (an extra `sandbox`
   // drops the point's own), and those duplicates must still be left out.
-  test('distinctSeries: same bytes and skips as the writer for duplicate-free snapshots, merged label sets included', () => {
+  test('distinctSeries: same bytes and skips as the reference for duplicate-free snapshots, merged label sets included', () => {
     let merged = 0;
     for (let seed = 1; seed <= 3000; seed++) {
       const r = rng(seed);
@@ -272,16 +280,13 @@ describe('same bytes as the writer', () => {
       });
       const vouched = distinct.map((e) => ({ ...e, distinctSeries: true }));
       const order = shuffled(r, distinct.length);
-      const want = viaWriter(distinct, format, new Set());
+      const want = viaReference(distinct, format, new Set());
       const got = viaBuilder(vouched, format, new Set(), order);
       if (got.text !== want.text) expect({ seed, text: got.text }).toEqual({ seed, text: want.text });
       if (skipCounts(got.skips).join('|') !== skipCounts(want.skips).join('|')) {
         expect({ seed, skips: skipCounts(got.skips) }).toEqual({ seed, skips: skipCounts(want.skips) });
       }
-      if (
-        want.skips.some((k) => k.reason.startsWith('duplicate') && distinct[k.snapshotIndex]!.snapshot.data.length > 1)
-      )
-        merged++;
+      if (want.skips.some((k) => k.rule === 'duplicate' && distinct[k.slot]!.snapshot.data.length > 1)) merged++;
     }
     // The generator reaches label sets merged by extra labels (otherwise this proves little).
     expect(merged).toBeGreaterThan(30);
@@ -290,7 +295,7 @@ describe('same bytes as the writer', () => {
   // The canonical decoder's snapshots are columns read through one scratch Data: they
   // must render exactly as their plain `data` does, duplicates, merged label sets, bad
   // names and the duplicate-free hint included.
-  test('DecodedPoints: same bytes and skips as its plain data, 3000 random sets', () => {
+  test('DecodedPoints: same bytes and skips as the reference of its plain data, 3000 random sets', () => {
     const metrics = NAMES.flatMap((name) =>
       [0, 1, 2].map((type) => Object.freeze({ name, type, help: pick(rng(name.length + type), HELPS) })),
     );
@@ -332,7 +337,7 @@ describe('same bytes as the writer', () => {
         snapshot: e.snapshot.toSnapshot(),
       }));
       const order = shuffled(r, canonical.length);
-      const want = viaWriter(asPlain, format, new Set());
+      const want = viaReference(asPlain, format, new Set());
       // Hinted sets are only compared when the hint holds (no series twice in a snapshot).
       const honest = canonical.map((e) => {
         const keys = dataOf(e).map((d) => `${d.metric.name} ${JSON.stringify(d.labels)}`);
@@ -390,7 +395,7 @@ describe('same bytes as the writer', () => {
           part: { ...e, snapshot: { when: e.snapshot.when, data: data.slice(bounds[i], to) } },
         }));
       });
-      const want = viaWriter(exports, format, new Set());
+      const want = viaReference(exports, format, new Set());
       const skips: SkippedData[] = [];
       const b = new ExpositionBuilder({ format, onSkip: (k) => skips.push(k), sizeHints: SIZE_HINTS, pool: POOL });
       const slots = exports.map(() => b.reserve());
@@ -439,7 +444,7 @@ describe('same bytes as the writer', () => {
       extraLabels: { sandbox: `sb-${i}`, iteration: 'it' },
     }));
     const all = [meta, proc, ...sandboxes];
-    const w = viaWriter(all, 'prometheus', new Set());
+    const w = viaReference(all, 'prometheus', new Set());
     const b = new ExpositionBuilder();
     const metaSlot = b.reserve();
     const procSlot = b.reserve();
@@ -525,9 +530,11 @@ describe('slots', () => {
     expect(() => b.addPart(part(4), inParts)).toThrow(BuilderStateError);
   });
 
-  test('no snapshot: OpenMetrics still ends with # EOF, 0.0.4 is empty (as the writer)', () => {
+  test('no snapshot: OpenMetrics still ends with # EOF, 0.0.4 is empty (as the reference)', () => {
     expect(new ExpositionBuilder({ format: 'openmetrics' }).finish().toString()).toBe('# EOF\n');
-    expect(new ExpositionBuilder().finish().toString()).toBe(new ExpositionWriter().renderToString({}, []));
+    expect(new ExpositionBuilder().finish().toString()).toBe('');
+    expect(viaReference([], 'openmetrics', new Set()).text).toBe('# EOF\n');
+    expect(viaReference([], 'prometheus', new Set()).text).toBe('');
   });
 
   test('a family buffer grows past its first size without losing bytes', () => {
@@ -536,6 +543,7 @@ describe('slots', () => {
     const e = exp(data, { sandbox: 'x' });
     const b = new ExpositionBuilder();
     b.add(e);
-    expect(b.finish().toString()).toBe(new ExpositionWriter().renderToString({}, [e]));
+    const text = b.finish({ commentHeader: 'hdr\nsecond' }).toString();
+    expect(text).toBe(viaReference([e], 'prometheus', new Set()).text);
   });
 });
