@@ -1,22 +1,19 @@
-// OpenMetrics 1.0.0 mode of the writer: judged by the strict parser (promtool 2.42
+// OpenMetrics 1.0.0 mode of the builder: judged by the strict parser (promtool 2.42
 // reads only the 0.0.4 text format) and pinned byte for byte on the worked examples.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import type { ExportOptions, SkippedData, SnapshotExport } from '../../src/index.js';
-import { decodeExportResult, ExpositionWriter, parseJson, pointsOf } from '../../src/index.js';
+import type { SkippedData, SnapshotExport } from '../../src/index.js';
+import { decodeExportResult, ExpositionBuilder, FamilyPool, parseJson, pointsOf } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0 } from '../support/build.js';
 import { expectValidOpenMetrics } from '../support/openmetrics.js';
+import { type RenderOptions, renderText } from '../support/render.js';
 
 const TS = '1716229722.123';
 
-function om(snapshots: SnapshotExport[], options: ExportOptions = {}): { text: string; skips: SkippedData[] } {
-  const skips: SkippedData[] = [];
-  const text = new ExpositionWriter().renderToString(
-    { ...options, format: 'openmetrics', onSkip: (s) => skips.push(s) },
-    snapshots,
-  );
-  expectValidOpenMetrics(text);
-  return { text, skips };
+function om(snapshots: SnapshotExport[], options: RenderOptions = {}): { text: string; skips: SkippedData[] } {
+  const out = renderText(snapshots, { ...options, format: 'openmetrics' });
+  expectValidOpenMetrics(out.text);
+  return out;
 }
 
 const dist = histogram(
@@ -125,10 +122,10 @@ describe('OpenMetrics mode', () => {
       result: unknown;
     };
     const { snapshot } = decodeExportResult(raw.result);
-    const skips: SkippedData[] = [];
-    const text = new ExpositionWriter().renderToString({ format: 'openmetrics', onSkip: (s) => skips.push(s) }, [
-      { snapshot: pointsOf(snapshot), exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
-    ]);
+    const { text, skips } = renderText(
+      [{ snapshot: pointsOf(snapshot), exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } }],
+      { format: 'openmetrics' },
+    );
     expect(skips).toEqual([]);
     const fams = expectValidOpenMetrics(text);
     const counters = fams.filter((f) => f.type === 'counter');
@@ -136,7 +133,7 @@ describe('OpenMetrics mode', () => {
     for (const f of counters) for (const s of f.samples) expect(s.name).toBe(`${f.name}_total`);
     expect(text).not.toMatch(/_(min|max|ssd)\{/);
     // Same series count as the 0.0.4 rendering minus the three extra histogram lines.
-    const plain = new ExpositionWriter().renderToString({}, [
+    const { text: plain } = renderText([
       { snapshot: pointsOf(snapshot), exporterPrefix: 'runsc_', extraLabels: { sandbox: 'abc' } },
     ]);
     const histos = fams
@@ -147,11 +144,18 @@ describe('OpenMetrics mode', () => {
     expect(omSamples).toBe(plainSamples - 3 * histos);
   });
 
-  test('the writer can alternate formats with one buffer', () => {
-    const w = new ExpositionWriter();
-    const s = [exp([counter('c', int(1))], {}, '', T0)];
-    const a = w.renderToString({ format: 'openmetrics' }, s);
-    const b = w.renderToString({}, s);
+  test('builds can alternate formats on one pool of buffers', () => {
+    const pool = new FamilyPool();
+    const s = exp([counter('c', int(1))], {}, '', T0);
+    const build = (format: 'openmetrics' | 'prometheus'): string => {
+      const builder = new ExpositionBuilder({ format, pool });
+      builder.add(s);
+      return builder.finish().toString('utf8'); // finish() gives the buffers back to the pool at once
+    };
+    const a = build('openmetrics');
+    const b = build('prometheus');
+    expect(build('openmetrics')).toBe(a);
+    expect(build('prometheus')).toBe(b);
     expect(a.endsWith('# EOF\n')).toBe(true);
     expect(b.endsWith('# End of metric data.\n')).toBe(true);
     expect(b).toContain('c 1 1716229722123');
