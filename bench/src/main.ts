@@ -261,7 +261,7 @@ What one Prometheus scrape of \`runsc-metric-server\` costs on a host with 1 to 
 run, alternating round by round with the server's scrapes so machine noise hits both alike.${r.servers.includes('theirs') ? ` **theirs** is \`${r.theirsBinary}\` (RUNSC_METRIC_SERVER) on the same fleets.` : " Set `RUNSC_METRIC_SERVER=/path/to/runsc` to add another metric server (taking runsc's flags) on the same fleets; the table then shows ours/theirs."}
 
 Run: \`pnpm bench\` (full matrix, ${(r.durationSeconds / 60).toFixed(1)} min in this run) or \`pnpm bench --quick\` (a subset, under 2 min).
-The prom-format writer micro-benchmark is \`pnpm bench:writer\`.
+The prom-format exposition-builder micro-benchmark is \`pnpm bench:builder\`.
 
 - Date: ${r.date} (${r.mode} run)
 - Machine: ${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}.

@@ -1,10 +1,10 @@
-// Benchmark (not a test): our exposition writer vs prom-client 15's registry.metrics()
-// on the same series. Run with `pnpm bench` in this package. Prints ns/series, MB/s
-// and the ratio; the figures in README.md come from this script.
+// Benchmark (not a test): the exposition builder vs prom-client 15's registry.metrics()
+// on the same series. Run with `pnpm bench` in this package (`pnpm bench:builder` at the
+// root). Prints ns/series, MB/s and the ratio; the figures in README.md come from this script.
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Data, SnapshotExport } from '../src/index.js';
-import { ExpositionWriter, intNumber, pointsOf } from '../src/index.js';
+import { ExpositionBuilder, FamilyPool, intNumber, pointsOf } from '../src/index.js';
 
 const METRICS_PER_SANDBOX = 100; // half counters, half gauges, one field label each
 const WHEN = { seconds: 1795819685, nanos: 333741011 };
@@ -84,24 +84,33 @@ async function main(): Promise<void> {
   console.log(
     `${'renderer'.padEnd(34)} ${'series'.padStart(7)} ${'ns/series'.padStart(10)} ${'MB/s'.padStart(8)} ${'MB out'.padStart(8)}`,
   );
-  const writer = new ExpositionWriter();
+  // As the server runs it: one pool and one map of size hints kept from build to build.
+  const pool = new FamilyPool();
+  const sizeHints = new Map<string, number>();
   for (const series of [10_000, 100_000]) {
     const rounds = series >= 100_000 ? 15 : 41;
     const snaps = snapshots(series);
     const registry = promClientRegistry(series);
-    const [ours, oursString, theirs] = await timeInTurn(rounds, [
+    const [ours, oursFresh, theirs] = await timeInTurn(rounds, [
       () => {
-        let n = 0;
-        return writer.write((c) => (n += c.length), {}, snaps).then(() => n);
+        const b = new ExpositionBuilder({ pool, sizeHints });
+        for (const s of snaps) b.add(s);
+        const body = b.finishPieces();
+        body.release();
+        return body.bytes;
       },
-      () => Buffer.byteLength(writer.renderToString({}, snaps)),
+      () => {
+        const b = new ExpositionBuilder();
+        for (const s of snaps) b.add(s);
+        return b.finish().length;
+      },
       async () => Buffer.byteLength(await registry.metrics()),
     ]);
-    console.log(row('prom-format write() to a sink', series, ours!));
-    console.log(row('prom-format renderToString()', series, oursString!));
+    console.log(row('builder finishPieces(), pooled', series, ours!));
+    console.log(row('builder finish(), fresh buffers', series, oursFresh!));
     console.log(row('prom-client registry.metrics()', series, theirs!));
     console.log(
-      `${'ratio prom-client / write()'.padEnd(34)} ${String(series).padStart(7)} ${(theirs!.ms / ours!.ms).toFixed(2).padStart(10)}x`,
+      `${'ratio prom-client / pooled'.padEnd(34)} ${String(series).padStart(7)} ${(theirs!.ms / ours!.ms).toFixed(2).padStart(10)}x`,
     );
   }
   console.log('(our output carries a timestamp on every line; prom-client writes none)');
