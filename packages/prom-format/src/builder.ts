@@ -3,10 +3,10 @@
 // rules that need every snapshot (family order, type conflicts, histogram and
 // OpenMetrics name clashes, duplicates across snapshots) and concatenates.
 //
-// The output is byte-for-byte the one ExpositionWriter gives for the same snapshots
-// in slot order (a property test holds the two together). Every point is reported
-// once, written or skipped, as by the writer; when a point breaks several rules the
-// reason given may differ (local rules are judged at add time, global ones at finish).
+// Property tests hold the output byte for byte, and the skips, to the reference
+// serializer (test-support/exposition-reference.ts) for the same snapshots in slot
+// order. Every point is reported once, written or skipped; when a point breaks several
+// rules the reason given may differ (local rules are judged at add time, global ones at finish).
 //
 // Hot path (per point, at add): one Map lookup per run of a metric's points, the point
 // rendered straight into its family's buffer, one row pushed to the family's columns;
@@ -437,8 +437,6 @@ export class ExpositionBuilder extends LineEncoder {
     const columns = pool?.takeColumns(full);
     store = {
       name: full,
-      familyName: full,
-      preambleDue: false, // preambles are written by finish()
       histNames: undefined,
       invalid,
       counterName,
@@ -471,7 +469,7 @@ export class ExpositionBuilder extends LineEncoder {
     this.onSkip?.({ snapshotIndex: slot, metric, reason });
   }
 
-  /** The writer's per-point rules that need only this snapshot, then the point into its family's buffer. */
+  /** The per-point rules that need only this snapshot, then the point into its family's buffer. */
   private addPoint(store: FamilyStore, slot: number, info: SnapInfo, d: Data): void {
     const name = store.name;
     if (store.invalid !== undefined) {
@@ -533,7 +531,7 @@ export class ExpositionBuilder extends LineEncoder {
     } else {
       const singleValue = single === null || single === MANY ? '' : d.labels[single]!;
       const sampleName = type === COUNTER ? store.counterName : name;
-      err = this.writeSample(store, sampleName, d, single, singleValue, fastIntValue(d.number), info, seen, this.om);
+      err = this.writeSample(sampleName, d, single, singleValue, fastIntValue(d.number), info, seen);
     }
     store.buf = this.buf;
     if (err !== undefined) {
@@ -589,7 +587,7 @@ export class ExpositionBuilder extends LineEncoder {
   }
 
   /**
-   * The whole exposition. Applies the rules that need every snapshot, in the writer's
+   * The whole exposition. Applies the rules that need every snapshot, in this
    * order: family name order, histogram series clashes, OpenMetrics name clashes, the
    * first written type of a family wins, duplicates across snapshots unless a label
    * tells them apart. Reserved slots never added are left out.
@@ -762,7 +760,7 @@ export class ExpositionBuilder extends LineEncoder {
       return;
     }
     // Separated: every contributing slot has its own value of the separating label, so
-    // no two of them can render the same label set (as the writer decides it).
+    // no two of them can render the same label set.
     let separated = apart;
     if (!separated) {
       separated = true;

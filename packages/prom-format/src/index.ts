@@ -9,4 +9,3 @@ export * from './model.js';
 export * from './names.js';
 export * from './number.js';
 export * from './time.js';
-export * from './writer.js';

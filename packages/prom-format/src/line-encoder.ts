@@ -1,6 +1,6 @@
 // Rendering of single data points into a reused byte buffer: the primitives and
-// line shapes shared by the one-shot ExpositionWriter and the incremental
-// ExpositionBuilder, so both emit exactly the same bytes for a point.
+// line shapes of the ExpositionBuilder (builder.ts), which decides where each point's
+// bytes go and writes the HELP/TYPE preambles itself.
 //
 // Hot path (per sample, ~170 x 1000 per scrape): bytes go straight into one reused
 // Buffer, short ASCII (names are ASCII by validation) by a byte loop, UTF-8 only when
@@ -21,7 +21,7 @@ import { isValidLabelName } from './names.js';
 import { numberToFloat, renderNumber } from './number.js';
 import { formatGoTime, timestampMillis } from './time.js';
 
-export const INITIAL_BYTES = 64 * 1024;
+const INITIAL_BYTES = 64 * 1024;
 export const TYPE_NAMES = ['untyped', 'gauge', 'counter', 'histogram'];
 export const OM_TYPE_NAMES = ['unknown', 'gauge', 'counter', 'histogram'];
 export const COUNTER = 2;
@@ -218,10 +218,6 @@ export interface SeparatorInfo {
 }
 
 export interface PointFamily {
-  /** Name in HELP/TYPE (OpenMetrics: a counter's without `_total`). */
-  readonly familyName: string;
-  /** The HELP/TYPE preamble goes before this point (cleared by the caller once written). */
-  preambleDue: boolean;
   /** A histogram family's series names (`_bucket`...), made on first use. */
   histNames: string[] | undefined;
 }
@@ -526,9 +522,8 @@ export class LineEncoder {
     return false;
   }
 
-  /** One sample line; `d` itself is read only for the preamble and non-integer values. */
+  /** One sample line; `d` itself is read only for non-integer values. */
   protected writeSample(
-    st: PointFamily,
     name: string,
     d: Data,
     single: string | null,
@@ -536,11 +531,9 @@ export class LineEncoder {
     value: number,
     info: SnapInfo,
     seen: Set<string> | undefined,
-    om: boolean,
   ): string | undefined {
     const slow = Number.isNaN(value) ? d.number : undefined; // NaN: float, bigint or no value
     if (Number.isNaN(value) && slow === undefined) return 'no value for a gauge, counter or untyped metric';
-    if (st.preambleDue) this.preamble(st.familyName, d.metric, om);
     this.ascii(name);
     const cs = this.writeLabelSection(d, single, singleValue, info);
     if (typeof cs === 'string') return cs;
@@ -566,7 +559,6 @@ export class LineEncoder {
     const h = d.histogramValue;
     if (h === undefined) return 'no histogram value for a histogram metric';
     if (!om) this.byte(NL);
-    if (st.preambleDue) this.preamble(st.familyName, d.metric, om);
     // Render the label pairs once (on the first line), copy them for every other line.
     const buckets = h.buckets;
     let cs = 0;

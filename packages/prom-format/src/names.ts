@@ -1,6 +1,6 @@
 // Name rules of the text format. Anything else is refused before a byte is written.
 
-/** The part of the writer's contract about names, thrown by the `assert*` helpers. */
+/** The part of the exposition's contract about names, thrown by the `assert*` helpers. */
 export class InvalidNameError extends Error {
   override readonly name = 'InvalidNameError';
 }

@@ -99,7 +99,7 @@ export function formatGoTime(ts: Timestamp): string {
   return `${lastDateTime}.${pad(nanos, width)} +0000 UTC`;
 }
 
-/** Unix milliseconds, rounded down (also before 1970), as the exposition writer prints them. */
+/** Unix milliseconds, rounded down (also before 1970), as the exposition prints them (0.0.4). */
 export function timestampMillis(ts: Timestamp): number {
   return ts.seconds * 1000 + Math.floor(ts.nanos / 1e6);
 }
