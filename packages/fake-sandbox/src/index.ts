@@ -7,6 +7,8 @@ export {
   normaliseBehaviour,
   TRANSPORT_BEHAVIOURS,
 } from './behaviour.js';
+export type { ContainerEvent } from './events/encode.js';
+export { EventSource, type EventSourceOptions } from './events/source.js';
 export {
   type AddOptions,
   type BehaviourCount,

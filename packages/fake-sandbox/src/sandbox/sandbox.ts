@@ -12,11 +12,13 @@ import {
   normaliseBehaviour,
   paramOf,
 } from '../behaviour.js';
+import { EventSource } from '../events/source.js';
 import { type EncodedRegistration, registrationFor } from '../metrics/registration.js';
 import { MetricSource } from '../metrics/source.js';
 import { closeFd, dupFd, listenUnix } from '../os/libc.js';
 import { acquireLock, type HeldLock } from '../os/lock.js';
 import { PidHolder } from '../os/pid-holder.js';
+import { notFound } from '../urpc/dispatch.js';
 import { ControlServer } from '../urpc/server.js';
 import { formatRfc3339Nano, nowNs } from '../wire/clock.js';
 import { deriveSeed } from '../wire/prng.js';
@@ -62,6 +64,12 @@ export interface SandboxOptions {
   readonly backlog?: number;
   /** Sandbox id used by lies that claim another sandbox's labels. */
   readonly otherSandboxId?: string;
+  /**
+   * The containers' specs mount cgroupfs, as containerd's do for Kubernetes: containerManager.Event
+   * then reports each container's own CPU (`cpu.usage.total`) and memory, and `containerUsage: null`.
+   * Default false: runsc's shape for specs without it (CPU only in `containerUsage`).
+   */
+  readonly cgroupfs?: boolean;
 }
 
 export type SandboxStatus = 'new' | 'booting' | 'created' | 'running' | 'crashed' | 'stopped';
@@ -88,6 +96,7 @@ export class FakeSandbox {
   private listenFd = -1;
   private control: ControlServer | null = null;
   private metrics: MetricSource | null = null;
+  private events: EventSource | null = null;
   private createdAtNs = 0n;
   private bootLock: HeldLock | null = null;
   private readonly bootAbort = new AbortController();
@@ -199,10 +208,17 @@ export class FakeSandbox {
     try {
       this.createdAtNs = nowNs();
       this.metrics = new MetricSource(this.registration.value, this.seed, this.createdAtNs);
+      this.events = new EventSource({
+        seed: this.seed,
+        startNs: this.createdAtNs,
+        containerIds: [this.id, ...this.subIds],
+        cgroupfs: this.opts.cgroupfs ?? false,
+      });
       this.listenFd = listenUnix(this.socketPath, this.opts.backlog ?? 16);
       this.control = new ControlServer({
         behaviour: () => this.behaviourValue,
         exportReply: (re) => this.exportReply(re),
+        eventReply: (cid) => this.eventReply(cid),
         registrationJson: this.registration.json,
         runtimeState: (cid) =>
           cid === this.id || this.subIds.includes(cid) ? (this.statusValue === 'created' ? 1 : 2) : undefined,
@@ -296,6 +312,13 @@ export class FakeSandbox {
     let lie = lieOf(this.behaviourValue.name);
     if (this.behaviourValue.name === 'flapping') lie = ++this.flaps % 2 === 0 ? 'unregistered-metric' : null;
     return m.exportReply(re, nowNs(), lie, this.opts.otherSandboxId ?? 'another-sandbox');
+  }
+
+  private eventReply(containerId: string): string {
+    const ev = this.events;
+    if (!ev) throw new FakeSandboxError('event before boot');
+    if (!ev.has(containerId)) return notFound(containerId);
+    return ev.reply(containerId, nowNs(), this.statusValue === 'running');
   }
 
   /** Attach or detach the Node server so `stall-accept` really stops accepting. */

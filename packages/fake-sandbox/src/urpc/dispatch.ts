@@ -3,12 +3,13 @@
 
 import type { RE2JS } from 're2js';
 import { compileFilter } from '../metrics/filter.js';
-import { goJson } from '../wire/go-json.js';
+import { goJson, goQuote } from '../wire/go-json.js';
 
 export type Decoded =
   | { readonly kind: 'close' }
   | { readonly kind: 'reply'; readonly json: string }
-  | { readonly kind: 'export'; readonly re: RE2JS | null };
+  | { readonly kind: 'export'; readonly re: RE2JS | null }
+  | { readonly kind: 'event'; readonly containerId: string };
 
 export const errorReply = (err: string): string => `{"success":false,"err":${goJson(err)},"result":null}`;
 export const okReply = (resultJson: string): string => `{"success":true,"err":"","result":${resultJson}}`;
@@ -20,6 +21,20 @@ export interface DispatchContext {
   readonly registrationJson: string;
   /** containerManager.ContainerRuntimeState for a container id, or undefined if unknown. */
   readonly runtimeState: (containerId: string) => number | undefined;
+}
+
+/** runsc's reply for a container id the sandbox does not have (Go's %q of the id). */
+export const notFound = (id: string): string => errorReply(`container ${goQuote(id)} not found`);
+
+/**
+ * The `*string` argument of the containerManager calls, decoded as Go does: null leaves the
+ * string empty, anything but a string is an unmarshal error (real captures: arg 5, {}, [...]).
+ */
+function containerIdArg(r: Record<string, unknown>): { ok: true; id: string } | { ok: false; err: string } {
+  if (!('arg' in r)) return { ok: false, err: 'unexpected end of JSON input' };
+  if (r.arg === null) return { ok: true, id: '' };
+  if (typeof r.arg === 'string') return { ok: true, id: r.arg };
+  return { ok: false, err: `json: cannot unmarshal ${jsonKind(r.arg)} into Go value of type string` };
 }
 
 /** Decodes one complete request text. Malformed JSON closes the connection, as runsc does. */
@@ -63,12 +78,14 @@ export function decodeRequest(text: string, ctx: DispatchContext): Decoded {
       return f.ok ? { kind: 'export', re: f.re } : { kind: 'reply', json: errorReply(f.err) };
     }
     case 'containerManager.ContainerRuntimeState': {
-      const id = typeof r.arg === 'string' ? r.arg : '';
-      const state = ctx.runtimeState(id);
-      return {
-        kind: 'reply',
-        json: state === undefined ? errorReply(`container ${JSON.stringify(id)} not found`) : okReply(String(state)),
-      };
+      const id = containerIdArg(r);
+      if (!id.ok) return { kind: 'reply', json: errorReply(id.err) };
+      const state = ctx.runtimeState(id.id);
+      return { kind: 'reply', json: state === undefined ? notFound(id.id) : okReply(String(state)) };
+    }
+    case 'containerManager.Event': {
+      const id = containerIdArg(r);
+      return id.ok ? { kind: 'event', containerId: id.id } : { kind: 'reply', json: errorReply(id.err) };
     }
     default:
       return { kind: 'reply', json: errorReply('unknown method') };

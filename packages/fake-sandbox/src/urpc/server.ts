@@ -1,6 +1,7 @@
 // The sandbox side of urpc on one control socket: one JSON request at a time
 // per connection, several sequential calls allowed, misbehaviours applied to
-// Metrics.Export replies only (runsc create's registration call stays honest).
+// Metrics.Export replies only (runsc create's registration call and
+// containerManager.Event stay honest).
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RE2JS } from 're2js';
@@ -14,6 +15,8 @@ export interface ControlHandler extends DispatchContext {
   behaviour(): Behaviour;
   /** The honest or lying Metrics.Export reply for the current behaviour. */
   exportReply(re: RE2JS | null): string;
+  /** The containerManager.Event reply, or runsc's error for an unknown id. */
+  eventReply(containerId: string): string;
 }
 
 const ENDLESS_ENTRY = '{"metric":{"name":"fs_reads","type":2,"help":"Number of file reads."},"val":{"int":1}}';
@@ -85,6 +88,10 @@ export class ControlServer {
       }
       if (d.kind === 'reply') {
         sock.write(d.json);
+        return;
+      }
+      if (d.kind === 'event') {
+        sock.write(this.handler.eventReply(d.containerId));
         return;
       }
       busy = true;

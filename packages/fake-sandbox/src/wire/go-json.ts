@@ -12,3 +12,28 @@ export function goEscape(json: string): string {
 export function goJson(value: unknown): string {
   return goEscape(JSON.stringify(value));
 }
+
+const GO_QUOTE_NAMED: Readonly<Record<string, string>> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '"': '\\"',
+  '\\': '\\\\',
+};
+
+/** Go's `%q` of a string, for the ASCII that ids are made of (other characters pass as they are). */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    const named = GO_QUOTE_NAMED[c];
+    if (named) out += named;
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return `${out}"`;
+}
