@@ -4,10 +4,12 @@ export {
   BehaviourError,
   type BehaviourName,
   CREATE_TIME_BEHAVIOURS,
+  EVENT_BEHAVIOURS,
   normaliseBehaviour,
   TRANSPORT_BEHAVIOURS,
 } from './behaviour.js';
 export type { ContainerEvent } from './events/encode.js';
+export { EVENT_LIES, type EventLie } from './events/lies.js';
 export { EventSource, type EventSourceOptions } from './events/source.js';
 export {
   type AddOptions,

@@ -60,3 +60,26 @@ export function encodeEventReply(e: ContainerEvent): string {
   const ifaces = e.interfaces === null ? 'null' : `[${e.interfaces.map(interfaceJson).join(',')}]`;
   return `${eventHead(e)}${ifaces}${eventTail(e)}`;
 }
+
+const IDLE_LO: InterfaceStats = {
+  Name: 'lo',
+  RxBytes: 0,
+  RxPackets: 0,
+  RxErrors: 0,
+  RxDropped: 0,
+  TxBytes: 0,
+  TxPackets: 0,
+  TxErrors: 0,
+  TxDropped: 0,
+};
+
+/**
+ * A valid reply of any size, to be streamed (never built whole): the event's
+ * head, an interface list padded with idle `lo` entries (`chunk` repeats them),
+ * and its tail.
+ */
+export function hugeEventParts(e: ContainerEvent): { head: string; chunk: Buffer; tail: string } {
+  const filler = interfaceJson(IDLE_LO);
+  const chunk = Buffer.from(`,${filler}`.repeat(Math.ceil(65536 / (filler.length + 1))));
+  return { head: `${eventHead(e)}[${filler}`, chunk, tail: `]${eventTail(e)}` };
+}

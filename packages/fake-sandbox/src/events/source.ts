@@ -3,7 +3,8 @@
 // test-support/captures/events): the interface list and, without cgroupfs, the
 // memory total and the containerUsage map belong to the whole sandbox.
 import { Prng } from '../wire/prng.js';
-import { type ContainerEvent, encodeEventReply } from './encode.js';
+import { type ContainerEvent, encodeEventReply, hugeEventParts } from './encode.js';
+import { applyEventLie, type EventLie } from './lies.js';
 import { UsageModel } from './usage.js';
 
 /** Memory a created, never started sandbox reports (real capture: 12288). */
@@ -25,7 +26,7 @@ export interface EventSourceOptions {
 
 export class EventSource {
   readonly model: UsageModel;
-  /** Event replies built; numbers the interface orders. */
+  /** Event replies built; numbers the interface orders and the lies. */
   private calls = 0;
 
   constructor(private readonly opts: EventSourceOptions) {
@@ -88,17 +89,22 @@ export class EventSource {
 
   /**
    * The next call's event, as sent: interfaces in a fresh order (the sentry walks a Go map of
-   * them on every call). Reproducible from the seed and the call number.
+   * them on every call), then the lie, if any. Reproducible from the seed and the call number.
    */
-  next(containerId: string, nowNs: bigint, started: boolean): ContainerEvent {
+  next(containerId: string, nowNs: bigint, started: boolean, lie: EventLie | null, foreignId: string): ContainerEvent {
     const n = ++this.calls;
     const honest = this.event(containerId, nowNs, started);
     const shuffled = honest.interfaces && new Prng(callSeed(this.opts.seed, n)).shuffle([...honest.interfaces]);
-    return { ...honest, interfaces: shuffled };
+    const e = { ...honest, interfaces: shuffled };
+    return lie ? applyEventLie(lie, e, n, foreignId) : e;
   }
 
-  reply(containerId: string, nowNs: bigint, started: boolean): string {
-    return encodeEventReply(this.next(containerId, nowNs, started));
+  reply(containerId: string, nowNs: bigint, started: boolean, lie: EventLie | null, foreignId: string): string {
+    return encodeEventReply(this.next(containerId, nowNs, started, lie, foreignId));
+  }
+
+  hugeParts(containerId: string, nowNs: bigint, started: boolean): ReturnType<typeof hugeEventParts> {
+    return hugeEventParts(this.next(containerId, nowNs, started, null, containerId));
   }
 }
 

@@ -7,6 +7,7 @@ import {
   type Behaviour,
   BehaviourError,
   type BehaviourName,
+  eventLieOf,
   isCreateTime,
   lieOf,
   normaliseBehaviour,
@@ -219,6 +220,8 @@ export class FakeSandbox {
         behaviour: () => this.behaviourValue,
         exportReply: (re) => this.exportReply(re),
         eventReply: (cid) => this.eventReply(cid),
+        eventHugeParts: (cid) =>
+          this.events?.has(cid) ? this.events.hugeParts(cid, nowNs(), this.statusValue === 'running') : null,
         registrationJson: this.registration.json,
         runtimeState: (cid) =>
           cid === this.id || this.subIds.includes(cid) ? (this.statusValue === 'created' ? 1 : 2) : undefined,
@@ -318,7 +321,16 @@ export class FakeSandbox {
     const ev = this.events;
     if (!ev) throw new FakeSandboxError('event before boot');
     if (!ev.has(containerId)) return notFound(containerId);
-    return ev.reply(containerId, nowNs(), this.statusValue === 'running');
+    // event-foreign-id names a sibling container if there is one, else the neighbour sandbox.
+    const ids = [this.id, ...this.subIds];
+    const foreign = ids.length > 1 ? (ids[(ids.indexOf(containerId) + 1) % ids.length] as string) : null;
+    return ev.reply(
+      containerId,
+      nowNs(),
+      this.statusValue === 'running',
+      eventLieOf(this.behaviourValue.name),
+      foreign ?? this.opts.otherSandboxId ?? 'another-sandbox',
+    );
   }
 
   /** Attach or detach the Node server so `stall-accept` really stops accepting. */

@@ -1,11 +1,12 @@
 // The sandbox side of urpc on one control socket: one JSON request at a time
 // per connection, several sequential calls allowed, misbehaviours applied to
-// Metrics.Export replies only (runsc create's registration call and
-// containerManager.Event stay honest).
+// Metrics.Export replies (runsc create's registration call stays honest) and,
+// for the event-* behaviours, to containerManager.Event replies.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { RE2JS } from 're2js';
 import { type Behaviour, paramOf } from '../behaviour.js';
+import { goJson } from '../wire/go-json.js';
 import { type DispatchContext, decodeRequest, errorReply } from './dispatch.js';
 import { RequestScanner } from './scanner.js';
 import { streamRepeated } from './stream.js';
@@ -15,8 +16,10 @@ export interface ControlHandler extends DispatchContext {
   behaviour(): Behaviour;
   /** The honest or lying Metrics.Export reply for the current behaviour. */
   exportReply(re: RE2JS | null): string;
-  /** The containerManager.Event reply, or runsc's error for an unknown id. */
+  /** The honest or lying containerManager.Event reply, or runsc's error for an unknown id. */
   eventReply(containerId: string): string;
+  /** A valid Event reply in parts to stream at any size (event-huge); null for an unknown id. */
+  eventHugeParts(containerId: string): { head: string; chunk: Buffer; tail: string } | null;
 }
 
 const ENDLESS_ENTRY = '{"metric":{"name":"fs_reads","type":2,"help":"Number of file reads."},"val":{"int":1}}';
@@ -24,6 +27,11 @@ const STREAM_HEAD = `{"success":true,"err":"","result":{"snapshot":{"when":"2026
 const STREAM_CHUNK = Buffer.from(`,${ENDLESS_ENTRY}`.repeat(Math.ceil(65536 / (ENDLESS_ENTRY.length + 1))));
 const STREAM_TAIL = ']}}}';
 export const INJECTED_ERROR = 'fake sandbox: injected Metrics.Export failure';
+/** Balanced braces, so a reader that cuts at the closing brace gets it whole, but not JSON. */
+const eventGarbage = (id: string): string =>
+  `{"success":true,"err":"","result":{"event":{"type":"stats","id":${goJson(id)},"data":{"cpu":{"usage":{}},` +
+  `"memory":{"usage":{"limit":0,"usage":0x1F,"failcnt":0}},"pids":{current:1},"network_interfaces":[,]}},` +
+  `"containerUsage":{'x':NaN}}}`;
 
 export class ControlServer {
   private server: Server | null = null;
@@ -90,12 +98,9 @@ export class ControlServer {
         sock.write(d.json);
         return;
       }
-      if (d.kind === 'event') {
-        sock.write(this.handler.eventReply(d.containerId));
-        return;
-      }
       busy = true;
-      void this.answerExport(sock, d.re).then((finished) => {
+      const answer = d.kind === 'export' ? this.answerExport(sock, d.re) : this.answerEvent(sock, d.containerId);
+      void answer.then((finished) => {
         if (finished) busy = false;
       });
     });
@@ -142,6 +147,28 @@ export class ControlServer {
         sock.write(this.handler.exportReply(re));
         return true;
     }
+  }
+
+  /** Resolves true when the reply is complete and the connection can take another call. */
+  private async answerEvent(sock: Socket, containerId: string): Promise<boolean> {
+    const b = this.handler.behaviour();
+    switch (b.name) {
+      case 'event-stall':
+        return false;
+      case 'event-garbage':
+        sock.write(eventGarbage(containerId));
+        return true;
+      case 'event-huge': {
+        const parts = this.handler.eventHugeParts(containerId);
+        if (!parts) break; // an unknown id still gets runsc's error
+        await streamRepeated(sock, parts.head, parts.chunk, paramOf(b) ?? 0, parts.tail);
+        return !sock.destroyed;
+      }
+      default:
+        break;
+    }
+    sock.write(this.handler.eventReply(containerId));
+    return true;
   }
 
   private sleep(ms: number): Promise<void> {

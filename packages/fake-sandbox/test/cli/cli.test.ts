@@ -57,6 +57,14 @@ describe('fleet flags', () => {
     expect(() => parseFleetArgs(argv)).toThrow(new CliError(message));
   });
 
+  it('takes the containerManager.Event behaviours like the others', () => {
+    expect(parseBehaviours('event-huge:1000000=2,event-stall,event-negative=3')).toEqual([
+      { behaviour: { name: 'event-huge', param: 1000000 }, count: 2 },
+      { behaviour: 'event-stall', count: 1 },
+      { behaviour: 'event-negative', count: 3 },
+    ]);
+  });
+
   it('rejects unknown behaviours and bad syntax in one line', () => {
     expect(() => parseBehaviours('nope')).toThrow('--behaviour: unknown behaviour "nope"');
     expect(() => parseBehaviours('slow=x')).toThrow(

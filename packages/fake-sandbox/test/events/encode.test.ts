@@ -2,7 +2,7 @@
 // ContainerEvent and encoded again, must come out identical; the error captures
 // must be what the dispatcher answers.
 import { describe, expect, it } from 'vitest';
-import { type ContainerEvent, encodeEventReply } from '../../src/events/encode.js';
+import { type ContainerEvent, encodeEventReply, hugeEventParts } from '../../src/events/encode.js';
 import { decodeRequest, notFound } from '../../src/urpc/dispatch.js';
 import { eventCapture, eventCaptures, eventSeries } from '../support/captures.js';
 
@@ -62,6 +62,16 @@ describe('containerManager.Event encoding, byte for byte against runsc', () => {
 
   it.each(series)('%s, every sample', (name) => {
     for (const { reply } of eventSeries(name)) expect(encodeEventReply(fromWire(reply))).toBe(reply);
+  });
+
+  it('a huge reply is the head, repeated idle interfaces and the tail: valid JSON', () => {
+    const e = fromWire(eventCapture('event-pod-sub.wire.json'));
+    const p = hugeEventParts(e);
+    const text = `${p.head}${p.chunk.toString()}${p.chunk.toString()}${p.tail}`;
+    const r = JSON.parse(text).result;
+    expect(r.event.id).toBe('app01');
+    expect(r.event.data.network_interfaces.length).toBeGreaterThan(1000);
+    expect(r.containerUsage).toEqual({ app01: 840000000, pod01: 30000000 });
   });
 });
 

@@ -10,7 +10,7 @@ const at = (s: number): bigint => START + BigInt(Math.round(s * 1000)) * 1_000_0
 const single = (seed = 4): EventSource => new EventSource({ seed, startNs: START, containerIds: ['sb-0001'] });
 const pod = (opts: { cgroupfs?: boolean } = {}): EventSource =>
   new EventSource({ seed: 4, startNs: START, containerIds: ['pod-a', 'pod-a-c2', 'pod-a-c3'], ...opts });
-const reply = (src: EventSource, id: string, s: number): string => src.reply(id, at(s), true);
+const reply = (src: EventSource, id: string, s: number): string => src.reply(id, at(s), true, null, 'x');
 const cpuOf = (e: ContainerEvent): number => e.containerUsage?.[e.id] ?? e.cpuTotal;
 // Interface values only: their order is drawn per call.
 const byName = (e: ContainerEvent) => new Map((e.interfaces ?? []).map((i) => [i.Name, i]));
@@ -46,7 +46,7 @@ describe('EventSource: the honest answer', () => {
     const src = pod();
     let prev: ContainerEvent | null = null;
     for (let s = 0; s <= 600; s += 7.3) {
-      const e = src.next('pod-a-c2', at(s), true);
+      const e = src.next('pod-a-c2', at(s), true, null, 'x');
       expect(Object.keys(e.containerUsage ?? {})).toEqual(['pod-a', 'pod-a-c2', 'pod-a-c3']);
       for (const v of Object.values(e.containerUsage ?? {})) {
         expect(Number.isInteger(v / CPU_TICK_NS)).toBe(true);
@@ -122,7 +122,7 @@ describe('EventSource: the honest answer', () => {
   });
 
   it("before start: runsc's created-only shape", () => {
-    const bytes = single().reply('sb-0001', at(1), false);
+    const bytes = single().reply('sb-0001', at(1), false, null, 'x');
     expect(bytes).toBe(eventCapture('event-created-not-started.wire.json').replace('"cr01"', '"sb-0001"'));
     expect(single().event('sb-0001', at(1), false).memoryUsage).toBe(CREATED_MEMORY_BYTES);
   });
@@ -131,7 +131,42 @@ describe('EventSource: the honest answer', () => {
     const src = single();
     const orders = new Set<string>();
     for (let i = 0; i < 20; i++)
-      orders.add((src.next('sb-0001', at(5), true).interfaces ?? []).map((x) => x.Name).join());
+      orders.add((src.next('sb-0001', at(5), true, null, 'x').interfaces ?? []).map((x) => x.Name).join());
     expect(orders).toEqual(new Set(['lo,eth0', 'eth0,lo']));
+  });
+});
+
+describe('EventSource: lies', () => {
+  it('event-cpu-decrease: CPU goes down on every call, in whole ticks', () => {
+    const src = pod();
+    let prev = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 5; i++) {
+      const e = src.next('pod-a-c2', at(i), true, 'event-cpu-decrease', 'x');
+      expect(cpuOf(e)).toBeLessThan(prev);
+      expect(cpuOf(e) % CPU_TICK_NS).toBe(0);
+      prev = cpuOf(e);
+    }
+    const cg = pod({ cgroupfs: true });
+    const a = cg.next('pod-a-c2', at(1), true, 'event-cpu-decrease', 'x').cpuTotal;
+    expect(cg.next('pod-a-c2', at(100), true, 'event-cpu-decrease', 'x').cpuTotal).toBeLessThan(a);
+  });
+
+  it("event-foreign-id: the reply's event.id is the given other container", () => {
+    const e = JSON.parse(pod().reply('pod-a-c2', at(3), true, 'event-foreign-id', 'pod-a-c3'));
+    expect(e.result.event.id).toBe('pod-a-c3');
+  });
+
+  it('event-negative: negative counts on odd calls, fractions on even calls', () => {
+    const src = single();
+    const odd = JSON.parse(src.reply('sb-0001', at(3), true, 'event-negative', 'x')).result;
+    expect(odd.event.data.pids.current).toBe(-1);
+    expect(odd.containerUsage['sb-0001']).toBeLessThan(0);
+    const evenText = src.reply('sb-0001', at(4), true, 'event-negative', 'x');
+    const even = JSON.parse(evenText).result;
+    expect(Number.isInteger(even.event.data.memory.usage.usage)).toBe(false);
+    expect(even.event.data.network_interfaces.some((i: { RxBytes: number }) => !Number.isInteger(i.RxBytes))).toBe(
+      true,
+    );
+    expect(evenText).toMatch(/"usage":\d+\.5,/);
   });
 });

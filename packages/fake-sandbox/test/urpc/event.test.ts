@@ -1,9 +1,10 @@
 // containerManager.Event on a fake's control socket: honest answers for the root
-// and its subcontainers, and runsc's errors.
+// and its subcontainers, runsc's errors, and the event-* misbehaviours (which
+// leave Metrics.Export honest, as the Export behaviours leave Event honest).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BehaviourName, createFleet, type FakeSandbox, type Fleet } from '../../src/index.js';
 import { eventCapture } from '../support/captures.js';
-import { call, EXPORT_ALL, openSocket, readReply, shortRoot } from '../support/client.js';
+import { call, EXPORT_ALL, jsonEnd, openSocket, readReply, shortRoot } from '../support/client.js';
 
 const eventReq = (id: string): string => `{"method":"containerManager.Event","arg":${JSON.stringify(id)}}`;
 const eventOf = async (sb: FakeSandbox, id: string) => {
@@ -100,5 +101,70 @@ describe('containerManager.Event, honest', () => {
   it('Export misbehaviours leave Event honest', async () => {
     const sb = await withBehaviour('garbage');
     expect((await eventOf(sb, sb.id)).success).toBe(true);
+  });
+});
+
+describe('containerManager.Event misbehaviours', () => {
+  it('event-stall: accepts, reads, never answers Event; Export stays honest', async () => {
+    const sb = await withBehaviour('event-stall');
+    const r = await call(sb.socketPath, eventReq(sb.id), 500);
+    expect(r.end).toBe('timeout');
+    expect(r.bytes.length).toBe(0);
+    expect(JSON.parse((await call(sb.socketPath, EXPORT_ALL)).bytes.toString()).success).toBe(true);
+  });
+
+  it('event-garbage: a reply whose braces balance but which is not JSON', async () => {
+    const sb = await withBehaviour('event-garbage');
+    const r = await call(sb.socketPath, eventReq(sb.id));
+    expect(r.end).toBe('complete');
+    expect(jsonEnd(r.bytes)).toBe(r.bytes.length);
+    expect(() => JSON.parse(r.bytes.toString())).toThrow();
+  });
+
+  it('event-cpu-decrease: CPU goes down from one call to the next', async () => {
+    const sb = await withBehaviour('event-cpu-decrease');
+    const a = (await eventOf(sb, sb.id)).result.containerUsage[sb.id];
+    const b = (await eventOf(sb, sb.id)).result.containerUsage[sb.id];
+    expect(b).toBeLessThan(a);
+  });
+
+  it("event-foreign-id: event.id is another container's", async () => {
+    const sb = await withBehaviour('event-foreign-id');
+    expect((await eventOf(sb, sb.id)).result.event.id).toBe(subOf(sb.id));
+    expect((await eventOf(sb, subOf(sb.id))).result.event.id).toBe(sb.id);
+    // Alone in its sandbox, it names the neighbour sandbox.
+    const alone = await fleet.add({ behaviour: 'event-foreign-id', otherSandboxId: 'pod-a' });
+    expect((await eventOf(alone, alone.id)).result.event.id).toBe('pod-a');
+  });
+
+  it('event-negative: a negative count, then a fraction', async () => {
+    const sb = await withBehaviour('event-negative');
+    expect((await eventOf(sb, sb.id)).result.event.data.pids.current).toBe(-1);
+    const even = await call(sb.socketPath, eventReq(sb.id));
+    expect(even.bytes.toString()).toMatch(/"usage":\d+\.5,/);
+  });
+
+  it('event-huge: a complete, valid 200 MB reply, streamed', { timeout: 60_000 }, async () => {
+    const sb = await withBehaviour('event-huge');
+    const sock = await openSocket(sb.socketPath);
+    let bytes = 0;
+    let head = '';
+    let tail: Buffer = Buffer.alloc(0);
+    await new Promise<void>((resolve) => {
+      sock.on('data', (c: Buffer) => {
+        if (head.length < 200) head += c.toString();
+        bytes += c.length;
+        tail = Buffer.concat([tail, c]).subarray(-600);
+        if (tail.toString().endsWith('}}')) resolve();
+      });
+      sock.write(eventReq(sb.id));
+    });
+    sock.destroy();
+    expect(head.startsWith(`{"success":true,"err":"","result":{"event":{"type":"stats","id":"${sb.id}"`)).toBe(true);
+    expect(tail.toString()).toMatch(/\]\}\},"containerUsage":\{"[^"]+":\d+,"[^"]+":\d+\}\}\}$/);
+    expect(bytes).toBeGreaterThan(199 * 1024 * 1024);
+    expect(bytes).toBeLessThanOrEqual(200 * 1024 * 1024);
+    // Export stays honest.
+    expect(JSON.parse((await call(sb.socketPath, EXPORT_ALL)).bytes.toString()).success).toBe(true);
   });
 });
