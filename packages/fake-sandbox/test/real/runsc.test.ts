@@ -1,9 +1,9 @@
-// One REAL gVisor sandbox next to a fake one: their state files and
-// Metrics.Export replies must have the same structure. Needs root and runsc
+// REAL gVisor sandboxes next to fake ones: their state files, Metrics.Export and
+// containerManager.Event replies must have the same structure. Needs root and runsc
 // (the recipe of the team's real-runsc notes). Without them the test fails
 // loudly: `npm test` installs runsc, and a skipped comparison proves nothing.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,13 +35,63 @@ function runRunsc(args: string[], timeoutMs = 30_000): Promise<number> {
   });
 }
 
+function requireRunsc(): void {
+  if (!canRun) {
+    throw new Error(
+      'needs root, runsc and busybox: apt-get install -t bookworm-backports runsc; apt-get install busybox-static',
+    );
+  }
+}
+
+const eventReq = (id: unknown): string => `{"method":"containerManager.Event","arg":${JSON.stringify(id)}}`;
+const eventOf = async (socket: string, id: string): Promise<any> =>
+  JSON.parse((await call(socket, eventReq(id), 5000)).bytes.toString());
+
+/**
+ * Real and fake Event replies agree in keys, key order and types. Values aside, except what the
+ * server relies on: integer counters, CPU in 10 ms ticks, containerUsage keyed by the sandbox's
+ * container ids in Go's sorted order, interface entries of one shape (the fake adds eth0).
+ */
+function expectSameEventShape(real: any, fake: any, realIds: string[], fakeIds: string[]): void {
+  expect(shapeDiff(real, fake, '$', new Set(['$.result.containerUsage']))).toEqual([]);
+  expect(Object.keys(real.result.containerUsage)).toEqual([...realIds].sort());
+  expect(Object.keys(fake.result.containerUsage)).toEqual([...fakeIds].sort());
+  for (const r of [real, fake]) {
+    for (const v of Object.values(r.result.containerUsage) as number[]) expect(v % 10_000_000).toBe(0);
+    const d = r.result.event.data;
+    const counts = [d.memory.usage.usage ?? 0, d.pids.current ?? 0];
+    for (const i of d.network_interfaces) counts.push(...(Object.values(i).slice(1) as number[]));
+    for (const n of counts) expect(Number.isSafeInteger(n) && n >= 0, JSON.stringify(d)).toBe(true);
+  }
+  const names = (r: any): string[] => r.result.event.data.network_interfaces.map((i: { Name: string }) => i.Name);
+  expect(names(real)).toEqual(['lo']); // --network=none
+  expect(names(fake).sort()).toEqual(['eth0', 'lo']); // the fake pretends to have a network
+}
+
+/** A busybox rootfs in `base/b` and one bundle dir per container sharing it. */
+function bundles(base: string): (name: string, args: string[], annotations?: Record<string, string>) => string {
+  const shared = join(base, 'b');
+  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc'])
+    mkdirSync(join(shared, 'rootfs', d), { recursive: true });
+  copyFileSync(busybox as string, join(shared, 'rootfs/bin/busybox'));
+  for (const a of ['sleep', 'sh']) symlinkSync('busybox', join(shared, `rootfs/bin/${a}`));
+  expect(spawnSync(runsc as string, ['spec', '--', '/bin/sleep', '600'], { cwd: shared }).status).toBe(0);
+  const spec = JSON.parse(readFileSync(join(shared, 'config.json'), 'utf8'));
+  return (name, args, annotations) => {
+    const dir = join(base, `b-${name}`);
+    mkdirSync(dir);
+    symlinkSync(join(shared, 'rootfs'), join(dir, 'rootfs'));
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...spec, process: { ...spec.process, args }, annotations }),
+    );
+    return dir;
+  };
+}
+
 describe('against a real runsc sandbox', () => {
   it("state file and Metrics.Export reply have the same structure as a fake's", { timeout: 90_000 }, async () => {
-    if (!canRun) {
-      throw new Error(
-        'needs root, runsc and busybox: apt-get install -t bookworm-backports runsc; apt-get install busybox-static',
-      );
-    }
+    requireRunsc();
     const base = mkdtempSync(join(tmpdir(), 'fsb-'));
     const realRoot = join(base, 'r');
     const bundle = join(base, 'b');
@@ -107,8 +157,71 @@ describe('against a real runsc sandbox', () => {
           expect(new Set(runs).size, `${who}: a metric's entries are contiguous`).toBe(runs.length);
         }
       }
+
+      // containerManager.Event of a one-container sandbox.
+      expectSameEventShape(
+        await eventOf(real.sandbox.controlSocketPath, id),
+        await eventOf(sb.socketPath, sb.id),
+        [id],
+        [sb.id],
+      );
     } finally {
       await runRunsc([`--root=${realRoot}`, 'delete', '-force', id]).catch(() => -1);
+      await fleet.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  it("a pod's containerManager.Event replies and errors match a fake pod's", { timeout: 90_000 }, async () => {
+    requireRunsc();
+    const base = mkdtempSync(join(tmpdir(), 'fsb-'));
+    const realRoot = join(base, 'r');
+    const [root, sub] = ['evr-01', 'evc-01']; // neither is a prefix of the other (runsc globs by prefix)
+    const flags = [`--root=${realRoot}`, '--network=none'];
+    mkdirSync(realRoot);
+    const bundle = bundles(base);
+    const fleet = await createFleet({ root: join(base, 'f'), metricServer: join(base, 'm.sock') });
+    const started: string[] = [];
+    try {
+      for (const [cid, args, annotations] of [
+        [root, ['/bin/sleep', '600'], undefined],
+        [
+          sub,
+          ['/bin/sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 600'],
+          { 'io.kubernetes.cri.container-type': 'container', 'io.kubernetes.cri.sandbox-id': root },
+        ],
+      ] as const) {
+        expect(
+          await runRunsc([...flags, 'run', '--detach', '--bundle', bundle(cid, [...args], annotations), cid]),
+        ).toBe(0);
+        started.unshift(cid);
+      }
+      const socket = join(realRoot, `runsc-${root}.sock`);
+      const fake = await fleet.add({ id: 'fevr-01', subcontainers: [{ id: 'fevc-01' }] });
+      const realIds = [root, sub];
+      const fakeIds = ['fevr-01', 'fevc-01'];
+      for (const [r, f] of [
+        [root, 'fevr-01'],
+        [sub, 'fevc-01'],
+      ] as const) {
+        const realReply = await eventOf(socket, r);
+        const fakeReply = await eventOf(fake.socketPath, f);
+        expectSameEventShape(realReply, fakeReply, realIds, fakeIds);
+        expect(fakeReply.result.event.id).toBe(f);
+      }
+      // The pod's root (pause) container gets no memory: both leave the key out.
+      expect((await eventOf(socket, root)).result.event.data.memory.usage).toEqual({ limit: 0, failcnt: 0 });
+      expect((await eventOf(fake.socketPath, 'fevr-01')).result.event.data.memory.usage).toEqual({
+        limit: 0,
+        failcnt: 0,
+      });
+      // Errors, byte for byte.
+      for (const req of [eventReq('nope'), eventReq(5), eventReq(null), '{"method":"containerManager.Event"}']) {
+        const realBytes = (await call(socket, req, 5000)).bytes.toString();
+        expect((await call(fake.socketPath, req)).bytes.toString(), req).toBe(realBytes);
+      }
+    } finally {
+      for (const cid of started) await runRunsc([`--root=${realRoot}`, 'delete', '-force', cid]).catch(() => -1);
       await fleet.close();
       rmSync(base, { recursive: true, force: true });
     }
