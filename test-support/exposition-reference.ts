@@ -191,9 +191,11 @@ function extraLabelsProblem(extra: Labels): string | undefined {
 /**
  * A point's labels merged with its snapshot's extra labels: an extra label wins over the
  * point's label of the same name (which is dropped unchecked); byte-wise name order, `le`
- * last. A point label with an invalid name, or a histogram point's own `le`, refuses the point.
+ * last. A point label with an invalid name, or an `le` label (own or extra) on a histogram
+ * point, refuses the point.
  */
 function mergeLabels(own: Labels, extra: Labels, histogram: boolean): LabelPair[] | string {
+  if (histogram && Object.hasOwn(extra, 'le')) return 'an extra label "le" on a histogram, whose buckets own "le"';
   const pairs: LabelPair[] = [];
   for (const [name, value] of Object.entries(own)) {
     if (Object.hasOwn(extra, name)) continue;
@@ -436,8 +438,6 @@ function histogramLines(name: string, p: Point, format: ReferenceFormat): Render
   if (typeof pairs === 'string') return { rule: 'invalid-label', reason: pairs };
   const ts = sampleTimestamp(p.snapshot.when, format);
   const labels = labelSection(pairs);
-  // CURRENT BEHAVIOUR: an extra label named `le` stays among the pairs, so bucket lines then
-  // carry two `le` labels (invalid text; no server sets an extra `le`).
   const bucket = (bound: string, count: bigint): string =>
     `${name}_bucket{${renderPairs([...pairs, ['le', bound]])}} ${count} ${ts}`;
   const lines: string[] = [];

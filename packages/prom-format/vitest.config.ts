@@ -3,5 +3,6 @@ import { workspaceAliases } from '../../vitest.aliases';
 
 export default defineProject({
   resolve: { alias: workspaceAliases },
-  test: { name: 'prom-format', include: ['test/**/*.test.ts'] },
+  // Property tests take 1-2 s alone and hit the 5 s default on a loaded 2-core machine.
+  test: { name: 'prom-format', include: ['test/**/*.test.ts'], testTimeout: 30_000 },
 });

@@ -1,4 +1,5 @@
-export * from './builder.js';
+export * from './builder/builder.js';
+export type { RenderedPieces } from './builder/pieces.js';
 export * from './canonical.js';
 export * from './decode.js';
 export { DecodeError } from './errors.js';

@@ -160,4 +160,13 @@ describe('OpenMetrics mode', () => {
     expect(b.endsWith('# End of metric data.\n')).toBe(true);
     expect(b).toContain('c 1 1716229722123');
   });
+
+  test('timestamps before 1970 keep their sign on the whole seconds: -0.001, not -1.999', () => {
+    const at = (seconds: number, nanos: number): string =>
+      om([exp([gauge('g', int(1))], {}, '', { seconds, nanos })]).text.split('\n')[1]!;
+    expect(at(-1, 999_000_000)).toBe('g 1 -0.001');
+    expect(at(-2, 500_000_000)).toBe('g 1 -1.500');
+    expect(at(-3, 0)).toBe('g 1 -3');
+    expect(at(0, 1_000_000)).toBe('g 1 0.001');
+  });
 });

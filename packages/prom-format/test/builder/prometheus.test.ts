@@ -337,6 +337,15 @@ describe('refusals: a bad data point is skipped whole and reported', () => {
     expect(skips[0]!.reason).toMatch(reason);
   });
 
+  test('an extra label "le" refuses histogram points (their buckets own "le"), not other points', () => {
+    const { text, skips } = render([exp([fooDist, gauge('g', int(1))], { le: 'x', sandbox: 's' })]);
+    expect(text).not.toContain('foo_dist');
+    expect(text).toContain('g{sandbox="s",le="x"} 1 ');
+    expect(skips.map((s) => [s.metric, s.reason])).toEqual([
+      ['foo_dist', 'an extra label "le" on a histogram, whose buckets own "le"'],
+    ]);
+  });
+
   test('a bad label late in a histogram leaves nothing partial (rollback)', () => {
     const bad = { ...fooDist, labels: { a: 'ok', 'z-z': 'bad' } };
     const { text, skips } = render([exp([bad])]);

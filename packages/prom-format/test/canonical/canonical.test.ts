@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ExpositionBuilder } from '../../src/builder.js';
+import { ExpositionBuilder } from '../../src/builder/builder.js';
 import { CanonicalSnapshotDecoder, DecodedPoints, goJsonString, type KnownMetric } from '../../src/canonical.js';
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
