@@ -135,12 +135,12 @@ export class FakeSandbox {
     return this.behaviourValue;
   }
 
-  /** The pid in the state file (0 before start). */
   /** How many MetricsExport replies this sandbox has built (what a server's load on it is measured by). */
   get exportCount(): number {
     return this.exportsAnswered;
   }
 
+  /** The pid in the state file (0 before start). */
   get pid(): number {
     return this.holder?.pid ?? 0;
   }
