@@ -4,6 +4,7 @@
 // Per sandbox per scrape: Metric objects and constant numbers are shared; only
 // the label maps and Data records are allocated.
 
+import { capabilityFilterMatches } from '@org/metricserver-core';
 import type {
   Data,
   Labels,
@@ -155,7 +156,7 @@ export class MetaSnapshotBuilder {
     d.push({ metric: META.sandboxMetadata, labels: m.metadata, number: ONE });
     const caps = meta.capabilities;
     for (let i = 0; i < caps.length; i++) {
-      if (this.capabilityFilter && !capabilityMatches(this.capabilityFilter, caps[i]!)) continue;
+      if (this.capabilityFilter && !capabilityFilterMatches(this.capabilityFilter, caps[i]!)) continue;
       d.push({ metric: META.sandboxCapabilities, labels: m.capabilities[i]!, number: ONE });
     }
     d.push({ metric: META.specMetadata, labels: m.spec, number: ONE });
@@ -191,12 +192,6 @@ export class MetaSnapshotBuilder {
     render(this.part);
     this.data.length = 0;
   }
-}
-
-/** The filter matches the full name (`CAP_NET_RAW`) or the trimmed one (`NET_RAW`). */
-export function capabilityMatches(filter: Re2Matcher, trimmed: string): boolean {
-  if (filter.test(trimmed)) return true;
-  return trimmed !== 'UNKNOWN' && filter.test(`CAP_${trimmed}`);
 }
 
 export function processSnapshot(startTimeSeconds: number, when: Timestamp): Snapshot {

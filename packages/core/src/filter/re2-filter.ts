@@ -61,9 +61,12 @@ export function re2FilterCacheSize(): number {
 }
 
 /**
- * Capability filter rule: matches the full name (`CAP_NET_RAW`) or the trimmed one (`NET_RAW`).
+ * Capability filter rule, runsc's: the filter matches the full name (`CAP_NET_RAW`) or the trimmed one
+ * (`NET_RAW`). runsc's name for a capability outside its table is `UNKNOWN` in both forms (Go's
+ * Capability.String and TrimmedString), so `CAP_UNKNOWN`, a name nothing has, is never tested.
  * Per capability per sandbox per scrape: allocates the `CAP_` string only when the trimmed form misses.
  */
 export function capabilityFilterMatches(filter: Re2Filter, trimmedName: string): boolean {
-  return filter.test(trimmedName) || filter.test(`CAP_${trimmedName}`);
+  if (filter.test(trimmedName)) return true;
+  return trimmedName !== 'UNKNOWN' && filter.test(`CAP_${trimmedName}`);
 }

@@ -68,4 +68,13 @@ describe('capabilityFilterMatches', () => {
     expect(capabilityFilterMatches(compileRe2Filter('^CAP_KILL$'), 'NET_RAW')).toBe(false);
     expect(capabilityFilterMatches(compileRe2Filter('^RAW'), 'NET_RAW')).toBe(false);
   });
+
+  it("tests runsc's UNKNOWN as itself only: it has no CAP_ form", () => {
+    expect(capabilityFilterMatches(compileRe2Filter('^UNKNOWN$'), 'UNKNOWN')).toBe(true);
+    expect(capabilityFilterMatches(compileRe2Filter('NOWN'), 'UNKNOWN')).toBe(true);
+    expect(capabilityFilterMatches(compileRe2Filter('^CAP_'), 'UNKNOWN')).toBe(false);
+    expect(capabilityFilterMatches(compileRe2Filter('CAP_UNKNOWN'), 'UNKNOWN')).toBe(false);
+    // A real name keeps its CAP_ form, whatever its spelling.
+    expect(capabilityFilterMatches(compileRe2Filter('^CAP_'), 'PERFMON')).toBe(true);
+  });
 });
