@@ -4,7 +4,7 @@
 // Per sandbox per scrape: Metric objects and constant numbers are shared; only
 // the label maps and Data records are allocated.
 
-import { capabilityFilterMatches } from '@org/metricserver-core';
+import { capabilityFilterMatches, type Re2Filter } from '@org/metricserver-core';
 import type {
   Data,
   Labels,
@@ -16,7 +16,6 @@ import type {
 } from '@org/metricserver-prom-format';
 import { MetricType, pointsOf } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from './backend.js';
-import type { Re2Matcher } from './filters.js';
 import type { SandboxHealth } from './health.js';
 
 const gauge = (name: string, help: string): Metric => ({ name, type: MetricType.Gauge, help });
@@ -130,7 +129,7 @@ export class MetaSnapshotBuilder {
   broken = 0;
 
   constructor(
-    private readonly capabilityFilter: Re2Matcher | undefined,
+    private readonly capabilityFilter: Re2Filter | undefined,
     when: Timestamp,
     exporterPrefix: string,
   ) {

@@ -1,10 +1,9 @@
 // An in-memory ScrapeBackend: targets whose export answers after a delay, with
 // a fixed snapshot, or never. Pins timing and ordering without sockets.
 
-import type { CallCut } from '@org/metricserver-core';
+import type { CallCut, Re2Filter } from '@org/metricserver-core';
 import { type Labels, pointsOf, type Snapshot, type SnapshotPoints } from '@org/metricserver-prom-format';
 import type { SandboxMeta, ScrapeBackend, ScrapeTarget } from '../../src/backend.js';
-import type { Re2Matcher } from '../../src/filters.js';
 
 export interface FakeTargetOptions {
   id: string;
@@ -49,7 +48,7 @@ export class FakeTarget implements ScrapeTarget {
   /** Answers after `delayMs` (or never) with its snapshot, filter applied unless it lies; renders it once. */
   async exportInto(
     filter: string,
-    matcher: Re2Matcher | undefined,
+    matcher: Re2Filter | undefined,
     cut: CallCut,
     render: (points: SnapshotPoints) => void,
   ): Promise<void> {
