@@ -5,16 +5,21 @@
 // the label maps and Data records are allocated.
 
 import { capabilityFilterMatches, type Re2Filter } from '@org/metricserver-core';
-import type {
-  Data,
-  Labels,
-  Metric,
-  Snapshot,
-  SnapshotExport,
-  Timestamp,
-  WireNumber,
+import {
+  type Data,
+  floatNumber,
+  intNumber,
+  type Labels,
+  type Metric,
+  MetricType,
+  NO_LABELS,
+  type Snapshot,
+  type SnapshotExport,
+  type Timestamp,
+  pointsOf,
+  type WireNumber,
+  ZERO,
 } from '@org/metricserver-prom-format';
-import { MetricType, pointsOf } from '@org/metricserver-prom-format';
 import type { SandboxMeta } from './backend.js';
 import type { SandboxHealth } from './health.js';
 
@@ -55,10 +60,6 @@ export const META = {
 } as const;
 
 const ONE: WireNumber = { int: 1, float: 0 };
-const ZERO: WireNumber = { int: 0, float: 0 };
-const int = (v: number): WireNumber => (v === 0 ? ZERO : { int: v, float: 0 });
-const float = (v: number): WireNumber => (v === 0 ? ZERO : { int: 0, float: v });
-const EMPTY: Labels = Object.freeze({});
 
 /**
  * Merges a point's own labels with the sandbox's identity labels (runsc's
@@ -133,12 +134,7 @@ export class MetaSnapshotBuilder {
     when: Timestamp,
     exporterPrefix: string,
   ) {
-    this.part = {
-      snapshot: pointsOf({ when, data: this.data }),
-      exporterPrefix,
-      extraLabels: EMPTY,
-      distinctSeries: true,
-    };
+    this.part = { snapshot: pointsOf({ when, data: this.data }), exporterPrefix, extraLabels: NO_LABELS, distinctSeries: true };
   }
 
   /** One sandbox's result: `exported` is true when its snapshot passed every check. */
@@ -159,25 +155,29 @@ export class MetaSnapshotBuilder {
       d.push({ metric: META.sandboxCapabilities, labels: m.capabilities[i]!, number: ONE });
     }
     d.push({ metric: META.specMetadata, labels: m.spec, number: ONE });
-    d.push({ metric: META.sandboxCreationTime, labels: identity, number: float(meta.creationTimeSeconds) });
+    d.push({ metric: META.sandboxCreationTime, labels: identity, number: floatNumber(meta.creationTimeSeconds) });
   }
 
   /** A queried sandbox's export health. Per sandbox per scrape: 2 + reasons Data records, a label map per reason. */
   addHealth(identity: Labels, h: SandboxHealth): void {
     const d = this.data;
-    d.push({ metric: META.lastExportDuration, labels: identity, number: float((h.last?.durationMs ?? 0) / 1000) });
-    d.push({ metric: META.exportTimeouts, labels: identity, number: int(h.timeouts) });
+    d.push({
+      metric: META.lastExportDuration,
+      labels: identity,
+      number: floatNumber((h.last?.durationMs ?? 0) / 1000),
+    });
+    d.push({ metric: META.exportTimeouts, labels: identity, number: intNumber(h.timeouts) });
     for (const [reason, count] of h.failuresByReason) {
-      d.push({ metric: META.exportFailures, labels: reasonLabels(identity, reason), number: int(count) });
+      d.push({ metric: META.exportFailures, labels: reasonLabels(identity, reason), number: intNumber(count) });
     }
   }
 
   /** The three counts, the meta snapshot's last points (flush them as its last part). */
   finish(totalSandboxes: number): void {
     this.data.push(
-      { metric: META.numRunning, labels: EMPTY, number: int(this.running) },
-      { metric: META.numBroken, labels: EMPTY, number: int(this.broken) },
-      { metric: META.numTotal, labels: EMPTY, number: int(totalSandboxes) },
+      { metric: META.numRunning, labels: NO_LABELS, number: intNumber(this.running) },
+      { metric: META.numBroken, labels: NO_LABELS, number: intNumber(this.broken) },
+      { metric: META.numTotal, labels: NO_LABELS, number: intNumber(totalSandboxes) },
     );
   }
 
@@ -194,5 +194,5 @@ export class MetaSnapshotBuilder {
 }
 
 export function processSnapshot(startTimeSeconds: number, when: Timestamp): Snapshot {
-  return { when, data: [{ metric: META.processStart, labels: EMPTY, number: float(startTimeSeconds) }] };
+  return { when, data: [{ metric: META.processStart, labels: NO_LABELS, number: floatNumber(startTimeSeconds) }] };
 }

@@ -12,6 +12,7 @@ import {
   isInteger,
   type Labels,
   type MetricRegistration,
+  NO_LABELS,
   type SnapshotPoints,
   sameType,
   type Timestamp,
@@ -223,7 +224,7 @@ export class Verifier {
     }
 
     // Fields: exact label set, allowed values, series key.
-    const labels = d.labels ?? EMPTY_LABELS;
+    const labels = d.labels ?? NO_LABELS;
     if (typeof labels !== 'object') return pointFailure(rule, 'malformed-snapshot', 'labels are not an object');
     let labelCount = 0;
     for (const _ in labels) labelCount++;
@@ -301,8 +302,6 @@ export class Verifier {
     return null;
   }
 }
-
-const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * The point's field values joined by commas, for a message. Out of checkPoint: a closure

@@ -21,8 +21,10 @@ function capabilitiesKept(pattern: string | undefined): string[] {
   b.addSandbox(identity, meta, true, true);
   const kept: string[] = [];
   b.flush((part) => {
-    for (const d of part.snapshot.data)
+    for (let i = 0; i < part.snapshot.length; i++) {
+      const d = part.snapshot.pointAt(i);
       if (d.metric.name === 'sandbox_capabilities') kept.push(d.labels['capability']!);
+    }
   });
   return kept;
 }
