@@ -5,9 +5,9 @@
 import { ArgsError, parseArgs } from './args.js';
 import { configFromFlags } from './config.js';
 import { helpText } from './flags.js';
-import { startMetricServer } from './index.js';
 import type { MetricServerHandle } from './lifecycle.js';
 import { createLogger } from './log.js';
+import { startMetricServer } from './start.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;

@@ -31,7 +31,7 @@ export interface MetricServerHandle {
   readonly closed: Promise<string>;
 }
 
-/** Creates the scrape backend for a config; production passes core's registry (see index.ts). */
+/** Creates the scrape backend for a config; production passes core's registry (see start.ts). */
 export type BackendFactory = (config: ResolvedConfig, log: Logger) => ScrapeBackend;
 
 export class StartupError extends Error {
