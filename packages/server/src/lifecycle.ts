@@ -2,6 +2,7 @@
 // Signals are the CLI's business (cli.ts); this module only offers close().
 
 import { promises as fsp, unlinkSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ScrapeBackend } from './backend.js';
 import { type Bound, bindServer, errText } from './bind.js';
@@ -13,7 +14,7 @@ import { buildRouter } from './routes/router.js';
 import { Scraper } from './scrape.js';
 import type { AppState } from './state.js';
 import { RootWatcher, rediscoverOf } from './watch.js';
-import { loadWebConfig } from './web-config.js';
+import { loadWebConfig, type TlsSettings, type WebConfig } from './web-config.js';
 import { clientCertRejection, createRequestGate, httpsOptions } from './web-security.js';
 
 export interface MetricServerHandle {
@@ -41,11 +42,64 @@ export class StartupError extends Error {
   }
 }
 
+/**
+ * Starts a metric server in runsc's order (spec §1.4): check the root, read the web config, start
+ * the backend, bind, write the pid file, arm the loop and the watch, and only then serve.
+ */
 export async function startServer(input: ServerConfig, createBackend: BackendFactory): Promise<MetricServerHandle> {
   const log = input.logger ?? createLogger();
   const config = resolveConfig(input);
   await checkRoot(config, log);
-  // --web-config-file: read once, fully validated before binding (no reload).
+  const web = readWebConfig(config, log);
+  const startTimeSeconds = Date.now() / 1000;
+  if (config.address !== input.metricServer) {
+    log.info('Replaced %RUNTIME_ROOT% in the metric server address', { address: config.address });
+  }
+  const { backend, watcher } = startBackend(config, log, createBackend);
+  // Set once by shutdown (or forceClose); read by handlers and the loop.
+  const status = { shuttingDown: false };
+  const app = createApp(config, log, backend, watcher, startTimeSeconds, status);
+  const inFlight = new InFlight();
+  const { server, openGate } = createGatedServer(app, web, inFlight);
+  const bound = await bindOrRelease(server, config.address, backend, log);
+  const files = ownedFiles(bound, config.pidFile, log);
+  // The loop's first pass comes after start-up, so `shutdown` exists by the time it can be called.
+  const loop = discoveryLoop(config, backend, watcher, log, status, () => void shutdown('root directory is gone'));
+  const { shutdown, forceClose, closed } = stopping({
+    config,
+    log,
+    status,
+    backend,
+    watcher,
+    loop,
+    files,
+    server,
+    inFlight,
+  });
+
+  try {
+    await files.writePid();
+  } catch (err) {
+    await shutdown('start-up failed');
+    throw new StartupError(`cannot write PID to file ${JSON.stringify(config.pidFile)}: ${errText(err)}`);
+  }
+  loop.start();
+  await watcher?.ensure();
+  openGate();
+  log.info('Server serving', { address: bound.display, root: config.root, pid: process.pid });
+
+  return {
+    address: bound.display,
+    port: bound.port,
+    identity: config.address,
+    close: (reason = 'closed by caller') => shutdown(reason),
+    forceClose,
+    closed,
+  };
+}
+
+/** --web-config-file: read once, fully validated before binding (no reload). */
+function readWebConfig(config: ResolvedConfig, log: Logger): WebConfig | undefined {
   const web = config.webConfigFile === undefined ? undefined : loadWebConfig(config.webConfigFile);
   if (web !== undefined) {
     log.info('Loaded web config', {
@@ -55,12 +109,17 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
       headers: Object.keys(web.headers).join(','),
     });
   }
-  const startTimeSeconds = Date.now() / 1000;
-  if (config.address !== input.metricServer) {
-    log.info('Replaced %RUNTIME_ROOT% in the metric server address', { address: config.address });
-  }
+  return web;
+}
+
+/** The backend and the root watch, with the first discovery pass started in the background. */
+function startBackend(
+  config: ResolvedConfig,
+  log: Logger,
+  createBackend: BackendFactory,
+): { backend: ScrapeBackend; watcher: RootWatcher | undefined } {
   const backend = createBackend(config, log);
-  // Instant discovery (inotify on the root, armed just before serving); the loop below stays the fallback.
+  // Instant discovery (inotify on the root, armed just before serving); the loop stays the fallback.
   const watcher = config.instantDiscovery
     ? new RootWatcher({ root: config.root, debounceMs: config.watchDebounceMs, log, rediscover: rediscoverOf(backend) })
     : undefined;
@@ -70,8 +129,18 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
   // pass yields to the event loop every few ms, and a scrape arriving meanwhile waits for
   // it and sees every sandbox it loaded (refresh never rejects).
   void backend.refresh();
-  // Set once by shutdown(); read by handlers and the loop.
-  let shuttingDown = false;
+  return { backend, watcher };
+}
+
+/** What route handlers see: the scraper over the backend, the profiler, the shutdown flag. */
+function createApp(
+  config: ResolvedConfig,
+  log: Logger,
+  backend: ScrapeBackend,
+  watcher: RootWatcher | undefined,
+  startTimeSeconds: number,
+  status: { readonly shuttingDown: boolean },
+): AppState {
   const scraper = new Scraper(backend, {
     root: config.root,
     exporterPrefix: config.exporterPrefix,
@@ -81,20 +150,29 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     startTimeSeconds,
     log,
   });
-  const app: AppState = {
+  return {
     config,
     log,
     pid: process.pid,
     scraper,
     profiler: createProfiler(),
-    isShuttingDown: () => shuttingDown,
+    isShuttingDown: () => status.shuttingDown,
     watcher,
   };
-  const inFlight = new InFlight();
-  // Node accepts connections as soon as it binds; Go serves only after the socket is
-  // chmodded and the pid file written. Requests that arrive in between wait on this
-  // gate (resolved once, just before "Server serving"), so a client that saw an
-  // answer can rely on the pid file and the socket mode.
+}
+
+/**
+ * The HTTP(S) server with its routes, and the start-up gate in front of them. Node accepts
+ * connections as soon as it binds; Go serves only after the socket is chmodded and the pid
+ * file written. Requests that arrive in between wait on the gate (opened once, just before
+ * "Server serving"), so a client that saw an answer can rely on the pid file and the socket mode.
+ */
+function createGatedServer(
+  app: AppState,
+  web: WebConfig | undefined,
+  inFlight: InFlight,
+): { server: Server; openGate: () => void } {
+  const { config, log } = app;
   let openGate!: () => void;
   const gate = new Promise<void>((r) => (openGate = r));
   let gateOpen = false;
@@ -113,47 +191,100 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     config.httpLimits,
     web?.tls ? httpsOptions(web.tls) : undefined,
   );
-  if (web?.tls) {
-    const tlsSettings = web.tls;
-    server.on('secureConnection', (socket: TLSSocket) => {
-      const why = clientCertRejection(tlsSettings, socket);
-      if (why !== undefined) {
-        log.info('TLS connection refused by the client certificate policy', {
-          policy: tlsSettings.clientAuthType,
-          reason: why,
-        });
-        socket.destroy();
-      }
-    });
-  }
-  let bound: Bound;
+  if (web?.tls) refuseByClientCertPolicy(server, web.tls, log);
+  return {
+    server,
+    openGate: () => {
+      gateOpen = true;
+      openGate();
+    },
+  };
+}
+
+/** Closes every TLS connection whose client certificate the web config's policy refuses. */
+function refuseByClientCertPolicy(server: Server, tls: TlsSettings, log: Logger): void {
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const why = clientCertRejection(tls, socket);
+    if (why !== undefined) {
+      log.info('TLS connection refused by the client certificate policy', {
+        policy: tls.clientAuthType,
+        reason: why,
+      });
+      socket.destroy();
+    }
+  });
+}
+
+/** Binds the server; when that fails, releases the backend started before it, then rethrows. */
+async function bindOrRelease(server: Server, address: string, backend: ScrapeBackend, log: Logger): Promise<Bound> {
   try {
-    bound = await bindServer(server, config.address, log);
+    return await bindServer(server, address, log);
   } catch (e) {
     backend.stop();
     await backend.close?.();
     throw e;
   }
-  // Whether the pid file is ours to remove; set after writing it, cleared by removeFiles().
-  let pidWritten = false;
-  const removeFiles = (): void => {
-    bound.removeSocketFile();
-    if (config.pidFile !== undefined && pidWritten) {
-      pidWritten = false;
-      try {
-        unlinkSync(config.pidFile);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-          log.warn('Cannot remove PID file', { path: config.pidFile, error: errText(err) });
-      }
-    }
-  };
+}
 
-  // The background loop: one timer, re-armed after each pass completes (passes never overlap).
-  let loopTimer: NodeJS.Timeout | undefined;
-  const loop = async (): Promise<void> => {
-    loopTimer = undefined;
-    if (shuttingDown) return;
+interface OwnedFiles {
+  /** Writes the pid file (when configured); throws when it cannot. */
+  writePid(): Promise<void>;
+  /** Removes the socket file and the pid file, each only if ours. Synchronous: the forced exit uses it too. */
+  remove(): void;
+}
+
+/** The files the server owns: its unix socket (bind.ts knows whether it is ours) and its pid file. */
+function ownedFiles(bound: Bound, pidFile: string | undefined, log: Logger): OwnedFiles {
+  // Whether the pid file is ours to remove; set after writing it, cleared by remove().
+  let pidWritten = false;
+  return {
+    writePid: async () => {
+      if (pidFile === undefined) return;
+      // Written to a temporary name and renamed, so a reader never sees an empty file.
+      const tmp = `${pidFile}.${process.pid}.tmp`;
+      await fsp.writeFile(tmp, String(process.pid), { mode: 0o644 });
+      await fsp.rename(tmp, pidFile).catch(async (err: unknown) => {
+        await fsp.unlink(tmp).catch(() => {});
+        throw err;
+      });
+      pidWritten = true;
+      log.info('Wrote PID to file', { pid: process.pid, path: pidFile });
+    },
+    remove: () => {
+      bound.removeSocketFile();
+      if (pidFile !== undefined && pidWritten) {
+        pidWritten = false;
+        try {
+          unlinkSync(pidFile);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+            log.warn('Cannot remove PID file', { path: pidFile, error: errText(err) });
+        }
+      }
+    },
+  };
+}
+
+interface DiscoveryLoop {
+  /** Arms the timer for the next pass. */
+  start(): void;
+  /** Disarms it (a pass already running sees the shutdown flag and does not re-arm). */
+  stop(): void;
+}
+
+/** The background discovery loop: owns one timer, re-armed after each pass completes (passes never overlap). */
+function discoveryLoop(
+  config: ResolvedConfig,
+  backend: ScrapeBackend,
+  watcher: RootWatcher | undefined,
+  log: Logger,
+  status: { readonly shuttingDown: boolean },
+  onRootGone: () => void,
+): DiscoveryLoop {
+  let timer: NodeJS.Timeout | undefined;
+  const pass = async (): Promise<void> => {
+    timer = undefined;
+    if (status.shuttingDown) return;
     try {
       const rootError = await readRoot(config.root);
       if (rootError !== undefined && !config.allowUnknownRoot) {
@@ -161,7 +292,7 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
           root: config.root,
           error: rootError,
         });
-        void shutdown('root directory is gone');
+        onRootGone();
         return;
       }
       await backend.refresh();
@@ -171,20 +302,57 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
       // A bug in a pass must not stop the loop (or the process): log it and try again next tick.
       log.error('background discovery pass failed', { error: errText(err) });
     }
-    if (!shuttingDown) loopTimer = setTimeout(() => void loop(), config.verifyLoopIntervalMs);
+    if (!status.shuttingDown) start();
   };
+  const start = (): void => {
+    timer = setTimeout(() => void pass(), config.verifyLoopIntervalMs);
+  };
+  return {
+    start,
+    stop: () => {
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
 
+interface ShutdownParts {
+  readonly config: ResolvedConfig;
+  readonly log: Logger;
+  readonly status: { shuttingDown: boolean };
+  readonly backend: ScrapeBackend;
+  readonly watcher: RootWatcher | undefined;
+  readonly loop: DiscoveryLoop;
+  readonly files: OwnedFiles;
+  readonly server: Server;
+  readonly inFlight: InFlight;
+}
+
+interface Stopping {
+  /**
+   * Graceful shutdown, run once whoever asks first: stop discovery, remove our files, let in-flight
+   * requests finish (bounded by the grace), close the server, release the sandboxes.
+   */
+  shutdown(reason: string): Promise<void>;
+  /** The immediate exit (second signal): files removed synchronously, requests and connections cut. */
+  forceClose(): void;
+  /** Resolves with the first reason once a graceful shutdown is done. */
+  readonly closed: Promise<string>;
+}
+
+/** How the server stops: the graceful shutdown (once, whoever asks first) and the forced exit. */
+function stopping(parts: ShutdownParts): Stopping {
+  const { config, log, status, backend, watcher, loop, files, server, inFlight } = parts;
   let resolveClosed!: (reason: string) => void;
   const closed = new Promise<string>((r) => (resolveClosed = r));
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
     shutdownPromise ??= (async () => {
       log.info('Server shutting down.', { reason });
-      shuttingDown = true;
+      status.shuttingDown = true;
       backend.stop();
       watcher?.close();
-      if (loopTimer) clearTimeout(loopTimer);
-      removeFiles();
+      loop.stop();
+      files.remove();
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       let graceTimer: NodeJS.Timeout | undefined;
@@ -208,46 +376,18 @@ export async function startServer(input: ServerConfig, createBackend: BackendFac
     })();
     return shutdownPromise;
   };
-
-  if (config.pidFile !== undefined) {
-    try {
-      // Written to a temporary name and renamed, so a reader never sees an empty file.
-      const tmp = `${config.pidFile}.${process.pid}.tmp`;
-      await fsp.writeFile(tmp, String(process.pid), { mode: 0o644 });
-      await fsp.rename(tmp, config.pidFile).catch(async (err: unknown) => {
-        await fsp.unlink(tmp).catch(() => {});
-        throw err;
-      });
-      pidWritten = true;
-      log.info('Wrote PID to file', { pid: process.pid, path: config.pidFile });
-    } catch (err) {
-      await shutdown('start-up failed');
-      throw new StartupError(`cannot write PID to file ${JSON.stringify(config.pidFile)}: ${errText(err)}`);
-    }
-  }
-  loopTimer = setTimeout(() => void loop(), config.verifyLoopIntervalMs);
-  await watcher?.ensure();
-  gateOpen = true;
-  openGate();
-  log.info('Server serving', { address: bound.display, root: config.root, pid: process.pid });
-
-  return {
-    address: bound.display,
-    port: bound.port,
-    identity: config.address,
-    close: (reason = 'closed by caller') => shutdown(reason),
-    forceClose: () => {
-      shuttingDown = true;
-      watcher?.close();
-      removeFiles();
-      inFlight.abortAll('server exiting now');
-      server.closeAllConnections();
-      server.close();
-    },
-    closed,
+  const forceClose = (): void => {
+    status.shuttingDown = true;
+    watcher?.close();
+    files.remove();
+    inFlight.abortAll('server exiting now');
+    server.closeAllConnections();
+    server.close();
   };
+  return { shutdown, forceClose, closed };
 }
 
+/** Why `root` cannot be listed, or undefined when it can. */
 async function readRoot(root: string): Promise<string | undefined> {
   try {
     await fsp.readdir(root);
@@ -257,6 +397,7 @@ async function readRoot(root: string): Promise<string | undefined> {
   }
 }
 
+/** Start-up's root check: a root that cannot be listed is a config error, unless --allow-unknown-root. */
 async function checkRoot(config: ResolvedConfig, log: Logger): Promise<void> {
   const err = await readRoot(config.root);
   if (err === undefined) return;
