@@ -1,16 +1,16 @@
 // The state-file fast path for registrations it has seen: whatever it recognises must parse
 // exactly as the whole file does, and anything it does not must go the whole way.
-import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { decodeRegistration, type MetricRegistration } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import { rng } from '../../../../test-support/rng.js';
 import { registrationValueAt } from '../../src/discovery/json-scan.js';
 import { type ContainerState, parseStateFile } from '../../src/discovery/state-file.js';
 import { RegistrationBytes } from '../../src/sandbox/registration-bytes.js';
 import { internRegistration } from '../../src/sandbox/registration-intern.js';
 
-const raw = readFileSync(new URL('../fixtures/state-file.raw.json', import.meta.url), 'utf8');
+const raw = readCapture('state-file.raw.json');
 const doc = JSON.parse(raw) as {
   spec: { annotations?: Record<string, string> };
   sandbox: { registeredMetrics: { metrics: unknown[] } };

@@ -1,6 +1,7 @@
-// Helpers shared by the discovery/sandbox/registry tests: a memfs-backed DiscoveryFs and fixtures.
-import { readFileSync } from 'node:fs';
+// Helpers shared by the discovery/sandbox/registry tests: a memfs-backed DiscoveryFs and the shared
+// real captures (test-support/captures).
 import { createFsFromVolume, Volume } from 'memfs';
+import { readCapture } from '../../../../test-support/captures.js';
 import { type DiscoveryFs, discoveryFsFrom, type PromisesFsLike, toFileStat } from '../../src/fs/index.js';
 
 /** With `syncStat`, the fs also has statSync (as node's does), so both stat paths get tested. */
@@ -21,7 +22,7 @@ export function memDiscoveryFs(
 }
 
 export function fixture(name: string): string {
-  return readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+  return readCapture(name);
 }
 
 /** Parsed fixture JSON, to derive variants of the real files. */

@@ -1,8 +1,9 @@
-import { linkSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { linkSync, mkdirSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import koffi from 'koffi';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readCaptureBytes } from '../../../../test-support/captures.js';
 import {
   type CallCut,
   callUrpc,
@@ -19,7 +20,7 @@ import {
 } from '../../src/urpc/index.js';
 import { type FakeServer, makeTmpDir, startFakeServer, writeInPieces } from './fake-server.js';
 
-const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+const fixture = (name: string): Buffer => readCaptureBytes(name);
 
 const servers: FakeServer[] = [];
 async function serve(...args: Parameters<typeof startFakeServer>): Promise<FakeServer> {
@@ -89,7 +90,7 @@ describe('callUrpc', () => {
   });
 
   it('replays the real captured response and returns its result', async () => {
-    const wire = fixture('urpc-export-metrics-filtered.wire.json');
+    const wire = fixture('export-metrics-filtered.wire.json');
     const server = await serve(({ socket }) => void socket.write(wire));
     const result = (await callUrpc(server.path, 'Metrics.Export', { only_metrics: '^fs_' })) as {
       snapshot: { when: string; data: unknown[] };
@@ -108,7 +109,7 @@ describe('callUrpc', () => {
   });
 
   it('reassembles the real 48 KB registration reply split into odd pieces', async () => {
-    const wire = fixture('urpc-registered-metrics.wire.json');
+    const wire = fixture('registered-metrics.wire.json');
     const server = await serve(({ socket }) => writeInPieces(socket, wire, 997));
     const result = (await callUrpc(server.path, 'Metrics.GetRegisteredMetrics', null)) as {
       RegisteredMetrics: { metrics: unknown[] };

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readCaptureBytes } from '../../../../test-support/captures.js';
 import { exportMetrics, getRegisteredMetrics, UrpcProtocolError, UrpcRemoteError } from '../../src/urpc/index.js';
 import { type FakeServer, startFakeServer } from './fake-server.js';
 
-const fixture = (name: string): Buffer => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+const fixture = (name: string): Buffer => readCaptureBytes(name);
 
 const servers: FakeServer[] = [];
 async function replay(response: Buffer | string): Promise<FakeServer> {
@@ -17,7 +17,7 @@ afterEach(async () => {
 
 describe('exportMetrics', () => {
   it('sends the exact request runsc sends and decodes the real filtered reply', async () => {
-    const server = await replay(fixture('urpc-export-metrics-filtered.wire.json'));
+    const server = await replay(fixture('export-metrics-filtered.wire.json'));
     const snap = await exportMetrics(server.path, '^fs_');
     expect(server.connections[0]!.request.toString()).toBe('{"method":"Metrics.Export","arg":{"only_metrics":"^fs_"}}');
     expect(snap.when).toEqual({ seconds: Date.UTC(2026, 10, 27, 22, 48, 5) / 1000, nanos: 337292709 });
@@ -29,7 +29,7 @@ describe('exportMetrics', () => {
 
   it('sends the request of every call with its own filter, also when encoded requests are reused', async () => {
     const filters = ['^fs_', '', '^fs_', 'a"b\\c', ''];
-    const server = await replay(fixture('urpc-export-metrics-filtered.wire.json'));
+    const server = await replay(fixture('export-metrics-filtered.wire.json'));
     for (const f of filters) await exportMetrics(server.path, f).catch(() => undefined);
     expect(server.connections.map((c) => c.request.toString())).toEqual(
       filters.map((f) => `{"method":"Metrics.Export","arg":{"only_metrics":${JSON.stringify(f)}}}`),
@@ -37,7 +37,7 @@ describe('exportMetrics', () => {
   });
 
   it('decodes the real unfiltered reply, zero gauges and labels included', async () => {
-    const server = await replay(fixture('urpc-export-metrics.wire.json'));
+    const server = await replay(fixture('export-metrics.wire.json'));
     const snap = await exportMetrics(server.path, '');
     expect(server.connections[0]!.request.toString()).toBe('{"method":"Metrics.Export","arg":{"only_metrics":""}}');
     expect(snap.data).toHaveLength(7);
@@ -48,7 +48,7 @@ describe('exportMetrics', () => {
   });
 
   it('re-checks the filter: a sandbox returning metrics outside it is a protocol error', async () => {
-    const server = await replay(fixture('urpc-export-metrics.wire.json'));
+    const server = await replay(fixture('export-metrics.wire.json'));
     const matchesFilter = (name: string): boolean => name.startsWith('fs_');
     const e = await exportMetrics(server.path, '^fs_', { matchesFilter }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(UrpcProtocolError);
@@ -56,7 +56,7 @@ describe('exportMetrics', () => {
   });
 
   it('accepts a reply that honours the filter when a matcher is given', async () => {
-    const server = await replay(fixture('urpc-export-metrics-filtered.wire.json'));
+    const server = await replay(fixture('export-metrics-filtered.wire.json'));
     const snap = await exportMetrics(server.path, '^fs_', { matchesFilter: (n) => n.startsWith('fs_') });
     expect(snap.data).toHaveLength(2);
   });
@@ -85,7 +85,7 @@ describe('exportMetrics', () => {
 
 describe('getRegisteredMetrics', () => {
   it('sends the exact request and decodes the real 174-metric registration', async () => {
-    const server = await replay(fixture('urpc-registered-metrics.wire.json'));
+    const server = await replay(fixture('registered-metrics.wire.json'));
     const reg = await getRegisteredMetrics(server.path);
     expect(server.connections[0]!.request.toString()).toBe('{"method":"Metrics.GetRegisteredMetrics","arg":null}');
     expect(reg).not.toBeNull();

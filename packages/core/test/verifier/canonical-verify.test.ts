@@ -2,7 +2,6 @@
 // Data. Verifying one must give exactly the verdicts (and keep exactly the memos) that
 // verifying its plain data gives, over sequences with lies, duplicates, decreasing
 // counters and clocks going back.
-import { readFileSync } from 'node:fs';
 import {
   DecodedPoints,
   decodeExportResult,
@@ -16,6 +15,7 @@ import {
   type Timestamp,
 } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import { rng } from '../../../../test-support/rng.js';
 import { snapshotDecoderFor, Verifier, type VerifyResult } from '../../src/verifier/index.js';
 import { rulesFor } from '../../src/verifier/rules.js';
@@ -31,12 +31,12 @@ function columns(when: Timestamp, metrics: Metric[], labels: Labels[], ints: num
   return p;
 }
 
-const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const text = (name: string): string => readCapture(name);
 const registration = decodeRegistration(
-  (parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result
+  (parseJson(text('registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result
     .RegisteredMetrics,
 );
-const captured = ['urpc-export-metrics.wire.json', 'urpc-export-metrics-created-sandbox.wire.json'].flatMap(
+const captured = ['export-metrics.wire.json', 'export-metrics-created-sandbox.wire.json'].flatMap(
   (name) => decodeExportResult((parseJson(text(name)) as { result: unknown }).result).snapshot.data,
 );
 

@@ -1,7 +1,6 @@
 // The fast-path decoder built from a registration's rules: it takes the real
 // runsc replies (so scrapes skip the JSON tree), it is shared per registration, and
 // anything a lying sandbox could send goes the general way to the verifier.
-import { readFileSync } from 'node:fs';
 import {
   DecodedPoints,
   decodeExportResult,
@@ -11,13 +10,14 @@ import {
   type Snapshot,
 } from '@org/metricserver-prom-format';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import { exportMetrics, UrpcProtocolError } from '../../src/urpc/index.js';
 import { snapshotDecoderFor, Verifier } from '../../src/verifier/index.js';
 import { type FakeServer, startFakeServer } from '../urpc/fake-server.js';
 
-const text = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const text = (name: string): string => readCapture(name);
 const registration = decodeRegistration(
-  (parseJson(text('urpc-registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result
+  (parseJson(text('registered-metrics.wire.json')) as { result: { RegisteredMetrics: unknown } }).result
     .RegisteredMetrics,
 );
 const general = (reply: string): Snapshot =>
@@ -30,9 +30,9 @@ const fast = (reply: string): Snapshot | undefined => {
   return plain(snapshotDecoderFor(registration).decodeReply(b, b.length, new DecodedPoints()));
 };
 const REPLIES = [
-  'urpc-export-metrics.wire.json',
-  'urpc-export-metrics-filtered.wire.json',
-  'urpc-export-metrics-created-sandbox.wire.json',
+  'export-metrics.wire.json',
+  'export-metrics-filtered.wire.json',
+  'export-metrics-created-sandbox.wire.json',
 ];
 
 describe('snapshotDecoderFor', () => {
@@ -52,14 +52,14 @@ describe('snapshotDecoderFor', () => {
     expect(snapshotDecoderFor(reversed)).toBe(snapshotDecoderFor(registration));
     const fewer = { ...registration, metrics: (registration.metrics ?? []).slice(1) };
     expect(snapshotDecoderFor(fewer)).not.toBe(snapshotDecoderFor(registration));
-    const b = Buffer.from(text('urpc-export-metrics.wire.json').trimEnd(), 'utf8');
+    const b = Buffer.from(text('export-metrics.wire.json').trimEnd(), 'utf8');
     expect(plain(snapshotDecoderFor(reversed).decodeReply(b, b.length, new DecodedPoints()))).toStrictEqual(
-      general(text('urpc-export-metrics.wire.json')),
+      general(text('export-metrics.wire.json')),
     );
   });
 
   it('leaves replies the verifier must refuse to the general path', () => {
-    const base = text('urpc-export-metrics.wire.json');
+    const base = text('export-metrics.wire.json');
     const lies = [
       base.replace('"name":"fs_opens","type":2', '"name":"fs_opens","type":1'), // wrong type
       base.replace('"sysno":"334"', '"sysno":"99999"'), // value not allowed
@@ -100,7 +100,7 @@ describe('exportMetrics with the decoder', () => {
   });
 
   it('still re-checks the filter on replies it decoded', async () => {
-    const server = await replay(text('urpc-export-metrics.wire.json'));
+    const server = await replay(text('export-metrics.wire.json'));
     const e = await exportMetrics(server.path, '^fs_', {
       decoder: snapshotDecoderFor(registration),
       matchesFilter: (n) => n.startsWith('fs_'),

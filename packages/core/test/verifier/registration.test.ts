@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { decodeRegistration, parseJson } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import { RegistrationError, Verifier } from '../../src/verifier/index.js';
 import { DIST, meta, registration, snap, T0 } from './helpers.js';
 
 function realRegistration() {
-  const wire = readFileSync(new URL('../fixtures/urpc-registered-metrics.wire.json', import.meta.url), 'utf8');
+  const wire = readCapture('registered-metrics.wire.json');
   const env = parseJson(wire) as { result: { RegisteredMetrics: unknown } };
   return decodeRegistration(env.result.RegisteredMetrics);
 }

@@ -1,10 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import { createFleet, type Fleet } from '../../src/index.js';
 import { call, EXPORT_ALL, shortRoot } from '../support/client.js';
 import { shapeDiff } from '../support/shape.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readCapture(name);
 const realRaw = fixture('state-file.raw.json');
 const real = JSON.parse(realRaw);
 const REG = '$.sandbox.registeredMetrics';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import {
   type Behaviour,
   type BehaviourName,
@@ -11,7 +12,7 @@ import {
 } from '../../src/index.js';
 import { call, EXPORT_ALL, exportReq, jsonEnd, openSocket, readReply, shortRoot } from '../support/client.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readCapture(name);
 const REAL = JSON.parse(fixture('registered-metrics.wire.json')).result.RegisteredMetrics.metrics as {
   prometheus_name: string;
   cumulative?: boolean;

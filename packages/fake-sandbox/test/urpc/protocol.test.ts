@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCapture } from '../../../../test-support/captures.js';
 import { createFleet, type FakeSandbox, type Fleet } from '../../src/index.js';
 import { call, EXPORT_ALL, exportReq, openSocket, readReply, shortRoot } from '../support/client.js';
 import { shapeDiff } from '../support/shape.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readCapture(name);
 
 /** The exact request/response pairs of urpc-calls.txt. */
 function capturedCalls(): { request: string; response: string }[] {

@@ -2,8 +2,8 @@
 // (test-support/exposition-reference.ts, the oracle: written from the format rules and
 // sharing no code with the builder) for the same snapshots in slot order, whatever order
 // they are added in, and report as many skips.
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { readCapture } from '../support/captures.js';
 import {
   BuilderStateError,
   type Data,
@@ -432,7 +432,7 @@ describe('same bytes as the reference serializer', () => {
   });
 
   test('a fleet of the real capture, added in completion order, meta slots reserved first', () => {
-    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as {
+    const raw = parseJson(readCapture('export-metrics.wire.json')) as {
       result: unknown;
     };
     const { snapshot } = decodeExportResult(raw.result);

@@ -1,10 +1,10 @@
 // OpenMetrics 1.0.0 mode of the builder: judged by the strict parser (promtool 2.42
 // reads only the 0.0.4 text format) and pinned byte for byte on the worked examples.
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import type { SkippedData, SnapshotExport } from '../../src/index.js';
 import { decodeExportResult, ExpositionBuilder, FamilyPool, parseJson, pointsOf } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0 } from '../support/build.js';
+import { readCapture } from '../support/captures.js';
 import { expectValidOpenMetrics } from '../support/openmetrics.js';
 import { type RenderOptions, renderText } from '../support/render.js';
 
@@ -118,7 +118,7 @@ describe('OpenMetrics mode', () => {
   });
 
   test('a real runsc export renders valid OpenMetrics, every counter sampled as _total', () => {
-    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as {
+    const raw = parseJson(readCapture('export-metrics.wire.json')) as {
       result: unknown;
     };
     const { snapshot } = decodeExportResult(raw.result);

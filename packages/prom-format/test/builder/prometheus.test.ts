@@ -1,7 +1,7 @@
 // The builder's Prometheus text (0.0.4) output, byte for byte on the worked examples and
 // rule by rule (prometheus.md §4 and the README's decisions); promtool judges every output.
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { readCapture } from '../support/captures.js';
 import type { SkippedData, SnapshotExport } from '../../src/index.js';
 import { decodeExportResult, parseJson, parseRfc3339, pointsOf } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0, T0_MS } from '../support/build.js';
@@ -530,7 +530,7 @@ describe('many snapshots', () => {
   });
 
   test('decoded real capture renders and passes promtool', () => {
-    const raw = parseJson(readFileSync(new URL('../fixtures/export-metrics.wire.json', import.meta.url), 'utf8')) as {
+    const raw = parseJson(readCapture('export-metrics.wire.json')) as {
       result: unknown;
     };
     const { snapshot } = decodeExportResult(raw.result);

@@ -2,7 +2,6 @@
 // which defines what a reply means: whatever the fast path accepts, the general path
 // must decode to a deep-equal snapshot. It must also take real replies (or it buys
 // nothing) and never throw.
-import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ExpositionBuilder } from '../../src/builder/builder.js';
@@ -10,11 +9,11 @@ import { CanonicalSnapshotDecoder, DecodedPoints, goJsonString, type KnownMetric
 import { decodeExportResult } from '../../src/decode.js';
 import { parseJson } from '../../src/json.js';
 import type { Snapshot } from '../../src/model.js';
+import { readCapture } from '../support/captures.js';
 import { rng } from '../support/rng.js';
 
 const ENVELOPE_HEAD = '{"success":true,"err":"","result":';
-const fixture = (name: string): string =>
-  readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8').trimEnd();
+const fixture = (name: string): string => readCapture(name).trimEnd();
 
 /** Decoded points as plain data (DecodedPoints are columns; `toSnapshot()` is what they mean). */
 function plain(s: DecodedPoints | undefined): Snapshot | undefined {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   DecodeError,
@@ -9,8 +8,9 @@ import {
   parseRfc3339,
   ZERO,
 } from '../../src/index.js';
+import { readCapture } from '../support/captures.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readCapture(name);
 const resultOf = (name: string): unknown => (parseJson(fixture(name)) as { result: unknown }).result;
 
 function decodeError(fn: () => unknown): DecodeError {
@@ -59,7 +59,7 @@ describe('real captures', () => {
   });
 
   test('pretty-printed capture decodes like the wire one', () => {
-    expect(decodeExportResult(resultOf('export-metrics.json'))).toEqual(
+    expect(decodeExportResult(resultOf('export-metrics.pretty.json'))).toEqual(
       decodeExportResult(resultOf('export-metrics.wire.json')),
     );
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   DecodeError,
@@ -12,8 +11,9 @@ import {
   parseJsonDetected,
   parseLossless,
 } from '../../src/index.js';
+import { readCapture } from '../support/captures.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string => readCapture(name);
 
 describe('lossless detection', () => {
   test('real captures take the JSON.parse fast path', () => {
@@ -43,7 +43,7 @@ describe('parseJson', () => {
   });
 
   test('lossless parser equals JSON.parse on the real captures', () => {
-    for (const f of ['export-metrics.wire.json', 'export-metrics.json', 'registered-metrics.wire.json']) {
+    for (const f of ['export-metrics.wire.json', 'export-metrics.pretty.json', 'registered-metrics.wire.json']) {
       const text = fixture(f);
       expect(parseLossless(text), f).toEqual(JSON.parse(text));
     }

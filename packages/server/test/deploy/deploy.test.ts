@@ -14,6 +14,7 @@ import { createFleet } from '@org/metricserver-fake-sandbox';
 import bcrypt from 'bcryptjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { readCapture } from '../../../../test-support/captures.js';
 import { makePki } from '../../../../test-support/tls-pki.js';
 import { parseArgs } from '../../src/args.js';
 import { configFromFlags } from '../../src/config.js';
@@ -346,11 +347,11 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
 
 /** `<prefix><prometheus_name>` of every metric in the real runsc registration (histograms expanded). */
 function registeredNames(prefix: string): Set<string> {
-  const reg = JSON.parse(
-    readFileSync(fileURLToPath(new URL('../fixtures/real-registration.json', import.meta.url)), 'utf8'),
-  ) as {
-    metrics: { prometheus_name: string; type?: number }[];
-  };
+  const reg = (
+    JSON.parse(readCapture('registered-metrics.wire.json')) as {
+      result: { RegisteredMetrics: { metrics: { prometheus_name: string; type?: number }[] } };
+    }
+  ).result.RegisteredMetrics;
   const names = new Set<string>();
   for (const m of reg.metrics) {
     const n = prefix + m.prometheus_name;
