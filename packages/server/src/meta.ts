@@ -13,10 +13,10 @@ import {
   type Metric,
   MetricType,
   NO_LABELS,
+  pointsOf,
   type Snapshot,
   type SnapshotExport,
   type Timestamp,
-  pointsOf,
   type WireNumber,
   ZERO,
 } from '@org/metricserver-prom-format';
@@ -134,7 +134,12 @@ export class MetaSnapshotBuilder {
     when: Timestamp,
     exporterPrefix: string,
   ) {
-    this.part = { snapshot: pointsOf({ when, data: this.data }), exporterPrefix, extraLabels: NO_LABELS, distinctSeries: true };
+    this.part = {
+      snapshot: pointsOf({ when, data: this.data }),
+      exporterPrefix,
+      extraLabels: NO_LABELS,
+      distinctSeries: true,
+    };
   }
 
   /** One sandbox's result: `exported` is true when its snapshot passed every check. */

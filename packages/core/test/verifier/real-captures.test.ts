@@ -16,9 +16,7 @@ function wireResult(name: string): unknown {
   return (parseJson(text) as { result: unknown }).result;
 }
 const registration = () =>
-  decodeRegistration(
-    (wireResult('registered-metrics.wire.json') as { RegisteredMetrics: unknown }).RegisteredMetrics,
-  );
+  decodeRegistration((wireResult('registered-metrics.wire.json') as { RegisteredMetrics: unknown }).RegisteredMetrics);
 const snapshot = (name: string): Snapshot => decodeExportResult(wireResult(name)).snapshot;
 const plus = (s: Snapshot, ms: number) => ({ seconds: s.when.seconds + Math.floor(ms / 1000), nanos: s.when.nanos });
 

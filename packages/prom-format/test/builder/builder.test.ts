@@ -3,7 +3,6 @@
 // sharing no code with the builder) for the same snapshots in slot order, whatever order
 // they are added in, and report as many skips.
 import { describe, expect, test } from 'vitest';
-import { readCapture } from '../support/captures.js';
 import {
   BuilderStateError,
   type Data,
@@ -25,6 +24,7 @@ import {
   type WireNumber,
 } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, T0 } from '../support/build.js';
+import { readCapture } from '../support/captures.js';
 import { type ReferenceSkip, referenceExposition, type SkipRule } from '../support/exposition-reference.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { rng } from '../support/rng.js';

@@ -1,10 +1,10 @@
 // The builder's Prometheus text (0.0.4) output, byte for byte on the worked examples and
 // rule by rule (prometheus.md §4 and the README's decisions); promtool judges every output.
 import { describe, expect, test } from 'vitest';
-import { readCapture } from '../support/captures.js';
 import type { SkippedData, SnapshotExport } from '../../src/index.js';
 import { decodeExportResult, parseJson, parseRfc3339, pointsOf } from '../../src/index.js';
 import { counter, exp, flt, gauge, histogram, int, point, T0, T0_MS } from '../support/build.js';
+import { readCapture } from '../support/captures.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { type RenderOptions, renderText } from '../support/render.js';
 
