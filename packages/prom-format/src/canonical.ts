@@ -27,7 +27,7 @@ import {
   type SnapshotPoints,
   type Timestamp,
 } from './model.js';
-import { ZERO } from './number.js';
+import { intNumber } from './number.js';
 import { parseRfc3339, TimestampError } from './time.js';
 
 /** A metric the fast path may meet: its exact definition and, when it has one, its only field. */
@@ -170,8 +170,7 @@ export class DecodedPoints implements SnapshotPoints {
   toSnapshot(): Snapshot {
     const data: Data[] = [];
     for (let i = 0; i < this.length; i++) {
-      const v = this.ints[i]!;
-      data.push({ metric: this.metrics[i]!, labels: this.labels[i]!, number: v === 0 ? ZERO : { int: v, float: 0 } });
+      data.push({ metric: this.metrics[i]!, labels: this.labels[i]!, number: intNumber(this.ints[i]!) });
     }
     return { when: this.when, data };
   }

@@ -2,9 +2,8 @@
 // implementation (core-backend.ts) wraps core's SandboxRegistry; tests can
 // substitute their own to pin down timing and ordering.
 
-import type { CallCut } from '@org/metricserver-core';
+import type { CallCut, Re2Filter } from '@org/metricserver-core';
 import type { Labels, SnapshotPoints } from '@org/metricserver-prom-format';
-import type { Re2Matcher } from './filters.js';
 
 /** What a loaded sandbox contributes to the meta metrics; immutable. */
 export interface SandboxMeta {
@@ -31,7 +30,7 @@ export interface ScrapeTarget {
    */
   exportInto(
     filter: string,
-    matcher: Re2Matcher | undefined,
+    matcher: Re2Filter | undefined,
     cut: CallCut,
     render: (points: SnapshotPoints) => void,
   ): Promise<unknown>;

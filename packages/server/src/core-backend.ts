@@ -1,6 +1,7 @@
 // The production ScrapeBackend: core's SandboxRegistry (discovery, loading,
 // liveness) plus urpc export and per-sandbox verification.
 
+import type { Re2Filter } from '@org/metricserver-core';
 import {
   type CallCut,
   type Logger as CoreLogger,
@@ -16,7 +17,6 @@ import {
 import type { CanonicalSnapshotDecoder, Labels, SnapshotPoints } from '@org/metricserver-prom-format';
 import type { RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import type { ResolvedConfig } from './config.js';
-import type { Re2Matcher } from './filters.js';
 import type { LogFields, Logger } from './log.js';
 import { exportAndRender } from './reply.js';
 
@@ -74,7 +74,7 @@ class CoreTarget implements ScrapeTarget {
 
   exportInto(
     filter: string,
-    matcher: Re2Matcher | undefined,
+    matcher: Re2Filter | undefined,
     cut: CallCut,
     render: (points: SnapshotPoints) => void,
   ): Promise<unknown> {

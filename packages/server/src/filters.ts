@@ -3,12 +3,6 @@
 
 import { compileRe2Filter, FilterError, type Re2Filter } from '@org/metricserver-core';
 
-/**
- * @deprecated core's `Re2Filter` under its old server name, only for the modules being restructured
- * elsewhere (backend.ts, core-backend.ts, scrape.ts); new code names `Re2Filter`. Drop it with them.
- */
-export type Re2Matcher = Re2Filter;
-
 /** Compiles an RE2 pattern, or returns undefined when RE2 rejects it (the caller answers 400). */
 export function compileRe2(pattern: string): Re2Filter | undefined {
   try {

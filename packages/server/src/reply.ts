@@ -10,6 +10,8 @@
 // - `render` (the scrape's builder) turns the points into bytes at once and keeps none of
 //   them; the verifier keeps values only.
 // So nothing of a reply outlives its step but its rendered lines and the verifier's memo.
+
+import type { Re2Filter } from '@org/metricserver-core';
 import {
   type CallCut,
   type ExportReading,
@@ -22,7 +24,6 @@ import {
 } from '@org/metricserver-core';
 import { type CanonicalSnapshotDecoder, DecodedPoints, type SnapshotPoints } from '@org/metricserver-prom-format';
 import { verifyNow } from './clock.js';
-import type { Re2Matcher } from './filters.js';
 import { VerificationError } from './health.js';
 
 /** Every reply's points, one at a time (see the ownership note above). */
@@ -37,7 +38,7 @@ export interface ReplyChecks {
 export interface ExportRequest {
   /** The metrics filter as given ('' = none) and its matcher. */
   readonly filter: string;
-  readonly matcher: Re2Matcher | undefined;
+  readonly matcher: Re2Filter | undefined;
   readonly cut: CallCut;
   readonly maxResponseBytes: number;
 }

@@ -4,6 +4,8 @@
 // the counts and the process snapshot, and finish the body. A sandbox's failure stays with
 // that sandbox. Concurrent requests with the same filters share one scrape (coalesce.ts);
 // the body's lifetime is body.ts's.
+
+import type { Re2Filter } from '@org/metricserver-core';
 import {
   ExpositionBuilder,
   type ExpositionFormat,
@@ -18,7 +20,6 @@ import { wallNow } from './clock.js';
 import { ScrapeJoiner } from './coalesce.js';
 import { DeadlineError } from './deadline.js';
 import { ExportErrorLog } from './export-log.js';
-import type { Re2Matcher } from './filters.js';
 import { goQuote } from './goquote.js';
 import { type ExportFailureKind, failureReason, HealthBook, type SandboxHealth, VerificationError } from './health.js';
 import type { Logger } from './log.js';
@@ -30,8 +31,8 @@ import { discoveryFeed, runLimited } from './target-feed.js';
 export interface ScrapeRequest {
   /** The metrics filter as given ('' = none). */
   readonly metricsFilter: string;
-  readonly metricsMatcher: Re2Matcher | undefined;
-  readonly capabilityMatcher: Re2Matcher | undefined;
+  readonly metricsMatcher: Re2Filter | undefined;
+  readonly capabilityMatcher: Re2Filter | undefined;
   /** Exposition format of the body (default `prometheus`); part of what coalesced requests share. */
   readonly format?: ExpositionFormat;
 }

@@ -304,10 +304,6 @@ export class Verifier {
 }
 
 /**
- * The point's field values joined by commas, for a message. Out of checkPoint: a closure
- * there over `labels` would make V8 allocate a context for it on every call (~40 bytes per point).
- */
-/**
  * The duplicate-series rule for one point of the verify() call stamped `stamp`, recording the
  * point's series: `key` is its series key, `index` its allowed-value index (one field only).
  */
@@ -345,6 +341,10 @@ function duplicateSeries(
   return null;
 }
 
+/**
+ * The point's field values joined by commas, for a message. Out of checkPoint: a closure
+ * there over `labels` would make V8 allocate a context for it on every call (~40 bytes per point).
+ */
 function fieldValues(fields: readonly FieldRule[], labels: Readonly<Record<string, string>>): string {
   return fields.map((f) => labels[f.name]).join(',');
 }

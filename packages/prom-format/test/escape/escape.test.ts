@@ -1,14 +1,12 @@
 import { describe, expect, test } from 'vitest';
+import { escapeComment, escapeHelp, escapeLabelValue } from '../../src/escape.js';
 import {
   assertLabelName,
   assertMetricName,
-  escapeComment,
-  escapeHelp,
-  escapeLabelValue,
   InvalidNameError,
   isValidLabelName,
   isValidMetricName,
-} from '../../src/index.js';
+} from '../../src/names.js';
 
 describe('escaping', () => {
   test('HELP: backslash and newline, nothing else', () => {

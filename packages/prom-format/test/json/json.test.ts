@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
+import { DecodeError } from '../../src/errors.js';
 import {
-  DecodeError,
   FloatLiteral,
   isInt64,
   isSafeInt64,
@@ -10,7 +10,7 @@ import {
   parseJson,
   parseJsonDetected,
   parseLossless,
-} from '../../src/index.js';
+} from '../../src/json.js';
 import { readCapture } from '../support/captures.js';
 
 const fixture = (name: string): string => readCapture(name);

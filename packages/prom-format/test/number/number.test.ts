@@ -13,7 +13,7 @@ import {
   renderNumber,
   sameType,
   ZERO,
-} from '../../src/index.js';
+} from '../../src/number.js';
 
 const n = (int: number | bigint, float: number): WireNumber => ({ int, float });
 
