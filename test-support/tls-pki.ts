@@ -21,7 +21,8 @@ function openssl(args: string[], cwd: string): void {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8', timeout: 30_000 });
   if (r.error)
     throw new Error(
-      `openssl is needed by this test (apt-get install openssl; scripts/install-system-deps.sh does): ${r.error.message}`,
+      `openssl is needed by this test (apt-get install openssl; scripts/install-system-deps.sh does): ` +
+        `${r.error.message}`,
     );
   if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr}`);
 }

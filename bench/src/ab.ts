@@ -144,7 +144,8 @@ export async function runAb(
   }
   if (o.coldStarts > 0) {
     progress(
-      `A/B cold first scrape: A ${sides[0].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms; B ${sides[1].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms`,
+      `A/B cold first scrape: A ${sides[0].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms; B ` +
+        `${sides[1].cold.map((c) => c.firstScrapeMs.toFixed(0)).join(', ')} ms`,
     );
   }
 
@@ -167,7 +168,8 @@ export async function runAb(
       }
       if ((r + 1) % 10 === 0) {
         progress(
-          `A/B round ${r + 1}/${o.rounds}: p50 A ${median(sides[0].ms).toFixed(0)} B ${median(sides[1].ms).toFixed(0)} ms`,
+          `A/B round ${r + 1}/${o.rounds}: p50 A ${median(sides[0].ms).toFixed(0)} B ` +
+            `${median(sides[1].ms).toFixed(0)} ms`,
         );
       }
     }
@@ -203,7 +205,10 @@ export function abTable(r: AbResult): string {
   const f = (v: number | undefined, d = 0): string => (v === undefined ? '–' : v.toFixed(d));
   const row = (name: 'A' | 'B', label: string): string => {
     const s = r.sides[name];
-    return `| ${name}: ${label} | ${f(s.p50Ms, 1)} | ${f(s.cpuMsPerScrape, 1)} | ${f(s.rssLastMb)} / ${f(s.rssPeakMb)} | ${f(s.coldFirstScrapeMs)} |`;
+    return (
+      `| ${name}: ${label} | ${f(s.p50Ms, 1)} | ${f(s.cpuMsPerScrape, 1)} | ${f(s.rssLastMb)} / ` +
+      `${f(s.rssPeakMb)} | ${f(s.coldFirstScrapeMs)} |`
+    );
   };
   return [
     `Paired A/B at N = ${r.sandboxes}, ${r.rounds} rounds (${r.date}):`,

@@ -20,7 +20,8 @@ import { type SoakResult, soak } from './soak.js';
 import { latencyChart } from './svg.js';
 
 const USAGE =
-  'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only | --ab=REF|self [--ab-n=N] [--ab-rounds=R] [--ab-cold=K]] [--keep-workdir]' +
+  'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only | --ab=REF|self [--ab-n=N] ' +
+  '[--ab-rounds=R] [--ab-cold=K]] [--keep-workdir]' +
   '   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
 
 /** `--name=value` of argv, or undefined. */
@@ -80,7 +81,8 @@ async function main(argv: string[]): Promise<void> {
   const groups = profileOnly || soakOnly ? [] : buildMatrix({ quick });
   const total = groups.reduce((a, g) => a + g.scenarios.length, 0);
   progress(
-    `${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ${servers.map((s) => s.name).join(', ')}; workdir ${workdir}`,
+    `${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ` +
+      `${servers.map((s) => s.name).join(', ')}; workdir ${workdir}`,
   );
 
   const scenarios: ScenarioResult[] = [];
@@ -101,7 +103,8 @@ async function main(argv: string[]): Promise<void> {
         const s = await soak(ctx, fleet, kind, requested, kind.name === 'ours' ? budgetMs : budgetMs / 4, !quick);
         soaks.push(s);
         progress(
-          `soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`,
+          `soak ${kind.name}: ${s.scrapes} scrapes in ${s.seconds.toFixed(0)} s, rss ` +
+            `${(s.rssFirstBytes / 2 ** 20).toFixed(0)} -> ${(s.rssLastBytes / 2 ** 20).toFixed(0)} MB`,
         );
       }
       if (soakOnly) {
@@ -243,6 +246,18 @@ function writeReport(r: RunResults): void {
   writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), benchmarksMd(r));
 }
 
+/** Who else was measured, or how to add another server. */
+function theirsNote(r: RunResults): string {
+  return r.servers.includes('theirs')
+    ? `**theirs** is \`${r.theirsBinary}\` (RUNSC_METRIC_SERVER) on the same fleets.`
+    : "Set `RUNSC_METRIC_SERVER=/path/to/runsc` to add another metric server (taking runsc's flags) on the same " +
+        'fleets; the table then shows ours/theirs.';
+}
+
+function nodeOptionsNote(r: RunResults): string {
+  return r.oursNodeOptions ? ` (this run added NODE_OPTIONS=\`${r.oursNodeOptions}\`)` : '';
+}
+
 function benchmarksMd(r: RunResults): string {
   const m = r.machine;
   const analysisFile = join(REPO_ROOT, 'bench', 'analysis.md');
@@ -258,19 +273,23 @@ function benchmarksMd(r: RunResults): string {
 What one Prometheus scrape of \`runsc-metric-server\` costs on a host with 1 to 1000 gVisor sandboxes, compared with
 **the floor**: a bare client in the bench process that connects to the same N control sockets, sends
 \`Metrics.Export\` and reads each reply to its end (no decoding, no verification, no rendering), measured in the same
-run, alternating round by round with the server's scrapes so machine noise hits both alike.${r.servers.includes('theirs') ? ` **theirs** is \`${r.theirsBinary}\` (RUNSC_METRIC_SERVER) on the same fleets.` : " Set `RUNSC_METRIC_SERVER=/path/to/runsc` to add another metric server (taking runsc's flags) on the same fleets; the table then shows ours/theirs."}
+run, alternating round by round with the server's scrapes so machine noise hits both alike. ${theirsNote(r)}
 
-Run: \`pnpm bench\` (full matrix, ${(r.durationSeconds / 60).toFixed(1)} min in this run) or \`pnpm bench --quick\` (a subset, under 2 min).
+Run: \`pnpm bench\` (full matrix, ${(r.durationSeconds / 60).toFixed(1)} min in this run) or \`pnpm bench --quick\`
+(a subset, under 2 min).
 The prom-format exposition-builder micro-benchmark is \`pnpm bench:builder\`.
 
 - Date: ${r.date} (${r.mode} run)
-- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}.
+- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB RAM, Linux ${m.kernel},
+  Node ${m.node}.
   Shared with other jobs: read **ratios within one run**, not absolute figures.
 - Fleet: \`fake-sandbox fleet --hosts 4\` (the real registration, seeded realistic snapshots of ~30 to ~170 samples,
-  all sandboxes served by one fleet process); stalled sandboxes use behaviour \`no-answer\` (they accept and never reply).
-- Ours is what a user runs: ${r.oursInstall ?? 'the workspace build'}, its \`node_modules/.bin/runsc-metric-server\` started
-  with no node flags${r.oursNodeOptions ? ` (this run added NODE_OPTIONS=\`${r.oursNodeOptions}\`)` : ''}, with \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the
-  stalled matrix take minutes) and its default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
+  all sandboxes served by one fleet process); stalled sandboxes use behaviour \`no-answer\` (they accept and never
+  reply).
+- Ours is what a user runs: ${r.oursInstall ?? 'the workspace build'}, its
+  \`node_modules/.bin/runsc-metric-server\` started with no node flags${nodeOptionsNote(r)}, with
+  \`--per-sandbox-timeout=${r.perSandboxTimeoutMs}ms\` (default 8 s would make the stalled matrix take minutes) and its
+  default \`--scrape-concurrency=1024\`; the floor uses the same deadline and ${r.floorConcurrency} sockets at once.
 - CPU per scrape: utime+stime of the server process (/proc/<pid>/stat) over the scrape rounds only, divided by scrapes
   (resolution 10 ms per round). Floor CPU: \`process.cpuUsage()\` of the bench process over the floor rounds.
   RSS steady: VmRSS after the last round; peak: VmHWM.
@@ -303,13 +322,19 @@ ${scenarioTable(r)}
 ${r.soak
   .map(
     (s) =>
-      `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
-      `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over the last tenth ${mb(s.rssLastBytes)} MB, ` +
-      `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ${mb(s.rssPeakBytes)} MB` +
+      `- ${s.server}: ${s.scrapes} consecutive scrapes at N = ${s.sandboxes} in ${s.seconds.toFixed(0)} ` +
+      `s${s.stoppedByBudget ? ` (${s.requested} requested; the full run's time budget ended it there)` : ''}: ` +
+      `after ${s.warmupScrapes} warm-up scrapes, RSS median over the first tenth ${mb(s.rssFirstBytes)} MB, over ` +
+      `the last tenth ${mb(s.rssLastBytes)} MB, ` +
+      `least-squares trend ${(s.rssSlopePer100Bytes / 2 ** 20).toFixed(2)} MB per 100 scrapes, peak ` +
+      `${mb(s.rssPeakBytes)} MB` +
       (s.bodyFirstBytes !== undefined
-        ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so their values take more digits).`
+        ? `; meanwhile the exposition went from ${(s.bodyFirstBytes / 2 ** 20).toFixed(1)} to ` +
+          `${(s.bodyLastBytes / 2 ** 20).toFixed(1)} MB per scrape (the fake sandboxes' counters keep growing, so ` +
+          `their values take more digits).`
         : '.') +
-      ` In the full run the server starts only once the fleet is past its first ${SERIES_RAMP_SECONDS} s, in which fake sandboxes add series (their expositions grow ~15% then), so every judged scrape sees the same series.`,
+      ` In the full run the server starts only once the fleet is past its first ${SERIES_RAMP_SECONDS} s, in which ` +
+      `fake sandboxes add series (their expositions grow ~15% then), so every judged scrape sees the same series.`,
   )
   .join('\n')}
 

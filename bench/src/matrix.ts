@@ -17,7 +17,7 @@ export interface Scenario {
   readonly rounds: number;
 }
 
-/** Scenarios that share a fleet: the address a sandbox stores is fixed at create time, so per (N, stalled, transport). */
+/** Scenarios that share a fleet (the address a sandbox stores is fixed at create time): per (N, stalled, transport). */
 export interface FleetGroup {
   readonly key: string;
   readonly sandboxes: number;

@@ -123,14 +123,19 @@ export async function runGroup(ctx: GroupContext, g: FleetGroup): Promise<Scenar
           const fp = summarise(floor.ms);
           if (sc === g.scenarios[0] && g.stalled === 0) {
             ctx.progress(
-              `${g.key.padEnd(20)} ${kind.name.padEnd(6)} cold: listening after ${fmtMs(cold.listenMs)}, first scrape ${fmtMs(cold.firstScrapeMs)} ` +
-                `(${cold.firstScrapeSandboxes}/${g.sandboxes} sandboxes)${cold.loadedMs === undefined ? '' : `, all loaded after ${fmtMs(cold.loadedMs)}`}`,
+              `${g.key.padEnd(20)} ${kind.name.padEnd(6)} cold: listening after ${fmtMs(cold.listenMs)}, first ` +
+                `scrape ${fmtMs(cold.firstScrapeMs)} ` +
+                `(${cold.firstScrapeSandboxes}/${g.sandboxes} ` +
+                `sandboxes)${cold.loadedMs === undefined ? '' : `, all loaded after ${fmtMs(cold.loadedMs)}`}`,
             );
           }
           ctx.progress(
-            `${sc.key.padEnd(20)} ${kind.name.padEnd(6)} p50 ${fmtMs(phase.latencyMs.p50)} p99 ${fmtMs(phase.latencyMs.p99)} | floor p50 ${fmtMs(fp.p50)} ` +
-              `| ${(phase.latencyMs.p50 / fp.p50).toFixed(2)}x floor | cpu ${(phase.cpuSecondsPerScrape * 1000).toFixed(0)} ms/scrape ` +
-              `| rss ${(phase.rssSteadyBytes / 2 ** 20).toFixed(0)} MB (peak ${(phase.rssPeakBytes / 2 ** 20).toFixed(0)})` +
+            `${sc.key.padEnd(20)} ${kind.name.padEnd(6)} p50 ${fmtMs(phase.latencyMs.p50)} p99 ` +
+              `${fmtMs(phase.latencyMs.p99)} | floor p50 ${fmtMs(fp.p50)} ` +
+              `| ${(phase.latencyMs.p50 / fp.p50).toFixed(2)}x floor | cpu ` +
+              `${(phase.cpuSecondsPerScrape * 1000).toFixed(0)} ms/scrape ` +
+              `| rss ${(phase.rssSteadyBytes / 2 ** 20).toFixed(0)} MB (peak ` +
+              `${(phase.rssPeakBytes / 2 ** 20).toFixed(0)})` +
               (phase.scrapesMissingHealthy > 0
                 ? ` | ${phase.scrapesMissingHealthy}/${phase.checkedScrapes} scrapes MISSING healthy sandboxes`
                 : ''),

@@ -54,7 +54,8 @@ export async function soak(
   const wait = rampEndsAt - performance.now();
   if (wait > 0) {
     ctx.progress(
-      `soak ${kind.name}: waiting ${(wait / 1000).toFixed(0)} s for the fleet's ${SERIES_RAMP_SECONDS} s series ramp to end`,
+      `soak ${kind.name}: waiting ${(wait / 1000).toFixed(0)} s for the fleet's ${SERIES_RAMP_SECONDS} s series ` +
+        `ramp to end`,
     );
     await sleep(wait);
   }
@@ -73,7 +74,8 @@ export async function soak(
       rss.push(memory(server.pid).rss);
       if (rss.length % 50 === 0) {
         ctx.progress(
-          `soak ${kind.name}: ${rss.length}/${requested} scrapes, rss ${(rss[rss.length - 1]! / 2 ** 20).toFixed(0)} MB`,
+          `soak ${kind.name}: ${rss.length}/${requested} scrapes, rss ` +
+            `${(rss[rss.length - 1]! / 2 ** 20).toFixed(0)} MB`,
         );
       }
     }

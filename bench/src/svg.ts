@@ -21,7 +21,8 @@ export function latencyChart(title: string, series: readonly Series[]): string {
   const x = (n: number): number => M.l + ((Math.log10(n) - xMin) / (xMax - xMin || 1)) * (W - M.l - M.r);
   const y = (v: number): number => H - M.b - ((Math.log10(v) - yMin) / (yMax - yMin || 1)) * (H - M.t - M.b);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+      `font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${M.l}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`,
   ];
@@ -36,19 +37,22 @@ export function latencyChart(title: string, series: readonly Series[]): string {
   }
   out.push(`<text x="${(M.l + W - M.r) / 2}" y="${H - 12}" text-anchor="middle">sandboxes (N, log scale)</text>`);
   out.push(
-    `<text transform="translate(16 ${(M.t + H - M.b) / 2}) rotate(-90)" text-anchor="middle">p50 scrape latency (log scale)</text>`,
+    `<text transform="translate(16 ${(M.t + H - M.b) / 2}) rotate(-90)" text-anchor="middle">p50 scrape latency ` +
+      `(log scale)</text>`,
   );
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => p.ms > 0);
     const d = pts.map((p, j) => `${j === 0 ? 'M' : 'L'}${x(p.n).toFixed(1)},${y(p.ms).toFixed(1)}`).join(' ');
     out.push(
-      `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      `<path d="${d}" fill="none" stroke="${s.color}" ` +
+        `stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     );
     for (const p of pts)
       out.push(`<circle cx="${x(p.n).toFixed(1)}" cy="${y(p.ms).toFixed(1)}" r="3" fill="${s.color}"/>`);
     const ly = M.t + 10 + i * 20;
     out.push(
-      `<line x1="${W - M.r + 15}" x2="${W - M.r + 40}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      `<line x1="${W - M.r + 15}" x2="${W - M.r + 40}" y1="${ly}" y2="${ly}" stroke="${s.color}" ` +
+        `stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     );
     out.push(`<text x="${W - M.r + 46}" y="${ly + 4}">${esc(s.name)}</text>`);
   });

@@ -250,7 +250,8 @@ describe('memory under a 200 MB reply', () => {
     const firstHalf = Math.max(...anon.slice(0, 8));
     const secondHalf = Math.max(...anon.slice(8));
     const mb = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
-    const report = `anon rss per scrape ${anon.map(mb).join(' ')}; end rss ${mb(end.rssBytes)}, peak ${mb(end.peakRssBytes)}`;
+    const report =
+      `anon rss per scrape ${anon.map(mb).join(' ')}; end rss ${mb(end.rssBytes)}, peak ` + `${mb(end.peakRssBytes)}`;
     // Holding the reply would need >= 200 MB; the 16 MiB cap per sandbox keeps node's heap small.
     expect(end.peakRssBytes, report).toBeLessThan(200 * 2 ** 20);
     // No per-scrape growth. The allocator may keep freed read copies (up to one 16 MiB cap

@@ -52,7 +52,10 @@ export interface Histogram {
 /** Label map; a sandbox sends at most one field per metric in practice. */
 export type Labels = Readonly<Record<string, string>>;
 
-/** The one frozen empty label set the decoders give a point without labels (the builder's fast path tests for it by identity). */
+/**
+ * The one frozen empty label set the decoders give a point without labels (the builder's
+ * fast path tests for it by identity).
+ */
 export const NO_LABELS: Labels = Object.freeze({});
 
 /**

@@ -85,7 +85,9 @@ export function formatGoTime(ts: Timestamp): string {
     const days = Math.floor(ts.seconds / 86400);
     const sod = ts.seconds - days * 86400;
     const [y, mo, d] = civilFromDays(days);
-    lastDateTime = `${y < 0 ? `-${pad(-y, 4)}` : pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}`;
+    lastDateTime =
+      `${y < 0 ? `-${pad(-y, 4)}` : pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)} ` +
+      `${pad(Math.floor(sod / 3600), 2)}:${pad(Math.floor(sod / 60) % 60, 2)}:${pad(sod % 60, 2)}`;
     lastSeconds = ts.seconds;
   }
   if (ts.nanos === 0) return `${lastDateTime} +0000 UTC`;

@@ -67,7 +67,10 @@ export const DEFAULTS = {
    * leaving a healthy-but-loaded sandbox plenty of time (real exports take ms).
    */
   perSandboxTimeoutMs: 8_000,
-  /** Sockets are cheap in Node: every sandbox of a fleet up to 1024 in flight at once (one deadline for all); bounds fds per scrape. */
+  /**
+   * Sockets are cheap in Node: every sandbox of a fleet up to 1024 in flight at once (one
+   * deadline for all); bounds fds per scrape.
+   */
   scrapeConcurrency: 1024,
   /** A real sandbox's export is tens of KiB; 16 MiB leaves 100x headroom and bounds memory per sandbox. */
   maxResponseBytes: 16 << 20,

@@ -45,12 +45,16 @@ export const META = {
   processStart: gauge('process_start_time_seconds', 'Start time of the process since unix epoch in seconds.'),
   lastExportDuration: gauge(
     'sandbox_last_export_duration_seconds',
-    'Time the last metrics export of the sandbox took, as seen by a scrape (waiting behind a concurrent export included).',
+
+    'Time the last metrics export of the sandbox took, as seen by a scrape (waiting behind a concurrent export ' +
+      'included).',
   ),
   exportFailures: {
     name: 'sandbox_export_failures',
     type: MetricType.Counter,
-    help: 'Failed metrics exports of the sandbox other than timeouts, by reason (verifier rejection code, urpc error kind, or other).',
+    help:
+      'Failed metrics exports of the sandbox other than timeouts, by reason (verifier rejection code, urpc error ' +
+      'kind, or other).',
   } as Metric,
   exportTimeouts: {
     name: 'sandbox_export_timeouts',

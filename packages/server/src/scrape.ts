@@ -53,7 +53,7 @@ const NOT_LOADED = new Error('sandbox could not be loaded');
 export class Scraper {
   /** One export at a time per sandbox, across concurrent scrapes (its verifier compares each with the last). */
   private readonly queue = new KeyedQueue<ScrapeTarget>();
-  /** Last export outcome per served sandbox; written in a scrape's synchronous result handling, read by the status page. */
+  /** Last export outcome per served sandbox: written in a scrape's synchronous `record`, read by the status page. */
   readonly health = new HealthBook();
   private readonly errors: ExportErrorLog;
   private readonly joiner = new ScrapeJoiner();

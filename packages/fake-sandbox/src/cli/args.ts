@@ -7,7 +7,8 @@ export class CliError extends Error {
 }
 
 export const USAGE =
-  'usage: fake-sandbox fleet --root DIR --metric-server ADDR --count N [--behaviour NAME[:PARAM][=COUNT],...] [--hosts K] [--seed S] [--boot-ms MS]';
+  'usage: fake-sandbox fleet --root DIR --metric-server ADDR --count N [--behaviour NAME[:PARAM][=COUNT],...] ' +
+  '[--hosts K] [--seed S] [--boot-ms MS]';
 
 const intFlag = (flag: string, v: string, min: number): number => {
   if (!/^\d+$/.test(v)) throw new CliError(`${flag}: expected an integer >= ${min}, got "${v}"`);

@@ -81,7 +81,9 @@ export class MetricSource {
       for (const v of values) {
         this.series.push({
           name: m.prometheus_name,
-          prefix: `{"metric":${metricJson(m.prometheus_name, 2, m.description)},"labels":${goJson({ [field.field_name]: v })},"val":`,
+          prefix:
+            `{"metric":${metricJson(m.prometheus_name, 2, m.description)}` +
+            `,"labels":${goJson({ [field.field_name]: v })},"val":`,
           help: m.description,
           gauge: false,
           base: prng.int(1, 20),
@@ -203,12 +205,14 @@ export class MetricSource {
         return true;
       case 'claim-labels':
         parts.push(
-          `{"metric":${metric(2)},"labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })},"val":${numberJson(v)}}`,
+          `{"metric":${metric(2)},"labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })}` +
+            `,"val":${numberJson(v)}}`,
         );
         return true;
       case 'claim-external-labels':
         parts.push(
-          `{"metric":${metric(2)},"external_labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })},"val":${numberJson(v)}}`,
+          `{"metric":${metric(2)},"external_labels":${goJson({ sandbox: other, iteration: 'claimed0iter' })}` +
+            `,"val":${numberJson(v)}}`,
         );
         return true;
       default:
@@ -230,13 +234,15 @@ export class MetricSource {
       case 'unregistered-label-value':
         add(
           'weirdness',
-          `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":{"weirdness_type":"not_an_allowed_value"},"val":{"int":1}}`,
+          `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":{"weirdness_type":"not_an_allowed_value"}` +
+            `,"val":{"int":1}}`,
         );
         break;
       case 'label-escape':
         add(
           'weirdness',
-          `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)},"labels":${goJson({ weirdness_type: 'a"b\nc}{#d\\' })},"val":{"int":1}}`,
+          `{"metric":${metricJson('weirdness', 2, WEIRDNESS_HELP)}` +
+            `,"labels":${goJson({ weirdness_type: 'a"b\nc}{#d\\' })},"val":{"int":1}}`,
         );
         break;
       case 'meta-imitation':
@@ -246,14 +252,17 @@ export class MetricSource {
         );
         add(
           'process_start_time_seconds',
-          `{"metric":${metricJson('process_start_time_seconds', 1, 'Imitates the process collector.')},"val":{"float":1.5}}`,
+          `{"metric":${metricJson('process_start_time_seconds', 1, 'Imitates the process collector.')}` +
+            `,"val":{"float":1.5}}`,
         );
         break;
       case 'histogram-mismatch':
         // Registered with 5 lower bounds (6 finite buckets + overflow = 7); we send 3.
         add(
           FAKE_DISTRIBUTION.prometheus_name,
-          `{"metric":${metricJson(FAKE_DISTRIBUTION.prometheus_name, 3, FAKE_DISTRIBUTION.description)},"histogram":{"total":{"int":6},"min":{"int":1},"max":{"int":4},"ssd":{"float":4.5},"buckets":[{"le":{"int":0}},{"le":{"int":1},"n":2},{"le":{"int":2},"n":1}]}}`,
+          `{"metric":${metricJson(FAKE_DISTRIBUTION.prometheus_name, 3, FAKE_DISTRIBUTION.description)}` +
+            `,"histogram":{"total":{"int":6},"min":{"int":1},"max":{"int":4},"ssd":{"float":4.5}` +
+            `,"buckets":[{"le":{"int":0}},{"le":{"int":1},"n":2},{"le":{"int":2},"n":1}]}}`,
         );
         break;
       default:
@@ -268,4 +277,5 @@ function exportSeed(seed: number, n: number): number {
 }
 
 const WEIRDNESS_HELP =
-  'Increment for weird occurrences of problems such as time fallback, partial result, vsyscalls invoked in the sandbox, watchdog startup timeouts and stuck tasks.';
+  'Increment for weird occurrences of problems such as time fallback, partial result, vsyscalls invoked in the ' +
+  'sandbox, watchdog startup timeouts and stuck tasks.';

@@ -168,7 +168,8 @@ export class FakeSandbox {
     if (isCreateTime(next.name) || isCreateTime(this.behaviourValue.name)) {
       if (this.statusValue !== 'new') {
         throw new BehaviourError(
-          `behaviour ${next.name} / ${this.behaviourValue.name} is chosen at create time; sandbox ${this.id} has started`,
+          `behaviour ${next.name} / ${this.behaviourValue.name} is chosen at create time; sandbox ${this.id} has ` +
+            `started`,
         );
       }
     }
@@ -271,7 +272,8 @@ export class FakeSandbox {
     if (!this.holder) throw new FakeSandboxError(`sandbox ${this.id} has no process yet`);
     if (!this.ownsHolder) {
       throw new FakeSandboxError(
-        `sandbox ${this.id} shares pid ${this.holder.pid} with other sandboxes of its host; create it with its own process (fleet.add()) to crash it alone, or kill the host pid`,
+        `sandbox ${this.id} shares pid ${this.holder.pid} with other sandboxes of its host; create it with its own ` +
+          `process (fleet.add()) to crash it alone, or kill the host pid`,
       );
     }
     await this.holder.kill();

@@ -68,7 +68,8 @@ export function decodeRequest(text: string, ctx: DispatchContext): Decoded {
           return {
             kind: 'reply',
             json: errorReply(
-              `json: cannot unmarshal ${jsonKind(om)} into Go struct field MetricsExportOpts.only_metrics of type string`,
+              `json: cannot unmarshal ${jsonKind(om)} into Go struct field MetricsExportOpts.only_metrics of type ` +
+                `string`,
             ),
           };
         }

@@ -23,7 +23,8 @@ export interface ControlHandler extends DispatchContext {
 }
 
 const ENDLESS_ENTRY = '{"metric":{"name":"fs_reads","type":2,"help":"Number of file reads."},"val":{"int":1}}';
-const STREAM_HEAD = `{"success":true,"err":"","result":{"snapshot":{"when":"2026-01-01T00:00:00Z","data":[${ENDLESS_ENTRY}`;
+const STREAM_HEAD =
+  `{"success":true,"err":"","result":{"snapshot":{"when":"2026-01-01T00:00:00Z","data":[` + ENDLESS_ENTRY;
 const STREAM_CHUNK = Buffer.from(`,${ENDLESS_ENTRY}`.repeat(Math.ceil(65536 / (ENDLESS_ENTRY.length + 1))));
 const STREAM_TAIL = ']}}}';
 export const INJECTED_ERROR = 'fake sandbox: injected Metrics.Export failure';

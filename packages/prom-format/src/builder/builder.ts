@@ -537,7 +537,9 @@ export class ExpositionBuilder {
       for (let q = segs[g * SEG + 1]!; q < segmentEnd(store, g); q++) {
         const type = pts[q * PT + PT_TYPE]!;
         if (type !== familyType) {
-          const reason = `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already written for this name`;
+          const reason =
+            `metric type ${TYPE_NAMES[type]!} conflicts with ${TYPE_NAMES[familyType]!} already ` +
+            `written for this name`;
           this.skip(slot, store.name, reason);
           continue;
         }
@@ -564,7 +566,7 @@ export class ExpositionBuilder {
     }
   }
 
-  /** Every segment's slot has a separator value no other segment of the family shares (so no duplicates across them). */
+  /** Every segment's slot has a separator value no other segment of the family shares: no duplicates across them. */
   private separated(pass: FamilyPass, store: FamilyStore, order: readonly number[] | null): boolean {
     const thisStamp = ++pass.stamp;
     const stamps = pass.stamps;

@@ -44,7 +44,8 @@ function extraLabelInfo(extra: Labels): ExtraLabelInfo {
   let invalid: string | undefined;
   for (const k of keys) {
     if (!isValidLabelName(k)) {
-      invalid = `invalid extra label name ${JSON.stringify(k)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start with "__"`;
+      invalid =
+        `invalid extra label name ${JSON.stringify(k)}: must match [a-zA-Z_][a-zA-Z0-9_]* and not start ` + `with "__"`;
       break;
     }
   }
