@@ -1,4 +1,5 @@
 export { addressMatches, isProcessAlive, RUNTIME_ROOT_PLACEHOLDER, substituteRuntimeRoot } from './address.js';
+export { type SandboxCgroup, sandboxCgroupOf } from './cgroup-field.js';
 export { RootDirError, StateFileError, StateFileMissingError } from './errors.js';
 export {
   type ContainerFile,

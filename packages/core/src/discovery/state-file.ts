@@ -7,6 +7,7 @@ import {
   parseRfc3339,
   type Timestamp,
 } from '@org/metricserver-prom-format';
+import { type SandboxCgroup, sandboxCgroupOf } from './cgroup-field.js';
 import { StateFileError } from './errors.js';
 import { describe, FieldReader, type JsonObject } from './json-fields.js';
 import { registrationValueAt } from './json-scan.js';
@@ -52,6 +53,11 @@ export interface SandboxState {
   /** Verbatim `--metric-server` of `runsc create` (may hold `%RUNTIME_ROOT%`), `''` if none. */
   readonly metricServerAddress: string;
   readonly controlSocketPath: string;
+  /**
+   * `sandbox.cgroup`: the host cgroup runsc put the sandbox process in; absent when runsc made
+   * none or the value is not a shape it writes (read tolerantly: never a StateFileError).
+   */
+  readonly cgroup?: SandboxCgroup;
 }
 
 export interface ContainerState {
@@ -169,6 +175,7 @@ export function parseStateFile(
   let sandbox: SandboxState | null = null;
   if (sb !== undefined) {
     const reg = r.get(sb, 'registeredMetrics');
+    const cgroup = sandboxCgroupOf(r.get(sb, 'cgroup'));
     if (reg !== undefined && reg !== null && (typeof reg !== 'object' || Array.isArray(reg))) {
       r.fail('$.sandbox.registeredMetrics', `expected an object, got ${describe(reg)}`);
     }
@@ -182,6 +189,7 @@ export function parseStateFile(
       metricMetadata: r.stringMap(sb, 'metricMetadata', '$.sandbox.metricMetadata'),
       metricServerAddress: r.string(sb, 'metricServerAddress', '$.sandbox.metricServerAddress'),
       controlSocketPath: r.string(sb, 'controlSocketPath', '$.sandbox.controlSocketPath'),
+      ...(cgroup === undefined ? {} : { cgroup }),
     };
   }
 
