@@ -145,6 +145,23 @@ sleep 2
 } >"$OUT/event-network-series.txt"
 save net01 '"net01"' event-network.wire.json
 delete net01
+# --- D: a process of `runsc exec` (no parent in the sandbox) spins ~4 s of CPU, then exits ----------
+bundle exec01 'sleep 600'
+bundle exg01 'sleep 600' --cgroup
+run exec01 && run exg01
+sleep 2
+busy='i=0; while [ $i -lt 2000000 ]; do i=$((i+1)); done'
+for id in exec01 exg01; do
+  {
+    echo "# $id: host time (s), then the raw reply, ~1 s apart; 'runsc exec' of a 2M-step shell loop between"
+    echo "$(stamp) $(event $id "\"$id\"")"
+    runsc "${F[@]}" exec $id sh -c "$busy" </dev/null >/dev/null 2>&1 &
+    for _ in 1 2 3 4 5 6 7; do sleep 1; echo "$(stamp) $(event $id "\"$id\"")"; done
+    wait
+    echo "$(stamp) $(event $id "\"$id\"")"
+  } >"$OUT/event-$id-series.txt"
+done
+delete exec01 exg01
 cleanup
 rm -rf $BASE
 echo "captured into $OUT"
