@@ -2,6 +2,7 @@
 // runsc side. Everything else is internal to its module (import it by path in tests).
 
 export { addressMatches, isProcessAlive, substituteRuntimeRoot } from './discovery/address.js';
+export type { SandboxCgroup } from './discovery/cgroup-field.js';
 // Discovery: the root directory and its state files.
 export { RootDirError, StateFileError, StateFileMissingError } from './discovery/errors.js';
 export { listSandboxIds, parseStateFileName } from './discovery/file-names.js';
@@ -19,6 +20,38 @@ export type { LockHandle, StateLocker } from './lock/locker.js';
 export { lockPath, parseStateLocked, readStateLocked, statePath } from './lock/read-locked.js';
 export type { Logger } from './registry/logger.js';
 export { type RefreshOutcome, SandboxRegistry, type ServedSandbox } from './registry/sandbox-registry.js';
+// Resource usage of a sandbox's containers (containerManager.Event, runsc events --stats).
+export { containerCpuNs, needsHostCpu, populateStatsCpu } from './resources/cpu-share.js';
+export {
+  containerEvent,
+  DEFAULT_EVENT_MAX_RESPONSE_BYTES,
+  type EventReading,
+  eventRequest,
+  METHOD_EVENT,
+  readEventReply,
+} from './resources/event-call.js';
+export {
+  type ContainerEvent,
+  decodeEventResult,
+  INTERFACE_COUNTERS,
+  type InterfaceCounter,
+  type NetworkInterfaceStats,
+} from './resources/event-decode.js';
+export {
+  CGROUP_ROOT,
+  type HostCgroup,
+  HostCgroupCpu,
+  type HostCgroupDeps,
+  type HostCpuReading,
+  isOnlyCgroupV2,
+  readHostCpuUsage,
+  resolveHostCgroup,
+  stateFileCpuUsageFile,
+} from './resources/host-cgroup.js';
+export { ResourceRejection, type ResourceRejectionCode } from './resources/rejection.js';
+export type { Uint64 } from './resources/uint64.js';
+export { type ResourceScrape, ResourceVerifier, type ResourceVerifyResult } from './resources/verifier.js';
+export { type SandboxContainer, sandboxContainers } from './sandbox/containers.js';
 export { iterationId } from './sandbox/iteration.js';
 // One sandbox's view, and the served-sandbox registry.
 export { loadSandbox, SandboxLoadError, type SandboxView } from './sandbox/load.js';
