@@ -108,6 +108,10 @@ const INTERFACE_WIRE = [
   'TxDropped',
 ] as const;
 const INTERFACE = fieldTable(INTERFACE_WIRE);
+/** Wire field name → NetworkInterfaceStats key. */
+const INTERFACE_KEY: ReadonlyMap<string, string> = new Map(
+  INTERFACE_WIRE.map((w) => [w, w[0]!.toLowerCase() + w.slice(1)]),
+);
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof FloatLiteral);
@@ -130,6 +134,16 @@ function readString(v: unknown, path: string): string {
   return v;
 }
 
+/** A uint64 field `key` of the object at `parent`; the path is built only for an error. */
+function uint(v: unknown, parent: string, key: string): Uint64 {
+  return isPlainUint(v) ? v : readUint64(v, `${parent}.${key}`);
+}
+
+/** The common case, checked before any path is built: a safe non-negative integer (not -0). */
+function isPlainUint(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && (v > 0 || Object.is(v, 0));
+}
+
 function checkUint64Array(v: unknown, path: string): void {
   if (v === null || v === undefined) return;
   if (!Array.isArray(v)) throw new DecodeError(path, `expected an array of unsigned integers, got ${what(v)}`);
@@ -141,7 +155,10 @@ function readUint64Map(v: unknown, path: string): Map<string, Uint64> | undefine
   if (v === null || v === undefined) return undefined;
   if (!isObject(v)) throw new DecodeError(path, `expected an object of unsigned integers, got ${what(v)}`);
   const out = new Map<string, Uint64>();
-  for (const k in v) out.set(k, readUint64(v[k], `${path}[${JSON.stringify(k)}]`));
+  for (const k in v) {
+    const n = v[k];
+    out.set(k, isPlainUint(n) ? n : readUint64(n, `${path}[${JSON.stringify(k)}]`));
+  }
   return out;
 }
 
@@ -152,7 +169,7 @@ function readMemoryEntry(v: unknown, path: string, into: Decoded | undefined): v
   for (const k in o) {
     const f = fieldOf(k, MEMORY_ENTRY);
     if (f === undefined || o[k] === null) continue; // null leaves a number as it was
-    const n = readUint64(o[k], `${path}.${k}`);
+    const n = uint(o[k], path, k);
     if (into === undefined) continue;
     if (f === 'usage') into.memoryUsageBytes = n;
     else if (f === 'limit') into.memoryLimitBytes = n;
@@ -180,7 +197,7 @@ function readCpu(v: unknown, path: string, out: Decoded): void {
       const f = fieldOf(uk, CPU_USAGE);
       if (f === 'percpu') checkUint64Array(usage[uk], `${p}.${uk}`);
       else if (f !== undefined && usage[uk] !== null) {
-        const n = readUint64(usage[uk], `${p}.${uk}`);
+        const n = uint(usage[uk], p, uk);
         if (f === 'total') out.cpuTotalNs = n;
       }
     }
@@ -193,7 +210,7 @@ function readMemory(v: unknown, path: string, out: Decoded): void {
   for (const k in mem) {
     const f = fieldOf(k, MEMORY);
     const p = `${path}.${k}`;
-    if (f === 'cache') readUint64(mem[k], p);
+    if (f === 'cache') uint(mem[k], path, k);
     else if (f === 'raw') readUint64Map(mem[k], p);
     else if (f !== undefined) readMemoryEntry(mem[k], p, f === 'usage' ? out : undefined);
   }
@@ -205,7 +222,7 @@ function readPids(v: unknown, path: string, out: Decoded): void {
   for (const k in pids) {
     const f = fieldOf(k, PIDS);
     if (f === undefined || pids[k] === null) continue;
-    const n = readUint64(pids[k], `${path}.${k}`);
+    const n = uint(pids[k], path, k);
     if (f === 'current') out.pidsCurrent = n;
     else out.pidsLimit = n;
   }
@@ -230,7 +247,7 @@ function readInterface(v: unknown, path: string): NetworkInterfaceStats {
     const f = fieldOf(k, INTERFACE);
     if (f === undefined) continue;
     if (f === 'Name') s.name = readString(o[k], `${path}.${k}`);
-    else s[f[0]!.toLowerCase() + f.slice(1)] = readUint64(o[k], `${path}.${k}`);
+    else s[INTERFACE_KEY.get(f)!] = uint(o[k], path, k);
   }
   return s as unknown as NetworkInterfaceStats;
 }
