@@ -8,9 +8,9 @@
 // `failcnt`, `percpu`, `raw`...): a wrong type there fails Go's decode too. Stricter than Go:
 // `event.type` must be "stats", interface entries must not be null and their names unique.
 // Every problem is a prom-format DecodeError naming the JSON path.
-import { DecodeError, FloatLiteral } from '@org/metricserver-prom-format';
+import { DecodeError } from '@org/metricserver-prom-format';
 import { describe } from '../discovery/json-fields.js';
-import { readUint64, type Uint64 } from './uint64.js';
+import { floatLiteralValue, isJsonObject, readUint64, type Uint64 } from './uint64.js';
 
 /** One entry of `network_interfaces` (the sandbox's netstack NICs; the same list for every container). */
 export interface NetworkInterfaceStats {
@@ -114,11 +114,12 @@ const INTERFACE_KEY: ReadonlyMap<string, string> = new Map(
 );
 
 function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof FloatLiteral);
+  return isJsonObject(v);
 }
 
 function what(v: unknown): string {
-  return v instanceof FloatLiteral ? `the number ${String(v.value)}` : describe(v);
+  const float = floatLiteralValue(v);
+  return float !== undefined ? `the number ${String(float)}` : describe(v);
 }
 
 /** An object, or undefined for null/absent (Go leaves the struct at zero). */

@@ -152,6 +152,15 @@ describe('decodeEventResult numbers (uint64 as Go decodes it)', () => {
     expect(e.detail).toMatch(detail);
   });
 
+  it('refuses a number where Go wants an object, also one written as a float', () => {
+    expect(decodeError(idleWith('"pids":{"current":1}', '"pids":1e3')).message).toBe(
+      '$.result.event.data.pids: expected a Pids object, got the number 1000',
+    );
+    expect(decodeError(idleWith('"pids":{"current":1}', '"pids":7')).message).toBe(
+      '$.result.event.data.pids: expected a Pids object, got number 7',
+    );
+  });
+
   it('checks every uint64 Go would decode, also those not kept', () => {
     const at = (from: string, to: string): string => decodeError(idleWith(from, to)).path;
     expect(at('"cpu":{"usage":{}}', '"cpu":{"usage":{"percpu":[1,-2]}}')).toBe(

@@ -1,14 +1,13 @@
 // The real containerManager.Event captures of runsc 20240729 (test-support/captures/events, see its README).
-import { readdirSync, readFileSync } from 'node:fs';
-
-const DIR = new URL('../../../../test-support/captures/events/', import.meta.url);
+import { readdirSync } from 'node:fs';
+import { captureUrl, readCapture } from '../../../../test-support/captures.js';
 
 /** A capture's exact bytes as text. */
-export const eventCapture = (name: string): string => readFileSync(new URL(name, DIR), 'utf8');
+export const eventCapture = (name: string): string => readCapture(`events/${name}`);
 
 /** Names of every `*.wire.json` capture, sorted. */
 export const eventCaptureNames = (): string[] =>
-  readdirSync(DIR)
+  readdirSync(captureUrl('events'))
     .filter((n) => n.endsWith('.wire.json'))
     .sort();
 
