@@ -4,7 +4,8 @@ import { formatGoTime, parseRfc3339, type Timestamp } from '@org/metricserver-pr
 
 /**
  * base36(u64be(sha256(`<sandboxId>:<Go time.String() of createdAt in UTC>`)[0:8])), lowercase,
- * unpadded, as runsc computes it. Throws prom-format's `TimestampError` on a malformed string. `createdAt` is the state file's RFC 3339 text or its instant.
+ * unpadded, as runsc computes it. Throws prom-format's `TimestampError` on a malformed string.
+ * `createdAt` is the state file's RFC 3339 text or its instant.
  */
 export function iterationId(sandboxId: string, createdAt: string | Timestamp): string {
   const when = typeof createdAt === 'string' ? parseRfc3339(createdAt) : createdAt;

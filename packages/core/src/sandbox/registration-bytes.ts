@@ -105,7 +105,7 @@ export class RegistrationBytes implements RegistrationReader {
     return registration;
   }
 
-  /** The registration value at `at` cut into its metrics' bytes and its tail; undefined if not shaped as runsc writes it. */
+  /** The registration at `at` cut into its metrics' bytes and its tail; undefined if not shaped as runsc writes it. */
   private piecesOf(b: Buffer, at: number): Pick<Known, 'pieces' | 'count' | 'tail'> | undefined {
     if (!bytesAt(b, at, METRICS_HEAD)) return undefined;
     const end = skipValue(b, at);

@@ -340,7 +340,7 @@ class PendingCall<T> {
 }
 
 /** The connection holds one call of whatever result type at a time. */
-// biome-ignore lint/suspicious/noExplicitAny: calls of every result type share the slot (PendingCall is invariant in it)
+// biome-ignore lint/suspicious/noExplicitAny: calls of every result type share the slot (PendingCall is invariant)
 type AnyCall = PendingCall<any>;
 
 export class UrpcConnection {

@@ -28,7 +28,7 @@ export interface ExportReading {
   readonly matches: ((metricName: string) => boolean) | undefined;
 }
 
-/** The reply's points (`r.into` or a decoded Snapshot's), filter-checked. Throws UrpcProtocolError / UrpcRemoteError. */
+/** The reply's points (`r.into` or a decoded Snapshot's), filter-checked; throws UrpcProtocolError, UrpcRemoteError. */
 export function readExportReply(r: ExportReading, reply: UrpcReply): SnapshotPoints {
   // A reply the decoder declined whole is not offered to it again.
   const fast = reply.wholeDeclined === true ? undefined : r.decoder?.decodeReply(reply.bytes, reply.length, r.into);
