@@ -39,7 +39,7 @@ const ALWAYS_REJECTED = new Set<BehaviourName>([
 /**
  * Served in scrape 1 / scrape 2, for the rest: a lie against the previous snapshot only shows on the
  * second export (the verifier compares with the last accepted one); `flapping` lies on every second call;
- * `slow` (in time) and `ignore-filter` (no filter asked) send honest data.
+ * `slow` (in time), `ignore-filter` (no filter asked) and the `event-*` ones send honest metrics.
  */
 const SERVED_IN: Partial<Record<BehaviourName, [boolean, boolean]>> = {
   flapping: [true, false],
@@ -47,6 +47,14 @@ const SERVED_IN: Partial<Record<BehaviourName, [boolean, boolean]>> = {
   'int-float-switch': [true, false],
   slow: [true, true],
   'ignore-filter': [true, true],
+  // Lies in containerManager.Event only: their exports are honest (resource data is the
+  // --resource-metrics rig's business, below).
+  'event-stall': [true, true],
+  'event-garbage': [true, true],
+  'event-huge': [true, true],
+  'event-cpu-decrease': [true, true],
+  'event-foreign-id': [true, true],
+  'event-negative': [true, true],
 };
 /** Not served by this server at all (they ask for another address or none). */
 const NOT_OURS = new Set<BehaviourName>(['wrong-address', 'no-metric-server']);
@@ -172,13 +180,22 @@ describe('each misbehaviour alone next to honest sandboxes', () => {
   }
 });
 
-describe('all misbehaviours mixed in one fleet', () => {
+/** Resource data refused every scrape (with --resource-metrics): the Event reply cannot be read or lies about its id. */
+const RESOURCES_REFUSED = new Set<BehaviourName>([
+  'event-stall',
+  'event-garbage',
+  'event-huge',
+  'event-foreign-id',
+  'event-negative',
+]);
+
+describe('all misbehaviours mixed in one fleet (with --resource-metrics)', () => {
   let rig: FleetRig;
   let honest: FakeSandbox[];
   let bad: FakeSandbox[];
 
   beforeAll(async () => {
-    rig = await startRig({ flags: PER_SANDBOX_TIMEOUT });
+    rig = await startRig({ flags: [...PER_SANDBOX_TIMEOUT, '--resource-metrics'] });
     honest = await addHonest(rig, 6);
     bad = [];
     for (const name of BAD) bad.push(await rig.fleet.add({ behaviour: behaviour(name) }));
@@ -188,12 +205,29 @@ describe('all misbehaviours mixed in one fleet', () => {
   });
 
   it('keeps every honest sandbox complete and correctly labelled, scrape after scrape', async () => {
+    let lastCpu = new Map<string, number>();
     for (let i = 0; i < 3; i++) {
       const before = await exportsOf(honest);
       const exp = await checkedScrape(rig);
       const after = await exportsOf(honest);
       checkInvariants(exp, [...honest, ...bad]);
       expectComplete(exp, honest, before, after);
+      // Resource data: every container of every honest sandbox; none of a sandbox whose Event lies;
+      // served CPU never falls (event-cpu-decrease lies in containerUsage, a value runsc's share keeps rising).
+      const cpu = new Map<string, number>();
+      for (const s of findSamples(exp, 'runsc_container_cpu_usage_seconds_total')) {
+        cpu.set(`${s.labels.sandbox}/${s.labels.container_id}`, Number(s.value));
+      }
+      for (const sb of honest) {
+        for (const id of [sb.id, ...sb.subcontainerIds]) expect(cpu.has(`${sb.id}/${id}`), `${sb.id}/${id}`).toBe(true);
+      }
+      for (const sb of bad) {
+        if (!RESOURCES_REFUSED.has(sb.behaviour.name)) continue;
+        const own = exp.samples.filter((s) => s.labels.sandbox === sb.id && s.name.startsWith('runsc_container_'));
+        expect(own, sb.behaviour.name).toEqual([]);
+      }
+      for (const [k, v] of lastCpu) if (cpu.has(k)) expect(cpu.get(k)!, k).toBeGreaterThanOrEqual(v);
+      lastCpu = cpu;
       for (const sb of bad) {
         if (ALWAYS_REJECTED.has(sb.behaviour.name))
           expect(servedSeries(exp, sb.id), sb.behaviour.name).toEqual(new Set());

@@ -30,7 +30,12 @@ export async function expectedSeries(sb: SandboxIdentity, prefix = 'runsc_', fil
 export function servedSeries(exp: Exposition, id: string, metaPrefix = 'runsc_meta_'): Set<string> {
   return new Set(
     exp.samples
-      .filter((s) => s.labels.sandbox === id && !s.name.startsWith(metaPrefix))
+      .filter((s) => s.labels.sandbox === id && !s.name.startsWith(metaPrefix) && !isResourceSeries(s.name))
       .map((s) => seriesKey(s.name, s.labels)),
   );
+}
+
+/** The --resource-metrics families (the server's, not the sandbox's export). */
+export function isResourceSeries(name: string): boolean {
+  return name.startsWith('runsc_container_');
 }

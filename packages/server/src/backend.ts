@@ -2,8 +2,8 @@
 // implementation (core-backend.ts) wraps core's SandboxRegistry; tests can
 // substitute their own to pin down timing and ordering.
 
-import type { CallCut, Re2Filter } from '@org/metricserver-core';
-import type { Labels, SnapshotPoints } from '@org/metricserver-prom-format';
+import type { CallCut, ContainerEvent, Re2Filter, SandboxContainer, Uint64 } from '@org/metricserver-core';
+import type { Labels, SnapshotPoints, Timestamp } from '@org/metricserver-prom-format';
 
 /** What a loaded sandbox contributes to the meta metrics; immutable. */
 export interface SandboxMeta {
@@ -39,8 +39,25 @@ export interface ScrapeTarget {
    * the cut synchronously): the scrape then need not race each call against the cut.
    */
   readonly settlesOnCut?: boolean;
+  /**
+   * Asks every container of the sandbox for its resource usage (`--resource-metrics`), on the
+   * same connection right after a verified export, under the same cut; resolves with what the
+   * resource verifier accepted, or rejects with an operator-readable error (a urpc error, a
+   * ResourceVerificationError). Optional: a backend without it serves no resource data.
+   */
+  collectResources?(cut: CallCut): Promise<ResourceUsage>;
   /** Liveness of the sandbox process (kill(pid, 0)), asked after the query. */
   isRunning(): boolean;
+}
+
+/** One scrape's verified resource usage of a sandbox's containers (`--resource-metrics`). */
+export interface ResourceUsage {
+  /** When the replies were read. */
+  readonly when: Timestamp;
+  /** The containers asked, and for each (same index) its reply and the CPU to serve (ns, never falling). */
+  readonly containers: readonly SandboxContainer[];
+  readonly events: readonly ContainerEvent[];
+  readonly cpuNs: readonly Uint64[];
 }
 
 /** Where a backend learns of changes in the root directory (the inotify watch, watch.ts). */

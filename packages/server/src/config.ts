@@ -22,6 +22,8 @@ export interface ServerConfig {
   readonly webConfigFile?: string;
   /** Negotiate OpenMetrics on `Accept` (default false: always Prometheus text 0.0.4, as runsc). */
   readonly openMetrics?: boolean;
+  /** Serve each container's resource usage (containerManager.Event); default false, as runsc. */
+  readonly resourceMetrics?: boolean;
   readonly logger?: Logger;
   /** Watch the root directory (inotify) and discover sandboxes as they come and go (default true). */
   readonly instantDiscovery?: boolean;
@@ -49,6 +51,7 @@ export interface ResolvedConfig {
   readonly maxConcurrentScrapes: number;
   readonly webConfigFile: string | undefined;
   readonly openMetrics: boolean;
+  readonly resourceMetrics: boolean;
   readonly verifyLoopIntervalMs: number;
   readonly instantDiscovery: boolean;
   readonly watchDebounceMs: number;
@@ -127,6 +130,7 @@ export function resolveConfig(c: ServerConfig): ResolvedConfig {
     maxConcurrentScrapes: positive('--max-concurrent-scrapes', c.maxConcurrentScrapes, DEFAULTS.maxConcurrentScrapes),
     webConfigFile: c.webConfigFile === '' ? undefined : c.webConfigFile,
     openMetrics: c.openMetrics ?? false,
+    resourceMetrics: c.resourceMetrics ?? false,
     verifyLoopIntervalMs: positive('verifyLoopIntervalMs', c.verifyLoopIntervalMs, DEFAULTS.verifyLoopIntervalMs),
     instantDiscovery: c.instantDiscovery ?? true,
     watchDebounceMs: positive('watchDebounceMs', c.watchDebounceMs, DEFAULTS.watchDebounceMs, 0),
@@ -169,6 +173,7 @@ export function configFromFlags(flags: FlagValues, env: NodeJS.ProcessEnv = proc
     maxConcurrentScrapes: int('max-concurrent-scrapes'),
     webConfigFile: str('web-config-file'),
     openMetrics: bool('openmetrics'),
+    resourceMetrics: bool('resource-metrics'),
   };
 }
 

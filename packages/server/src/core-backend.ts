@@ -1,22 +1,33 @@
 // The production ScrapeBackend: core's SandboxRegistry (discovery, loading,
 // liveness) plus urpc export and per-sandbox verification.
 
-import type { Re2Filter } from '@org/metricserver-core';
 import {
   type CallCut,
+  type ContainerEvent,
   type Logger as CoreLogger,
+  containerCpuNs,
+  containerEvent,
+  HostCgroupCpu,
+  type HostCpuReading,
   isProcessAlive,
+  needsHostCpu,
+  type Re2Filter,
   type RefreshOutcome,
+  ResourceVerifier,
+  type SandboxContainer,
   SandboxRegistry,
   type SandboxView,
+  sandboxContainers,
   snapshotDecoderFor,
   UrpcConnection,
   UrpcConnectionBudget,
   Verifier,
 } from '@org/metricserver-core';
 import type { CanonicalSnapshotDecoder, Labels, SnapshotPoints } from '@org/metricserver-prom-format';
-import type { RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
+import type { ResourceUsage, RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
+import { wallNow } from './clock.js';
 import type { ResolvedConfig } from './config.js';
+import { ResourceVerificationError } from './health.js';
 import type { LogFields, Logger } from './log.js';
 import { exportAndRender } from './reply.js';
 
@@ -33,6 +44,8 @@ class CoreTarget implements ScrapeTarget {
    * stops being served; its calls run one at a time (the scrape queue is per sandbox).
    */
   private connection: UrpcConnection;
+  /** `--resource-metrics` only: what collectResources asks and checks. Written by setView and by its own calls. */
+  private resources: TargetResources | undefined;
   constructor(
     public view: SandboxView,
     /** This sandbox's alone: written only by its exports, one at a time (the scrape queue). */
@@ -62,6 +75,7 @@ class CoreTarget implements ScrapeTarget {
     }
     this.view = view;
     this.meta = metaOf(view);
+    if (this.resources !== undefined) this.resources.containers = askableContainers(view);
   }
 
   /** The sandbox is no longer served: its kept connection goes. */
@@ -90,6 +104,49 @@ class CoreTarget implements ScrapeTarget {
   isRunning(): boolean {
     return isProcessAlive(this.view.pid);
   }
+
+  /**
+   * One Event call per container on the kept connection, one at a time (runsc's urpc server
+   * reads one request at a time: a pipelined second request would be lost), then the host
+   * cgroup read when a reply needs it, then the resource verifier. The scrape queue runs it
+   * right after this sandbox's export, so it never overlaps another call of the sandbox.
+   */
+  async collectResources(cut: CallCut): Promise<ResourceUsage> {
+    this.resources ??= {
+      containers: askableContainers(this.view),
+      verifier: new ResourceVerifier(),
+      hostCpu: new HostCgroupCpu(this.view.pid),
+    };
+    const r = this.resources;
+    const containers = r.containers;
+    const events: ContainerEvent[] = [];
+    for (const c of containers) events.push(await containerEvent(this.connection, c.id, { cut }));
+    const host: HostCpuReading = needsHostCpu(events) ? await r.hostCpu.read() : HOST_CPU_NOT_NEEDED;
+    const cpuNs = events.map((e) => containerCpuNs(e, host));
+    const iteration = this.view.labels.iteration ?? '';
+    const verdict = r.verifier.verify({ iteration, containers, events, cpuNs });
+    if (!verdict.ok) throw new ResourceVerificationError(verdict.reason.message, verdict.reason.code);
+    return { when: wallNow(), containers, events, cpuNs: verdict.cpuNs };
+  }
+}
+
+/** What a served sandbox keeps for `--resource-metrics`. */
+interface TargetResources {
+  /** The containers to ask (from the view's state files). */
+  containers: readonly SandboxContainer[];
+  /** This sandbox's alone: written only by its own collections, one at a time (the scrape queue). */
+  readonly verifier: ResourceVerifier;
+  /** The sandbox's host cgroup, resolved on first use. */
+  readonly hostCpu: HostCgroupCpu;
+}
+
+const HOST_CPU_NOT_NEEDED: HostCpuReading = { kind: 'none', reason: 'no reply asked for the host cgroup' };
+
+/** runsc events answers for containers in these states (Container.Event's requireStatus). */
+const ASKABLE_STATUS = new Set(['created', 'running', 'paused']);
+
+function askableContainers(view: SandboxView): SandboxContainer[] {
+  return sandboxContainers(view).filter((c) => ASKABLE_STATUS.has(c.status));
 }
 
 function metaOf(view: SandboxView): SandboxMeta {

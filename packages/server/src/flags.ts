@@ -88,6 +88,14 @@ export const SERVER_FLAGS: readonly FlagDef[] = [
       'Prometheus keeps ingesting the series names runsc serves',
   },
   {
+    name: 'resource-metrics',
+    kind: 'bool',
+    help:
+      "also serve each container's CPU, memory, threads and network usage as runsc events --stats reads them " +
+      '(containerManager.Event on the kept connection, under the same deadline), as <prefix>container_* ' +
+      'families; off by default (the Go server serves none)',
+  },
+  {
     name: 'max-concurrent-scrapes',
     kind: 'value',
     placeholder: 'n',

@@ -38,8 +38,25 @@ export interface SandboxHealth {
   failures: number;
   /** Exports that missed their deadline (`sandbox_export_timeouts`). */
   timeouts: number;
-  /** Other failures by reason (`sandbox_export_failures{reason}`); not-loaded is not counted. */
+  /**
+   * Other failures by reason (`sandbox_export_failures{reason}`); not-loaded is not counted.
+   * Resource collections that failed count here too, under `resources-<reason>`.
+   */
   readonly failuresByReason: Map<string, number>;
+  /** The last resource collection (`--resource-metrics`); undefined before the first. */
+  resources: ResourceHealth | undefined;
+}
+
+/** The outcome of one resource collection of a sandbox. */
+export interface ResourceHealth {
+  /** Wall-clock ms when it settled. */
+  readonly finishedAtMs: number;
+  /** Sums over the sandbox's containers of what was served last (undefined before any was). */
+  readonly cpuSeconds: number | undefined;
+  readonly memoryBytes: number | undefined;
+  /** The operator-readable error, and its `resources-*` reason, when it failed. */
+  readonly error: string | undefined;
+  readonly reason: string | undefined;
 }
 
 /**
@@ -55,6 +72,29 @@ export class VerificationError extends ExpectedError {
     super(message);
     this.name = 'VerificationError';
   }
+}
+
+/** Resource replies refused by the sandbox's ResourceVerifier (a lie), as VerificationError is for metrics. */
+export class ResourceVerificationError extends ExpectedError {
+  constructor(
+    message: string,
+    /** The rejection code (e.g. `foreign-id`). */
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'ResourceVerificationError';
+  }
+}
+
+/**
+ * The `reason` label of a failed resource collection: `resources-` and the resource verifier's
+ * code (`foreign-id`, `counter-decreased`, ...), the urpc error kind, `timeout`, or `other`.
+ */
+export function resourceFailureReason(e: Error, timedOut: boolean): string {
+  if (timedOut) return 'resources-timeout';
+  if (e instanceof ResourceVerificationError) return `resources-${e.code}`;
+  if (e instanceof UrpcError) return `resources-${e.kind}`;
+  return 'resources-other';
 }
 
 /**
@@ -77,7 +117,7 @@ export class HealthBook {
   record(id: string, result: ExportResult): SandboxHealth {
     let h = this.byId.get(id);
     if (h === undefined) {
-      h = { id, last: undefined, exports: 0, failures: 0, timeouts: 0, failuresByReason: new Map() };
+      h = newHealth(id);
       this.byId.set(id, h);
     }
     h.last = result;
@@ -89,6 +129,24 @@ export class HealthBook {
     return h;
   }
 
+  /** A resource collection's outcome; a failure counts under its reason. */
+  recordResources(id: string, result: ResourceHealth): void {
+    let h = this.byId.get(id);
+    if (h === undefined) {
+      h = newHealth(id);
+      this.byId.set(id, h);
+    }
+    // A failed collection keeps the last accepted figures (the status page shows them with the error).
+    const last = h.resources;
+    h.resources =
+      result.cpuSeconds === undefined && last !== undefined
+        ? { ...result, cpuSeconds: last.cpuSeconds, memoryBytes: last.memoryBytes }
+        : result;
+    if (result.reason !== undefined) {
+      h.failuresByReason.set(result.reason, (h.failuresByReason.get(result.reason) ?? 0) + 1);
+    }
+  }
+
   get(id: string): SandboxHealth | undefined {
     return this.byId.get(id);
   }
@@ -97,4 +155,16 @@ export class HealthBook {
   prune(served: ReadonlySet<string>): void {
     for (const id of this.byId.keys()) if (!served.has(id)) this.byId.delete(id);
   }
+}
+
+function newHealth(id: string): SandboxHealth {
+  return {
+    id,
+    last: undefined,
+    exports: 0,
+    failures: 0,
+    timeouts: 0,
+    failuresByReason: new Map(),
+    resources: undefined,
+  };
 }

@@ -148,6 +148,7 @@ function createApp(
     scrapeConcurrency: config.scrapeConcurrency,
     scrapeDeadlineMs: config.scrapeDeadlineMs,
     startTimeSeconds,
+    resourceMetrics: config.resourceMetrics,
     log,
   });
   return {

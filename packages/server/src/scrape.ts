@@ -1,11 +1,13 @@
 // One /metrics scrape (spec §5.6), top to bottom: refresh discovery, query every served
 // sandbox concurrently in a fresh random order under the scrape's deadlines, render each
 // verified reply as it arrives (reply.ts) together with that sandbox's meta points, then
-// the counts and the process snapshot, and finish the body. A sandbox's failure stays with
+// the counts and the process snapshot, and finish the body. With --resource-metrics a
+// sandbox's resource usage is asked right after its verified export, in the same queue run
+// and under the same cut, and rendered as one more snapshot (resources.ts). A sandbox's failure stays with
 // that sandbox. Concurrent requests with the same filters share one scrape (coalesce.ts);
 // the body's lifetime is body.ts's.
 
-import type { Re2Filter } from '@org/metricserver-core';
+import type { CallCut, Re2Filter } from '@org/metricserver-core';
 import {
   ExpositionBuilder,
   type ExpositionFormat,
@@ -14,17 +16,25 @@ import {
   type SnapshotExport,
   type SnapshotPoints,
 } from '@org/metricserver-prom-format';
-import type { ScrapeBackend, ScrapeTarget } from './backend.js';
+import type { ResourceUsage, ScrapeBackend, ScrapeTarget } from './backend.js';
 import { ScrapeOutcome } from './body.js';
 import { wallNow } from './clock.js';
 import { ScrapeJoiner } from './coalesce.js';
 import { DeadlineError } from './deadline.js';
 import { ExportErrorLog } from './export-log.js';
 import { goQuote } from './goquote.js';
-import { type ExportFailureKind, failureReason, HealthBook, type SandboxHealth, VerificationError } from './health.js';
+import {
+  type ExportFailureKind,
+  failureReason,
+  HealthBook,
+  resourceFailureReason,
+  type SandboxHealth,
+  VerificationError,
+} from './health.js';
 import type { Logger } from './log.js';
 import { MetaSnapshotBuilder, processSnapshot } from './meta.js';
 import { KeyedQueue } from './queue.js';
+import { resourceFamiliesFor, resourcePoints, resourceTotals } from './resources.js';
 import { ScrapeDeadlines } from './scrape-deadlines.js';
 import { discoveryFeed, runLimited } from './target-feed.js';
 
@@ -45,6 +55,8 @@ export interface ScraperOptions {
   readonly scrapeDeadlineMs: number;
   /** process_start_time_seconds. */
   readonly startTimeSeconds: number;
+  /** Ask each sandbox's containers for their resource usage after its export (--resource-metrics). */
+  readonly resourceMetrics?: boolean;
   readonly log: Logger;
 }
 
@@ -56,6 +68,7 @@ export class Scraper {
   /** Last export outcome per served sandbox: written in a scrape's synchronous `record`, read by the status page. */
   readonly health = new HealthBook();
   private readonly errors: ExportErrorLog;
+  private readonly resourceErrors: ExportErrorLog;
   private readonly joiner = new ScrapeJoiner();
   /**
    * Per format, each family's rendered size in the last scrape: the next one's family
@@ -74,6 +87,10 @@ export class Scraper {
     private readonly opts: ScraperOptions,
   ) {
     this.errors = new ExportErrorLog(opts.log);
+    this.resourceErrors = new ExportErrorLog(opts.log, {
+      failed: 'Could not read the resource usage of sandbox',
+      recovered: 'Sandbox reports its resource usage again',
+    });
   }
 
   /** The served sandboxes as of the last discovery pass (no pass is run): the status page. */
@@ -121,6 +138,17 @@ export class Scraper {
         (t: ScrapeTarget) =>
         (points: SnapshotPoints): void =>
           body.add({ snapshot: points, exporterPrefix: o.exporterPrefix, extraLabels: t.labels, distinctSeries: true });
+      // Its resource usage, when asked for and the filter keeps some of it: distinct series by
+      // construction (one per container, family, interface).
+      const matcher = req.metricsFilter === '' ? undefined : req.metricsMatcher;
+      const families = resourceFamiliesFor(matcher === undefined ? undefined : (name) => matcher.test(name));
+      const renderResources = (t: ScrapeTarget, usage: ResourceUsage): void =>
+        body.add({
+          snapshot: resourcePoints(usage, families),
+          exporterPrefix: o.exporterPrefix,
+          extraLabels: t.labels,
+          distinctSeries: true,
+        });
       // Each query's result, as it comes (synchronously: results never interleave).
       const record = (t: ScrapeTarget, started: number, result: true | Error): void => {
         // Not recorded: an export cut because every client left (the sandbox is not to blame).
@@ -149,7 +177,13 @@ export class Scraper {
         else if (running) this.errors.failed(t.id, result.message);
       };
       // At most --scrape-concurrency queries in flight, each starting as the previous ends.
-      await runLimited(feed, o.scrapeConcurrency, (t) => this.queryOne(t, req, deadlines, renderSandbox(t)), record);
+      const resources = o.resourceMetrics === true && families.size > 0 ? renderResources : undefined;
+      await runLimited(
+        feed,
+        o.scrapeConcurrency,
+        (t) => this.queryOne(t, req, deadlines, renderSandbox(t), resources),
+        record,
+      );
       this.forgetGone(await served);
       meta.finish(this.backend.totalSandboxes());
       meta.flush(renderMeta);
@@ -177,19 +211,54 @@ export class Scraper {
     req: ScrapeRequest,
     deadlines: ScrapeDeadlines,
     render: (points: SnapshotPoints) => void,
+    renderResources: ((t: ScrapeTarget, usage: ResourceUsage) => void) | undefined,
   ): Promise<true | Error> {
     if (t.meta === undefined) return Promise.resolve(NOT_LOADED);
     const slot = deadlines.slot();
     if (slot instanceof DeadlineError) return Promise.resolve(slot);
+    const cut = slot.cut;
+    const exportNow = (): Promise<unknown> => t.exportInto(req.metricsFilter, req.metricsMatcher, cut, render);
+    // Resources only after a verified export (a sandbox whose metrics are refused or late is
+    // not asked again); their outcome never changes the export's.
+    const work =
+      renderResources === undefined || t.collectResources === undefined
+        ? exportNow
+        : (): Promise<unknown> => exportNow().then(() => this.collectResources(t, cut, deadlines, renderResources));
     // run() never throws: a throwing exportInto becomes its rejection. A target that settles
     // on the cut is not raced against it; `slot.failed` then reports the cut's reason.
-    const run = this.queue.run(
-      t,
-      slot.cut,
-      () => t.exportInto(req.metricsFilter, req.metricsMatcher, slot.cut, render),
-      t.settlesOnCut === true,
-    );
+    const run = this.queue.run(t, cut, work, t.settlesOnCut === true);
     return run.then(slot.done, slot.failed);
+  }
+
+  /** One sandbox's resource usage: rendered and recorded, or its failure recorded. Never rejects. */
+  private collectResources(
+    t: ScrapeTarget,
+    cut: CallCut,
+    deadlines: ScrapeDeadlines,
+    render: (t: ScrapeTarget, usage: ResourceUsage) => void,
+  ): Promise<void> {
+    return t.collectResources!(cut).then(
+      (usage) => {
+        render(t, usage);
+        const totals = resourceTotals(usage);
+        this.health.recordResources(t.id, { finishedAtMs: Date.now(), ...totals, error: undefined, reason: undefined });
+        this.resourceErrors.succeeded(t.id);
+      },
+      (e: Error) => {
+        const whole = deadlines.whole.signal;
+        // Not recorded: a collection cut because every client left (the sandbox is not to blame).
+        if (whole.aborted && !(whole.reason instanceof DeadlineError)) return;
+        const reason = resourceFailureReason(e, e instanceof DeadlineError);
+        this.health.recordResources(t.id, {
+          finishedAtMs: Date.now(),
+          cpuSeconds: undefined,
+          memoryBytes: undefined,
+          error: e.message,
+          reason,
+        });
+        this.resourceErrors.failed(t.id, e.message);
+      },
+    );
   }
 
   /** Health and logged errors of sandboxes no longer served go. */
@@ -197,6 +266,7 @@ export class Scraper {
     const ids = new Set(served.map((t) => t.id));
     this.health.prune(ids);
     this.errors.prune(ids);
+    this.resourceErrors.prune(ids);
   }
 
   private sizeHintsOf(format: ExpositionFormat): Map<string, number> {

@@ -20,6 +20,18 @@ export interface SandboxStatus {
   readonly lastExport: LastExport | undefined;
   readonly exports: number;
   readonly failures: number;
+  /** With --resource-metrics: its containers' latest CPU and memory; undefined until first collected. */
+  readonly resources: LastResources | undefined;
+}
+
+export interface LastResources {
+  /** RFC 3339 (UTC, milliseconds). */
+  readonly finishedAt: string;
+  /** Sums over its containers of the last accepted collection (kept through failed ones after it). */
+  readonly cpuSeconds: number | undefined;
+  readonly memoryBytes: number | undefined;
+  /** The last collection's error, when it failed. */
+  readonly error: string | undefined;
 }
 
 export interface LastExport {
@@ -72,6 +84,15 @@ function sandboxStatus(app: AppState, t: ScrapeTarget): SandboxStatus {
           },
     exports: h?.exports ?? 0,
     failures: h?.failures ?? 0,
+    resources:
+      h?.resources === undefined
+        ? undefined
+        : {
+            finishedAt: new Date(h.resources.finishedAtMs).toISOString(),
+            cpuSeconds: h.resources.cpuSeconds,
+            memoryBytes: h.resources.memoryBytes,
+            error: h.resources.error,
+          },
   };
 }
 

@@ -135,6 +135,11 @@ export class FakeSandbox {
     return this.behaviourValue;
   }
 
+  /** Its subcontainers' ids, in creation order (the root container's id is `id`). */
+  get subcontainerIds(): readonly string[] {
+    return this.subIds;
+  }
+
   /** How many MetricsExport replies this sandbox has built (what a server's load on it is measured by). */
   get exportCount(): number {
     return this.exportsAnswered;

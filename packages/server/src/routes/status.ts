@@ -78,16 +78,20 @@ export function renderStatusHtml(r: StatusReport): string {
     );
     return parts.join('');
   }
+  // Resource columns only once some sandbox has resource data (--resource-metrics).
+  const withResources = r.sandboxes.some((s) => s.resources !== undefined);
   parts.push(
     '<table id="sandbox-table"><thead><tr><th>sandbox</th><th>pod</th><th>namespace</th><th>running</th>' +
-      '<th>last export</th><th>duration (ms)</th><th>result</th><th>verifier error</th></tr></thead><tbody>',
+      '<th>last export</th><th>duration (ms)</th><th>result</th><th>verifier error</th>' +
+      (withResources ? '<th>CPU (s)</th><th>memory (MiB)</th>' : '') +
+      '</tr></thead><tbody>',
   );
-  for (const s of r.sandboxes) parts.push(row(s));
+  for (const s of r.sandboxes) parts.push(row(s, withResources));
   parts.push('</tbody></table>');
   return parts.join('');
 }
 
-function row(s: SandboxStatus): string {
+function row(s: SandboxStatus, withResources: boolean): string {
   const e = s.lastExport;
   const running = !s.loaded
     ? '<span class="bad">not loaded</span>'
@@ -112,6 +116,18 @@ function row(s: SandboxStatus): string {
     `class="id"><code>${escapeHtml(s.id)}</code></td><td>${escapeHtml(s.pod)}</td>` +
     `<td>${escapeHtml(s.namespace)}</td><td>${running}</td><td class="when">${when}</td><td ` +
     `class="num">${duration}</td>` +
-    `<td class="err">${result}</td><td class="err">${verifier}</td></tr>`
+    `<td class="err">${result}</td><td class="err">${verifier}</td>` +
+    (withResources ? resourceCells(s) : '') +
+    '</tr>'
   );
+}
+
+/** The sandbox's latest CPU and memory; a failed last collection marks them (its error as the title). */
+function resourceCells(s: SandboxStatus): string {
+  const r = s.resources;
+  if (r === undefined) return '<td class="num"></td><td class="num"></td>';
+  const cpu = r.cpuSeconds === undefined ? '' : r.cpuSeconds.toFixed(2);
+  const memory = r.memoryBytes === undefined ? '' : (r.memoryBytes / 2 ** 20).toFixed(1);
+  const mark = r.error === undefined ? '' : ` <span class="bad" title="${escapeHtml(r.error)}">(stale)</span>`;
+  return `<td class="num resources-cpu">${cpu}</td><td class="num resources-memory">${memory}${mark}</td>`;
 }

@@ -116,6 +116,8 @@ describe('status page', () => {
       lastExport: null,
       exports: 0,
       failures: 0,
+      // Without --resource-metrics there is never resource data; the key stays, as null.
+      resources: null,
     });
     await get(s.target, '/metrics');
     await get(s.target, '/metrics');
