@@ -262,6 +262,8 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
       metricServer: address,
       logger: memoryLogger(),
       perSandboxTimeoutMs: 300,
+      // The dashboard's resource panels need the runsc_container_* families.
+      resourceMetrics: true,
     });
     onCleanup(() => handle.close('test over'));
     let body = '';
@@ -308,7 +310,10 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
     // A fake sandbox exports a random subset of the registration (zero counters are omitted, as
     // runsc does), so sandbox metrics are also checked against what real runsc registers.
     const registered = registeredNames('runsc_');
-    const bodySandboxNames = [...served].filter((n) => n.startsWith('runsc_') && !n.startsWith('runsc_meta_'));
+    // runsc_container_* are the server's own (--resource-metrics), like runsc_meta_*.
+    const own = (n: string) => n.startsWith('runsc_meta_') || n.startsWith('runsc_container_');
+    const bodySandboxNames = [...served].filter((n) => n.startsWith('runsc_') && !own(n));
+    expect([...served].filter((n) => n.startsWith('runsc_container_')).length).toBeGreaterThanOrEqual(12);
     expect(bodySandboxNames.length).toBeGreaterThan(10);
     for (const n of bodySandboxNames) expect(registered.has(n), n).toBe(true); // same naming rule in both sources
     for (const n of registered) served.add(n);
@@ -329,6 +334,10 @@ describe('deploy/grafana/runsc-metric-server.json', () => {
       'runsc_fs_opens',
       'runsc_fs_reads',
       'runsc_unimplemented_syscalls',
+      'runsc_container_cpu_usage_seconds_total',
+      'runsc_container_memory_usage_bytes',
+      'runsc_container_network_receive_bytes_total',
+      'runsc_container_network_transmit_bytes_total',
     ]) {
       expect(used.has(n), n).toBe(true);
     }
