@@ -40,7 +40,8 @@ beforeAll(async () => {
     rs.run({ id: hostB, metricServer: hostAddr }),
     rs.run({ id: boxed, metricServer: boxedAddr }),
   ]);
-  server = await startServer({ root: rs.root, address: hostAddr });
+  // With --resource-metrics: Prometheus must ingest the runsc_container_* families as well.
+  server = await startServer({ root: rs.root, address: hostAddr, flags: ['--resource-metrics'] });
   // Both targets from the start: the containerised server's is down until its test starts it.
   prom = await startPrometheus({
     listenPort: await freePort(),
@@ -103,6 +104,19 @@ describe('Prometheus scraping the server on the host', () => {
       pod_name: 'pod-p',
       namespace_name: 'ns-p',
     });
+    // The resource families, one CPU series per container, as the dashboard queries them.
+    const cpu = await promQuery(prom.baseUrl, `runsc_container_cpu_usage_seconds_total{instance="${hostAddr}"}`);
+    expect(new Set(cpu.map((s) => s.metric.container_id))).toEqual(new Set([hostA, hostB]));
+    const memory = await promQuery(
+      prom.baseUrl,
+      `sum by (sandbox) (runsc_container_memory_usage_bytes{instance="${hostAddr}"}) > 0`,
+    );
+    expect(memory.map((s) => s.metric.sandbox).sort()).toEqual([hostA, hostB].sort());
+    const lo = await promQuery(
+      prom.baseUrl,
+      `runsc_container_network_receive_bytes_total{instance="${hostAddr}",interface="lo"}`,
+    );
+    expect(lo.length).toBe(2);
   });
 });
 

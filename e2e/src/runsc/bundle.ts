@@ -11,6 +11,8 @@ export interface ContainerConfig {
   namespace?: string;
   /** Makes this a subcontainer of the given sandbox (CRI annotations). */
   subcontainerOf?: string;
+  /** The CRI container name (annotation io.kubernetes.cri.container-name). */
+  containerName?: string;
   /** Capability names (CAP_...) put in every set but ambient; default: runsc spec's. */
   capabilities?: string[];
   uid?: number;
@@ -55,6 +57,7 @@ export function makeContainerBundle(base: string, template: Json, id: string, cf
     annotations['io.kubernetes.cri.container-type'] = 'container';
     annotations['io.kubernetes.cri.sandbox-id'] = cfg.subcontainerOf;
   }
+  if (cfg.containerName !== undefined) annotations['io.kubernetes.cri.container-name'] = cfg.containerName;
   spec.annotations = annotations;
   if (cfg.ociVersion !== undefined) spec.ociVersion = cfg.ociVersion;
   const proc = spec.process as Json;

@@ -27,6 +27,30 @@ export interface StartedContainer {
 
 type Json = Record<string, unknown>;
 
+/** What `runsc events --stats` prints (runsc/boot/events.go's Event; fields omitted when zero). */
+export interface RunscStatsEvent {
+  type: string;
+  id: string;
+  data: {
+    cpu: { usage: { total?: number } };
+    memory: { usage: { limit: number; usage?: number } };
+    pids: { current?: number };
+    network_interfaces: RunscInterface[] | null;
+  };
+}
+
+export interface RunscInterface {
+  Name: string;
+  RxBytes: number;
+  RxPackets: number;
+  RxErrors: number;
+  RxDropped: number;
+  TxBytes: number;
+  TxPackets: number;
+  TxErrors: number;
+  TxDropped: number;
+}
+
 /** Fixed-width IDs that are never prefixes of each other: <prefix>01, <prefix>02, ... */
 export function fixedWidthIds(prefix: string, n: number): string[] {
   const width = Math.max(2, String(n).length);
@@ -135,6 +159,16 @@ export class RealRunsc {
     if (r.status !== 0) throw new Error(`runsc export-metrics ${containerId} exited ${r.status}: ${r.stderr}`);
     // The CLI appends a human line ("Wrote N bytes ...") after the exposition.
     return r.stdout.replace(/^Wrote \d+ bytes.*\n?/m, '');
+  }
+
+  /** `runsc events --stats <id>`: the one stats event the CLI prints (cpu.usage.total filled in by the CLI). */
+  eventsStats(containerId: string): RunscStatsEvent {
+    const r = spawnSync('runsc', [`--root=${this.root}`, 'events', '--stats', containerId], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    if (r.status !== 0) throw new Error(`runsc events --stats ${containerId} exited ${r.status}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as RunscStatsEvent;
   }
 
   /**
