@@ -21,6 +21,8 @@ export interface AbOptions {
   readonly b: string;
   readonly rounds: number;
   readonly coldStarts: number;
+  /** Subcommand flags both sides run with (e.g. --resource-metrics); none by default. */
+  readonly flags?: readonly string[];
 }
 
 interface Side {
@@ -122,7 +124,7 @@ export async function runAb(
   mirrorRoot(fleet, bRoot, bAddress);
   const side = (name: 'A' | 'B', build: OursBuild, root: string, address: string): Side => ({
     name,
-    kind: ours(build, name),
+    kind: ours(build, name, o.flags),
     root,
     address,
     ms: [],

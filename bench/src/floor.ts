@@ -3,21 +3,29 @@
 // complete (urpc has no length prefix, so a brace scanner is the minimum), close.
 // No decoding, no verification, no rendering. Same concurrency and per-sandbox
 // deadline as the server under test, so stalled sandboxes cost both the same.
+// With events (the --resource-metrics floor), the same connection then sends
+// containerManager.Event for each of the sandbox's containers, one at a time as
+// the server must (runsc's urpc server reads one request at a time).
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const REQUEST = Buffer.from('{"method":"Metrics.Export","arg":{"only_metrics":""}}');
+const eventRequest = (id: string): Buffer =>
+  Buffer.from(`{"method":"containerManager.Event","arg":${JSON.stringify(id)}}`);
 
 export interface FloorTarget {
   readonly id: string;
   readonly socket: string;
+  /** Container ids whose state files name this sandbox (the root container first). */
+  readonly containers: readonly string[];
 }
 
-/** Control sockets of the root containers in `root` (read once per fleet, not timed). */
+/** Control sockets of the root containers in `root`, with their containers (read once per fleet, not timed). */
 export function floorTargets(root: string): FloorTarget[] {
-  const out: FloorTarget[] = [];
+  const roots: { id: string; socket: string }[] = [];
+  const subs = new Map<string, string[]>();
   for (const name of readdirSync(root)) {
     if (!name.endsWith('.state')) continue;
     const state = JSON.parse(readFileSync(join(root, name), 'utf8')) as {
@@ -25,10 +33,13 @@ export function floorTargets(root: string): FloorTarget[] {
       sandbox?: { id?: string; controlSocketPath?: string };
     };
     const sb = state.sandbox;
-    if (!sb?.controlSocketPath || sb.id === undefined || sb.id !== state.id) continue;
-    out.push({ id: sb.id, socket: sb.controlSocketPath });
+    if (sb?.id === undefined || state.id === undefined) continue;
+    if (sb.id !== state.id) subs.set(sb.id, [...(subs.get(sb.id) ?? []), state.id]);
+    else if (sb.controlSocketPath) roots.push({ id: sb.id, socket: sb.controlSocketPath });
   }
-  return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return roots
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((r) => ({ ...r, containers: [r.id, ...(subs.get(r.id) ?? []).sort()] }));
 }
 
 export interface FloorPass {
@@ -42,6 +53,7 @@ export async function floorPass(
   targets: readonly FloorTarget[],
   concurrency: number,
   timeoutMs: number,
+  withEvents = false,
 ): Promise<FloorPass> {
   const t0 = performance.now();
   let next = 0;
@@ -51,7 +63,11 @@ export async function floorPass(
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const t = targets[next++] as FloorTarget;
-      const n = await readOne(t.socket, timeoutMs);
+      const n = await readOne(
+        t.socket,
+        withEvents ? [REQUEST, ...t.containers.map(eventRequest)] : [REQUEST],
+        timeoutMs,
+      );
       if (n < 0) failed++;
       else {
         answered++;
@@ -63,14 +79,18 @@ export async function floorPass(
   return { ms: performance.now() - t0, bytes, answered, failed };
 }
 
-/** Bytes of the reply, or -1 on error/timeout. Hot path: one scanner state, no copies of the data. */
-function readOne(path: string, timeoutMs: number): Promise<number> {
+/**
+ * Bytes of the replies to `requests` (sent one after another on one connection, each once the
+ * previous reply is complete), or -1 on error/timeout. Hot path: one scanner state, no copies.
+ */
+function readOne(path: string, requests: readonly Buffer[], timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
     const sock = connect(path);
     let depth = 0;
     let inString = false;
     let escaped = false;
     let total = 0;
+    let next = 0;
     let settled = false;
     const finish = (n: number): void => {
       if (settled) return;
@@ -80,7 +100,7 @@ function readOne(path: string, timeoutMs: number): Promise<number> {
       resolve(n);
     };
     const timer = setTimeout(() => finish(-1), timeoutMs);
-    sock.once('connect', () => sock.write(REQUEST));
+    sock.once('connect', () => sock.write(requests[next++] as Buffer));
     sock.on('data', (chunk: Buffer) => {
       for (let i = 0; i < chunk.length; i++) {
         const b = chunk[i] as number;
@@ -91,8 +111,12 @@ function readOne(path: string, timeoutMs: number): Promise<number> {
         } else if (b === 0x22) inString = true;
         else if (b === 0x7b || b === 0x5b) depth++;
         else if ((b === 0x7d || b === 0x5d) && --depth === 0) {
-          finish(total + i + 1);
-          return;
+          if (next === requests.length) {
+            finish(total + i + 1);
+            return;
+          }
+          // A urpc peer answers one request at a time: nothing follows a reply until the next request.
+          sock.write(requests[next++] as Buffer);
         }
       }
       total += chunk.length;

@@ -13,15 +13,24 @@ import { BenchError, REPO_ROOT, workspaceBin } from './children.js';
 import { buildMatrix, PER_SANDBOX_TIMEOUT_MS, SOAK_SCRAPES } from './matrix.js';
 import { describeMachine } from './proc.js';
 import { type ProfileResult, profileOurs } from './profile.js';
-import { chartSeries, coldTable, profileSection, type RunResults, scenarioTable, verdicts } from './report.js';
+import {
+  chartSeries,
+  coldTable,
+  profileSection,
+  type RunResults,
+  resourcesTable,
+  scenarioTable,
+  verdicts,
+} from './report.js';
+import { type ResourcesResult, resourcesBench } from './resources.js';
 import { bootFleet, type GroupContext, runGroup, type ScenarioResult } from './runner.js';
 import { type OursBuild, ours, type ServerKind, theirs } from './servers.js';
 import { type SoakResult, soak } from './soak.js';
 import { latencyChart } from './svg.js';
 
 const USAGE =
-  'usage: pnpm bench [--quick | --profile-only | --soak-only | --report-only | --ab=REF|self [--ab-n=N] ' +
-  '[--ab-rounds=R] [--ab-cold=K]] [--keep-workdir]' +
+  'usage: pnpm bench [--quick | --profile-only | --profile-resources | --soak-only | --resources-only | ' +
+  '--report-only | --ab=REF|self [--ab-n=N] [--ab-rounds=R] [--ab-cold=K] [--ab-flags=F,...]] [--keep-workdir]' +
   '   (env RUNSC_METRIC_SERVER=/path/to/runsc also benchmarks that server)';
 
 /** `--name=value` of argv, or undefined. */
@@ -34,8 +43,16 @@ function option(argv: string[], name: string): string | undefined {
 const FLOOR_CONCURRENCY = 1024; // ours: the default --scrape-concurrency
 
 async function main(argv: string[]): Promise<void> {
-  const flags = ['--quick', '--keep-workdir', '--profile-only', '--report-only', '--soak-only'];
-  const unknown = argv.filter((a) => !flags.includes(a) && !/^--ab(-n|-rounds|-cold)?=./.test(a));
+  const flags = [
+    '--quick',
+    '--keep-workdir',
+    '--profile-only',
+    '--report-only',
+    '--soak-only',
+    '--resources-only',
+    '--profile-resources',
+  ];
+  const unknown = argv.filter((a) => !flags.includes(a) && !/^--ab(-n|-rounds|-cold|-flags)?=./.test(a));
   if (unknown.length > 0) throw new BenchError(`unknown argument(s) ${unknown.join(' ')}\n${USAGE}`);
   if (argv.includes('--report-only')) {
     // Re-renders BENCHMARKS.md and the chart from the last full run (e.g. after editing bench/analysis.md).
@@ -75,10 +92,14 @@ async function main(argv: string[]): Promise<void> {
     floorTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
     progress,
   };
-  const profileOnly = argv.includes('--profile-only');
+  // --profile-resources: the --profile-only profile, of the server with --resource-metrics.
+  const profileResources = argv.includes('--profile-resources');
+  const profileOnly = argv.includes('--profile-only') || profileResources;
   // --soak-only: rerun just the soak and put it into the last full run's results.
   const soakOnly = argv.includes('--soak-only');
-  const groups = profileOnly || soakOnly ? [] : buildMatrix({ quick });
+  // --resources-only: rerun just the --resource-metrics comparison and merge it likewise.
+  const resourcesOnly = argv.includes('--resources-only');
+  const groups = profileOnly || soakOnly || resourcesOnly ? [] : buildMatrix({ quick });
   const total = groups.reduce((a, g) => a + g.scenarios.length, 0);
   progress(
     `${quick ? 'quick' : 'full'} run: ${total} scenarios in ${groups.length} fleets, servers: ` +
@@ -87,11 +108,35 @@ async function main(argv: string[]): Promise<void> {
 
   const scenarios: ScenarioResult[] = [];
   const soaks: SoakResult[] = [];
+  const resources: ResourcesResult[] = [];
   let profile: ProfileResult | undefined;
   try {
     for (const [i, g] of groups.entries()) {
       progress(`fleet ${i + 1}/${groups.length}: ${g.sandboxes} sandboxes, ${g.stalled} stalled, ${g.transport}`);
       scenarios.push(...(await runGroup(ctx, g)));
+    }
+    if (!profileOnly && !soakOnly) {
+      for (const n of quick ? [100] : [100, 1000]) {
+        progress(`resources: N = ${n}, the server with and without --resource-metrics, and runsc events --stats`);
+        const fleet = await bootFleet(ctx, `resources-n${n}-tcp`, n, 0, 'tcp');
+        try {
+          const flagged = ours(oursBuild, 'ours-resources', ['--resource-metrics']);
+          const opts = quick ? { blocks: 1, rounds: 4 } : { blocks: 2, rounds: n >= 1000 ? 8 : 12 };
+          resources.push(await resourcesBench(ctx, fleet, ours(oursBuild), flagged, opts));
+        } finally {
+          await fleet.child.stop();
+        }
+      }
+      if (resourcesOnly) {
+        const file = join(REPO_ROOT, 'bench', 'results', 'latest.json');
+        const last = JSON.parse(readFileSync(file, 'utf8')) as RunResults;
+        const merged: RunResults = { ...last, resources };
+        writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
+        writeReport(merged);
+        process.stdout.write(`\n${resourcesTable(merged)}\n`);
+        progress('resources merged into bench/results/latest.json; BENCHMARKS.md rewritten');
+        return;
+      }
     }
     // Soak and profile share one N = 1000 fleet.
     const fleet = await bootFleet(ctx, 'soak-n1000-tcp', 1000, 0, 'tcp');
@@ -117,7 +162,8 @@ async function main(argv: string[]): Promise<void> {
         return;
       }
       progress('profiling ours at N = 1000 (node --cpu-prof)');
-      profile = await profileOurs(fleet, servers[0] as ServerKind, quick ? 3 : 10);
+      const profiled = profileResources ? ours(oursBuild, 'ours', ['--resource-metrics']) : (servers[0] as ServerKind);
+      profile = await profileOurs(fleet, profiled, quick ? 3 : 10);
       progress(`profile: ${profile.file}`);
       if (profileOnly) {
         process.stdout.write(`${profileSection(profile)}\n`);
@@ -145,6 +191,7 @@ async function main(argv: string[]): Promise<void> {
     durationSeconds: (performance.now() - t0) / 1000,
     scenarios,
     soak: soaks,
+    resources,
     ...(profile ? { profile: { ...profile, file: profile.file.replace(workdir, '<workdir>') } } : {}),
   };
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
@@ -175,6 +222,7 @@ async function abMain(
   const n = Number(option(argv, 'ab-n') ?? 1000);
   const rounds = Number(option(argv, 'ab-rounds') ?? 30);
   const coldStarts = Number(option(argv, 'ab-cold') ?? 3);
+  const flags = option(argv, 'ab-flags')?.split(',') ?? [];
   const self = ref === 'self';
   const b = self
     ? {
@@ -196,7 +244,14 @@ async function abMain(
     };
     const fleet = await bootFleet(ctx, `ab-n${n}`, n, 0, 'tcp');
     try {
-      const result = await runAb(fleet, a, b.build, { a: aLabel, b: bLabel }, { b: ref, rounds, coldStarts }, progress);
+      const result = await runAb(
+        fleet,
+        a,
+        b.build,
+        { a: aLabel, b: bLabel },
+        { b: ref, rounds, coldStarts, flags },
+        progress,
+      );
       const table = abTable(result);
       process.stdout.write(`\n${table}\n`);
       const resultsDir = join(REPO_ROOT, 'bench', 'results');
@@ -295,7 +350,7 @@ The prom-format exposition-builder micro-benchmark is \`pnpm bench:builder\`.
   RSS steady: VmRSS after the last round; peak: VmHWM.
 - p99 from a handful of scrapes is the maximum; the "scrapes" column says how many samples each row has.
 
-## Targets (issues 7 and 18)
+## Targets (issues 7, 18 and 20)
 
 | target | met? | figures |
 |---|---|---|
@@ -337,6 +392,10 @@ ${r.soak
       `fake sandboxes add series (their expositions grow ~15% then), so every judged scrape sees the same series.`,
   )
   .join('\n')}
+
+## Resource metrics (\`--resource-metrics\`)
+
+${resourcesTable(r)}
 
 ## CPU profile of ours at N = 1000
 

@@ -24,6 +24,16 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
 }
 
+/**
+ * cutime + cstime of this process in seconds: the CPU of every child it has waited for (and
+ * of their waited-for descendants), so a spawnSync'd command is counted once it returned.
+ */
+export function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / ticksPerSecond();
+}
+
 export interface Memory {
   /** Resident set now, bytes. */
   readonly rss: number;

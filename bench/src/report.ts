@@ -3,6 +3,7 @@
 import type { ColdStart } from './cold.js';
 import type { Machine } from './proc.js';
 import type { ProfileResult } from './profile.js';
+import type { ResourcesResult } from './resources.js';
 import type { ScenarioResult, ServerPhase } from './runner.js';
 import type { SoakResult } from './soak.js';
 import type { Series } from './svg.js';
@@ -24,7 +25,54 @@ export interface RunResults {
   readonly durationSeconds: number;
   readonly scenarios: readonly ScenarioResult[];
   readonly soak: readonly SoakResult[];
+  /** --resource-metrics against runsc events --stats (absent in runs before issue 20). */
+  readonly resources?: readonly ResourcesResult[];
   readonly profile?: ProfileResult;
+}
+
+/** The --resource-metrics targets (issue 20): judged at N = 1000. */
+export const RESOURCES_ANCHOR_SHARE = 1 / 50;
+export const RESOURCES_FLOOR_RATIO = 1.3;
+
+/** What --resource-metrics adds per scrape, and the anchor's CPU for the same containers. */
+export function resourcesTable(r: RunResults): string {
+  const rows = r.resources ?? [];
+  if (rows.length === 0) return '_(not measured in this run: `pnpm bench --resources-only` adds it)_';
+  const head =
+    '| N (containers) | server CPU/scrape without | with | added | anchor: runsc events --stats, CPU for all ' +
+    '| added / anchor | p50 with the flag | floor (Export + Event) p50 | ratio | p50 without / its floor |\n' +
+    '|---|---|---|---|---|---|---|---|---|---|';
+  const body = rows.map((x) => {
+    const added = x.withFlag.cpuSecondsPerScrape - x.plain.cpuSecondsPerScrape;
+    const anchor = x.anchor
+      ? `${x.anchor.cpuSeconds.toFixed(2)} s (${((x.anchor.cpuSeconds / x.anchor.calls) * 1000).toFixed(1)} ms ` +
+        `a call${x.anchor.failed > 0 ? `, ${x.anchor.failed} failed` : ''})`
+      : 'runsc not installed';
+    return (
+      `| ${x.sandboxes} (${x.containers}) | ${ms(x.plain.cpuSecondsPerScrape * 1000)} ms | ` +
+      `${ms(x.withFlag.cpuSecondsPerScrape * 1000)} ms | ${ms(added * 1000)} ms | ${anchor} | ` +
+      `${x.anchor ? `1/${(x.anchor.cpuSeconds / Math.max(added, 1e-6)).toFixed(0)}` : '–'} | ` +
+      `${ms(x.withFlag.p50Ms)} ms | ${ms(x.withFlag.floorP50Ms)} ms | ${ratio(x.withFlag.p50Ms, x.withFlag.floorP50Ms)} | ` +
+      `${ms(x.plain.p50Ms)} / ${ms(x.plain.floorP50Ms)} ms |`
+    );
+  });
+  const notes = [
+    '',
+    'Per N, one fleet of fake sandboxes (one container each; `containerManager.Event` answered as runsc does, ' +
+      'CPU, memory and both interfaces moving). The packed bin is started fresh without and with ' +
+      '`--resource-metrics`, in alternating order over ' +
+      `${rows[0]?.blocks ?? 0} blocks, warmed up by 3 scrapes; each measured scrape alternates with a floor pass. ` +
+      '"Added" is the difference of the two CPU figures (10 ms tick resolution per scrape, summed over ' +
+      `${rows[0]?.withFlag.scrapes ?? 0} scrapes per variant). The floor for the flag connects to every sandbox, ` +
+      'sends `Metrics.Export`, then `containerManager.Event` for each of its containers on the same connection one at ' +
+      'a time (as the server must), and reads every reply to its end; the host cgroup read is left out of it. ' +
+      "**The anchor** is what containerd's runsc shim does for each stats request: one `runsc --root=<fleet root> " +
+      "events --stats <id>` process per container (the real CLI, which reads the fake fleet's state files and " +
+      "calls the same method), in turn; its CPU is the children utime+stime of the bench process, runsc's side " +
+      'only. The sandboxes answer both the same way, so their side is left out of both.',
+    `Served series checked: ${rows.map((x) => `${x.cpuSeriesServed}/${x.containers} at N = ${x.sandboxes}`).join(', ')}.`,
+  ];
+  return [head, ...body, ...notes].join('\n');
 }
 
 const MB = 2 ** 20;
@@ -98,6 +146,25 @@ export interface Verdict {
 /** The issue's targets, judged on this run's figures. */
 export function verdicts(r: RunResults): Verdict[] {
   const out: Verdict[] = [];
+  const res1000 = (r.resources ?? []).find((x) => x.sandboxes === 1000);
+  if (res1000?.anchor) {
+    const added = res1000.withFlag.cpuSecondsPerScrape - res1000.plain.cpuSecondsPerScrape;
+    out.push({
+      target: '--resource-metrics at N = 1000: added CPU per scrape at most 1/50 of runsc events --stats per container',
+      met: added <= res1000.anchor.cpuSeconds * RESOURCES_ANCHOR_SHARE,
+      detail:
+        `added ${(added * 1000).toFixed(0)} ms against ${res1000.anchor.cpuSeconds.toFixed(2)} s for ` +
+        `${res1000.anchor.calls} runsc processes (limit ${(res1000.anchor.cpuSeconds * RESOURCES_ANCHOR_SHARE * 1000).toFixed(0)} ms)`,
+    });
+  }
+  if (res1000) {
+    const x = res1000.withFlag;
+    out.push({
+      target: '--resource-metrics at N = 1000: p50 scrape within 1.3x of the floor (Export + Event)',
+      met: x.p50Ms <= x.floorP50Ms * RESOURCES_FLOOR_RATIO,
+      detail: `${ms(x.p50Ms)} ms against ${ms(x.floorP50Ms)} ms: ${ratio(x.p50Ms, x.floorP50Ms)}`,
+    });
+  }
   const big = r.scenarios.filter((s) => s.scenario.sandboxes === 1000 && s.scenario.stalled === 0 && s.servers.ours);
   if (big.length > 0) {
     const worst = Math.max(...big.map((s) => (s.servers.ours as ServerPhase).latencyMs.p50 / s.floor.latencyMs.p50));

@@ -22,7 +22,8 @@ export interface OursBuild {
   readonly nodeOptions?: string;
 }
 
-export function ours(build: OursBuild, name = 'ours'): ServerKind {
+/** `flags`: subcommand flags after the bench's own (e.g. --resource-metrics). */
+export function ours(build: OursBuild, name = 'ours', flags: readonly string[] = []): ServerKind {
   return {
     name,
     perSandboxTimeoutMs: PER_SANDBOX_TIMEOUT_MS,
@@ -33,6 +34,7 @@ export function ours(build: OursBuild, name = 'ours'): ServerKind {
         `--metric-server=${address}`,
         `--per-sandbox-timeout=${PER_SANDBOX_TIMEOUT_MS}ms`,
         'metric-server',
+        ...flags,
       ];
       const env = build.nodeOptions ? { NODE_OPTIONS: build.nodeOptions } : undefined;
       // --cpu-prof is refused in NODE_OPTIONS: the profile runs node on the bin's own script.
