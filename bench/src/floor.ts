@@ -5,11 +5,14 @@
 // deadline as the server under test, so stalled sandboxes cost both the same.
 // With events (the --resource-metrics floor), the same connection then sends
 // containerManager.Event for each of the sandbox's containers, one at a time as
-// the server must (runsc's urpc server reads one request at a time).
-import { readdirSync, readFileSync } from 'node:fs';
+// the server must (runsc's urpc server reads one request at a time), and the
+// sandbox's host cgroup CPU usage file is read once (runsc events --stats reads it
+// too), from a descriptor opened before the runs.
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { resolveHostCgroup } from '@org/metricserver-core';
 
 const REQUEST = Buffer.from('{"method":"Metrics.Export","arg":{"only_metrics":""}}');
 const eventRequest = (id: string): Buffer =>
@@ -20,26 +23,48 @@ export interface FloorTarget {
   readonly socket: string;
   /** Container ids whose state files name this sandbox (the root container first). */
   readonly containers: readonly string[];
+  /** The sandbox process (state file `sandbox.pid`). */
+  readonly pid: number;
+  /** Its host cgroup CPU usage file, open (see openHostCgroups); -1 when none resolved. */
+  usageFd: number;
 }
+
+/** Opens each target's host cgroup CPU usage file, resolved as the server resolves it (not timed). */
+export async function openHostCgroups(targets: readonly FloorTarget[]): Promise<void> {
+  for (const t of targets) {
+    const cg = await resolveHostCgroup(t.pid);
+    t.usageFd = cg.version === 0 ? -1 : openSync(cg.usageFile, 'r');
+  }
+}
+
+/** Closes what openHostCgroups opened. */
+export function closeHostCgroups(targets: readonly FloorTarget[]): void {
+  for (const t of targets) {
+    if (t.usageFd >= 0) closeSync(t.usageFd);
+    t.usageFd = -1;
+  }
+}
+
+const USAGE = Buffer.allocUnsafe(4096);
 
 /** Control sockets of the root containers in `root`, with their containers (read once per fleet, not timed). */
 export function floorTargets(root: string): FloorTarget[] {
-  const roots: { id: string; socket: string }[] = [];
+  const roots: { id: string; socket: string; pid: number }[] = [];
   const subs = new Map<string, string[]>();
   for (const name of readdirSync(root)) {
     if (!name.endsWith('.state')) continue;
     const state = JSON.parse(readFileSync(join(root, name), 'utf8')) as {
       id?: string;
-      sandbox?: { id?: string; controlSocketPath?: string };
+      sandbox?: { id?: string; controlSocketPath?: string; pid?: number };
     };
     const sb = state.sandbox;
     if (sb?.id === undefined || state.id === undefined) continue;
     if (sb.id !== state.id) subs.set(sb.id, [...(subs.get(sb.id) ?? []), state.id]);
-    else if (sb.controlSocketPath) roots.push({ id: sb.id, socket: sb.controlSocketPath });
+    else if (sb.controlSocketPath) roots.push({ id: sb.id, socket: sb.controlSocketPath, pid: sb.pid ?? 0 });
   }
   return roots
     .sort((a, b) => (a.id < b.id ? -1 : 1))
-    .map((r) => ({ ...r, containers: [r.id, ...(subs.get(r.id) ?? []).sort()] }));
+    .map((r) => ({ ...r, containers: [r.id, ...(subs.get(r.id) ?? []).sort()], usageFd: -1 }));
 }
 
 export interface FloorPass {
@@ -68,6 +93,7 @@ export async function floorPass(
         withEvents ? [REQUEST, ...t.containers.map(eventRequest)] : [REQUEST],
         timeoutMs,
       );
+      if (withEvents && t.usageFd >= 0) readSync(t.usageFd, USAGE, 0, USAGE.length, 0);
       if (n < 0) failed++;
       else {
         answered++;

@@ -65,7 +65,8 @@ export function resourcesTable(r: RunResults): string {
       '"Added" is the difference of the two CPU figures (10 ms tick resolution per scrape, summed over ' +
       `${rows[0]?.withFlag.scrapes ?? 0} scrapes per variant). The floor for the flag connects to every sandbox, ` +
       'sends `Metrics.Export`, then `containerManager.Event` for each of its containers on the same connection one at ' +
-      'a time (as the server must), and reads every reply to its end; the host cgroup read is left out of it. ' +
+      "a time (as the server must), reads every reply to its end, and reads the sandbox's host cgroup CPU usage " +
+      'file once (what runsc events --stats shares out; a descriptor opened before the runs). ' +
       "**The anchor** is what containerd's runsc shim does for each stats request: one `runsc --root=<fleet root> " +
       "events --stats <id>` process per container (the real CLI, which reads the fake fleet's state files and " +
       "calls the same method), in turn; its CPU is the children utime+stime of the bench process, runsc's side " +

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startServer } from './children.js';
-import { floorPass } from './floor.js';
+import { closeHostCgroups, floorPass, openHostCgroups } from './floor.js';
 import { childrenCpuSeconds, cpuSeconds } from './proc.js';
 import type { BootedFleet, GroupContext } from './runner.js';
 import { Scraper } from './scrape-client.js';
@@ -67,6 +67,7 @@ export async function resourcesBench(
   opts: { blocks: number; rounds: number },
 ): Promise<ResourcesResult> {
   const n = fleet.targets.length;
+  await openHostCgroups(fleet.targets);
   const tallies = { plain: newTally(), withFlag: newTally() };
   let cpuSeriesServed = 0;
   for (let b = 0; b < opts.blocks; b++) {
@@ -104,6 +105,7 @@ export async function resourcesBench(
       );
     }
   }
+  closeHostCgroups(fleet.targets);
   const containers = fleet.targets.reduce((a, t) => a + t.containers.length, 0);
   const anchor = runscAnchor(fleet);
   if (anchor) {

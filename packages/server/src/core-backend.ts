@@ -78,9 +78,10 @@ class CoreTarget implements ScrapeTarget {
     if (this.resources !== undefined) this.resources.containers = askableContainers(view);
   }
 
-  /** The sandbox is no longer served: its kept connection goes. */
+  /** The sandbox is no longer served: its kept connection and its kept cgroup usage file go. */
   release(): void {
     this.connection.close();
+    this.resources?.hostCpu.close();
   }
 
   /** The urpc call registers with `cut` before exportInto returns, and a cut fails the call. */

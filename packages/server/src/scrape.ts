@@ -12,6 +12,7 @@ import {
   ExpositionBuilder,
   type ExpositionFormat,
   FamilyPool,
+  NO_LABELS,
   pointsOf,
   type SnapshotExport,
   type SnapshotPoints,
@@ -144,9 +145,9 @@ export class Scraper {
       const families = resourceFamiliesFor(matcher === undefined ? undefined : (name) => matcher.test(name));
       const renderResources = (t: ScrapeTarget, usage: ResourceUsage): void =>
         body.add({
-          snapshot: resourcePoints(usage, families),
+          snapshot: resourcePoints(usage, families, t.labels),
           exporterPrefix: o.exporterPrefix,
-          extraLabels: t.labels,
+          extraLabels: NO_LABELS,
           distinctSeries: true,
         });
       // Each query's result, as it comes (synchronously: results never interleave).

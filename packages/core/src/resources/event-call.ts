@@ -8,6 +8,7 @@ import { decodeEnvelope, encodeUrpcRequest } from '../urpc/client.js';
 import type { UrpcConnection } from '../urpc/connection.js';
 import { UrpcError, UrpcProtocolError } from '../urpc/errors.js';
 import { decodeFailure } from '../urpc/export-reply.js';
+import { decodeCanonicalEvent } from './event-canonical.js';
 import { type ContainerEvent, decodeEventResult } from './event-decode.js';
 
 export const METHOD_EVENT = 'containerManager.Event';
@@ -42,6 +43,11 @@ export function readEventReply(r: EventReading, reply: UrpcReply): ContainerEven
   } catch (e) {
     throw decodeFailure(METHOD_EVENT, r.socketPath, e);
   }
+  return aboutAsked(r, event);
+}
+
+/** The event, when it is about the container asked for; else the protocol error. */
+function aboutAsked(r: EventReading, event: ContainerEvent): ContainerEvent {
   if (event.id !== r.containerId) {
     throw new UrpcProtocolError(
       METHOD_EVENT,
@@ -80,6 +86,11 @@ export function containerEvent(
 ): Promise<ContainerEvent> {
   const reading: EventReading = { socketPath: connection.socketPath, containerId };
   return connection.call(METHOD_EVENT, containerId, (reply) => readEventReply(reading, reply), {
+    // runsc's exact encoding in one read, straight from the bytes; anything else: readEventReply.
+    takeWhole: (bytes, length) => {
+      const event = decodeCanonicalEvent(bytes, length);
+      return event === undefined ? undefined : aboutAsked(reading, event);
+    },
     signal: opts.signal,
     cut: opts.cut,
     maxResponseBytes: opts.maxResponseBytes ?? DEFAULT_EVENT_MAX_RESPONSE_BYTES,

@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createFsFromVolume } from 'memfs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { DiscoveryFs } from '../../src/fs/index.js';
 import {
   HostCgroupCpu,
   isOnlyCgroupV2,
+  KeptFile,
   readHostCpuUsage,
   resolveHostCgroup,
   stateFileCpuUsageFile,
@@ -141,6 +145,57 @@ describe('readHostCpuUsage', () => {
       reason: expect.stringMatching(/not an unsigned integer/),
     });
     expect(readHostCpuUsage({ version: 0, reason: 'nope' })).toEqual({ kind: 'none', reason: 'nope' });
+  });
+});
+
+describe('readHostCpuUsage on the real filesystem (the default)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ms-cg-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a usage file, a v2 cpu.stat past the scratch size, and reports a missing one', () => {
+    const v1File = join(dir, 'cpuacct.usage');
+    writeFileSync(v1File, '5146896972\n');
+    expect(readHostCpuUsage({ version: 1, usageFile: v1File })).toEqual({ kind: 'usage', ns: 5146896972 });
+    // A file larger than the one-read scratch buffer is read whole all the same.
+    const v2File = join(dir, 'cpu.stat');
+    writeFileSync(v2File, `${'x_usec 1\n'.repeat(600)}usage_usec 1500\n`);
+    expect(readHostCpuUsage({ version: 2, usageFile: v2File })).toEqual({ kind: 'usage', ns: 1500000 });
+    // Each read sees the file as it is now (no stale scratch bytes from a longer earlier read).
+    writeFileSync(v1File, '7\n');
+    expect(readHostCpuUsage({ version: 1, usageFile: v1File })).toEqual({ kind: 'usage', ns: 7 });
+    expect(readHostCpuUsage({ version: 1, usageFile: join(dir, 'nope') })).toMatchObject({
+      kind: 'error',
+      reason: expect.stringMatching(/ENOENT/),
+    });
+  });
+});
+
+describe('KeptFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ms-kept-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens on the first read, re-reads from the start each time, reopens after close', () => {
+    const file = join(dir, 'usage');
+    writeFileSync(file, '123456\n');
+    const kept = new KeptFile(file);
+    expect(kept.isOpen).toBe(false);
+    expect(Buffer.from(kept.read()).toString()).toBe('123456\n');
+    expect(kept.isOpen).toBe(true);
+    writeFileSync(file, '7\n'); // shorter: nothing of the earlier content shows
+    expect(Buffer.from(kept.read()).toString()).toBe('7\n');
+    writeFileSync(file, 'y'.repeat(10_000)); // past the scratch buffer: read whole
+    expect(kept.read().length).toBe(10_000);
+    kept.close();
+    expect(kept.isOpen).toBe(false);
+    kept.close(); // twice is fine
+    expect(Buffer.from(kept.read()).toString()).toBe('y'.repeat(10_000));
+    kept.close();
+  });
+
+  it('throws the error of a missing file and stays closed', () => {
+    const kept = new KeptFile(join(dir, 'missing'));
+    expect(() => kept.read()).toThrow(/ENOENT/);
+    expect(kept.isOpen).toBe(false);
   });
 });
 

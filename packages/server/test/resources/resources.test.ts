@@ -2,6 +2,7 @@
 // as runsc_container_* families, with misbehaving sandboxes refused per sandbox.
 import type { ContainerEvent, SandboxContainer } from '@org/metricserver-core';
 import { createFleet, type Fleet } from '@org/metricserver-fake-sandbox';
+import { ExpositionBuilder, type Labels, NO_LABELS } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
 import type { ResourceUsage } from '../../src/backend.js';
 import { startMetricServer } from '../../src/index.js';
@@ -74,6 +75,25 @@ describe('resourcePoints', () => {
     expect(lines.filter((l) => l.startsWith('container_network_') && l.includes('"app"'))).toEqual([]);
     expect(points.length).toBe(2 * 4 + 2 * 8);
     expect(resourceTotals(usage)).toEqual({ cpuSeconds: 1.52, memoryBytes: 4096 });
+  });
+
+  it('renders identity-labelled points exactly as the identity given as extra labels would', () => {
+    const identity = Object.freeze({ sandbox: 'sb-1', iteration: 'it-1', pod_name: 'web', namespace_name: 'prod' });
+    const render = (extraLabels: Labels, points: ReturnType<typeof resourcePoints>): string => {
+      const b = new ExpositionBuilder();
+      b.add({ snapshot: points, exporterPrefix: 'runsc_', extraLabels, distinctSeries: true });
+      return b.finish().toString();
+    };
+    const merged = render(NO_LABELS, resourcePoints(usage, undefined, identity));
+    expect(merged).toContain('{container="nginx",container_id="app",iteration="it-1"');
+    expect(merged).toBe(render(identity, resourcePoints(usage)));
+    // Made once per container and identity: the second scrape's points carry the same frozen sets.
+    const labelsOf = (p: ReturnType<typeof resourcePoints>) =>
+      Array.from({ length: p.length }, (_, i) => p.pointAt(i).labels);
+    const first = labelsOf(resourcePoints(usage, undefined, identity));
+    const again = labelsOf(resourcePoints(usage, undefined, identity));
+    for (let i = 0; i < first.length; i++) expect(again[i]).toBe(first[i]);
+    expect(Object.isFrozen(first[0])).toBe(true);
   });
 
   it('documents every family in the server README', async () => {
