@@ -17,7 +17,12 @@
 // with the containers' proportions and with exec'd processes, so it can fall for an honest
 // sandbox, and a served counter must not (docs/compat.md, "Resource metrics").
 import type { SandboxContainer } from '../sandbox/containers.js';
-import { type ContainerEvent, INTERFACE_COUNTERS, type InterfaceCounter } from './event-decode.js';
+import {
+  type ContainerEvent,
+  INTERFACE_COUNTERS,
+  type InterfaceCounter,
+  type NetworkInterfaceStats,
+} from './event-decode.js';
 import { ResourceRejection, type ResourceRejectionCode } from './rejection.js';
 import { type Uint64, uint64Problem } from './uint64.js';
 
@@ -43,8 +48,8 @@ interface ContainerMemo {
   readonly createdAt: string;
   /** `cpu.usage.total`, the last one the sandbox sent (kept through events without it). */
   readonly total: Uint64 | undefined;
-  /** The interfaces of the last event, by name: their counters in INTERFACE_COUNTERS order. */
-  readonly interfaces: ReadonlyMap<string, readonly Uint64[]>;
+  /** The interfaces of the last event, by name (decoded events are never changed, so kept as they are). */
+  readonly interfaces: ReadonlyMap<string, NetworkInterfaceStats>;
   /** The CPU served last. */
   readonly served: Uint64;
 }
@@ -141,24 +146,22 @@ export class ResourceVerifier {
     for (const e of events) {
       const memo = memoOf(e);
       if (memo === undefined) continue;
-      const id = JSON.stringify(e.id);
       if (e.cpuTotalNs !== undefined && memo.total !== undefined && e.cpuTotalNs < memo.total) {
         return reject(
           'counter-decreased',
-          `container ${id}: cpu.usage.total went down from ${memo.total} to ${e.cpuTotalNs} ns`,
+          `container ${JSON.stringify(e.id)}: cpu.usage.total went down from ${memo.total} to ${e.cpuTotalNs} ns`,
           e.id,
         );
       }
       for (const iface of e.interfaces) {
         const old = memo.interfaces.get(iface.name);
         if (old === undefined) continue;
-        for (let k = 0; k < INTERFACE_COUNTERS.length; k++) {
-          const counter = INTERFACE_COUNTERS[k]!;
-          if (iface[counter] < old[k]!) {
+        for (const counter of INTERFACE_COUNTERS) {
+          if (iface[counter] < old[counter]) {
             return reject(
               'counter-decreased',
-              `container ${id}: network interface ${JSON.stringify(iface.name)} ${WIRE_COUNTER[counter]} went ` +
-                `down from ${old[k]} to ${iface[counter]}`,
+              `container ${JSON.stringify(e.id)}: network interface ${JSON.stringify(iface.name)} ` +
+                `${WIRE_COUNTER[counter]} went down from ${old[counter]} to ${iface[counter]}`,
               e.id,
             );
           }
@@ -173,12 +176,8 @@ export class ResourceVerifier {
       const e = events[i]!;
       const memo = memoOf(e);
       served[i] = memo === undefined ? cpuNs[i]! : max(memo.served, cpuNs[i]!);
-      const interfaces = new Map<string, Uint64[]>();
-      for (const iface of e.interfaces)
-        interfaces.set(
-          iface.name,
-          INTERFACE_COUNTERS.map((c) => iface[c]),
-        );
+      const interfaces = new Map<string, NetworkInterfaceStats>();
+      for (const iface of e.interfaces) interfaces.set(iface.name, iface);
       next.set(e.id, {
         createdAt: containers[asked.get(e.id)!]!.createdAt,
         total: e.cpuTotalNs ?? memo?.total,
@@ -192,44 +191,50 @@ export class ResourceVerifier {
   }
 }
 
-/** The first value of `e` that is not a uint64, or a repeated interface name, as a rejection; else null. */
+/**
+ * The first value of `e` that is not a uint64, or a repeated interface name, as a rejection; else
+ * null. Messages are built only for a rejection (every accepted reply passes here).
+ */
 function checkValues(e: ContainerEvent): ResourceVerifyResult | null {
-  const id = JSON.stringify(e.id);
-  const check = (v: unknown, field: string): ResourceVerifyResult | null => {
-    const problem = uint64Problem(v);
-    if (problem === null) return null;
-    const why =
-      problem === 'not-integer' ? 'is not an integer' : problem === 'negative' ? 'is negative' : 'is out of range';
-    return reject(problem, `container ${id}: ${field} ${why} (${show(v)})`, e.id);
-  };
-  const fixed: [unknown, string][] = [
-    [e.memoryUsageBytes, 'memory.usage.usage'],
-    [e.memoryLimitBytes, 'memory.usage.limit'],
-    [e.pidsCurrent, 'pids.current'],
-    [e.pidsLimit, 'pids.limit'],
-  ];
-  if (e.cpuTotalNs !== undefined) fixed.push([e.cpuTotalNs, 'cpu.usage.total']);
-  for (const [v, field] of fixed) {
-    const r = check(v, field);
-    if (r !== null) return r;
+  if (!isUint64(e.memoryUsageBytes)) return valueRejection(e, e.memoryUsageBytes, 'memory.usage.usage');
+  if (!isUint64(e.memoryLimitBytes)) return valueRejection(e, e.memoryLimitBytes, 'memory.usage.limit');
+  if (!isUint64(e.pidsCurrent)) return valueRejection(e, e.pidsCurrent, 'pids.current');
+  if (!isUint64(e.pidsLimit)) return valueRejection(e, e.pidsLimit, 'pids.limit');
+  if (e.cpuTotalNs !== undefined && !isUint64(e.cpuTotalNs)) {
+    return valueRejection(e, e.cpuTotalNs, 'cpu.usage.total');
   }
   if (e.containerUsage !== undefined) {
     for (const [k, v] of e.containerUsage) {
-      const r = check(v, `containerUsage[${JSON.stringify(k)}]`);
-      if (r !== null) return r;
+      if (!isUint64(v)) return valueRejection(e, v, `containerUsage[${JSON.stringify(k)}]`);
     }
   }
-  const names = new Set<string>();
-  for (const iface of e.interfaces) {
-    const name = JSON.stringify(iface.name);
-    if (names.has(iface.name)) {
-      return reject('duplicate-interface', `container ${id}: network interface ${name} is listed twice`, e.id);
+  const interfaces = e.interfaces;
+  const names = interfaces.length > 1 ? new Set<string>() : undefined;
+  for (const iface of interfaces) {
+    if (names !== undefined) {
+      if (names.has(iface.name)) {
+        return reject(
+          'duplicate-interface',
+          `container ${JSON.stringify(e.id)}: network interface ${JSON.stringify(iface.name)} is listed twice`,
+          e.id,
+        );
+      }
+      names.add(iface.name);
     }
-    names.add(iface.name);
     for (const c of INTERFACE_COUNTERS) {
-      const r = check(iface[c], `network interface ${name} ${WIRE_COUNTER[c]}`);
-      if (r !== null) return r;
+      if (!isUint64(iface[c])) {
+        return valueRejection(e, iface[c], `network interface ${JSON.stringify(iface.name)} ${WIRE_COUNTER[c]}`);
+      }
     }
   }
   return null;
+}
+
+const isUint64 = (v: unknown): boolean => uint64Problem(v) === null;
+
+function valueRejection(e: ContainerEvent, v: unknown, field: string): ResourceVerifyResult {
+  const problem = uint64Problem(v)!;
+  const why =
+    problem === 'not-integer' ? 'is not an integer' : problem === 'negative' ? 'is negative' : 'is out of range';
+  return reject(problem, `container ${JSON.stringify(e.id)}: ${field} ${why} (${show(v)})`, e.id);
 }
