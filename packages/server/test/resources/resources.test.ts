@@ -9,6 +9,7 @@ import { startMetricServer } from '../../src/index.js';
 import { memoryLogger } from '../../src/log.js';
 import { RESOURCE_METRICS, resourcePoints, resourceTotals } from '../../src/resources.js';
 import { get, request } from '../support/http-client.js';
+import { expectValidOpenMetrics } from '../support/openmetrics.js';
 import { expectPromtoolAccepts } from '../support/promtool.js';
 import { onCleanup, tempDir } from '../support/server.js';
 
@@ -211,6 +212,32 @@ describe('--resource-metrics against a fake fleet', () => {
     expect(rows.size).toBe(s.fleet.sandboxes.length);
     for (const sb of honest) expect(rows.get(sb!.id), sb!.id).toMatch(/resources-cpu">\d+\.\d\d</);
     for (const id of reasons.keys()) expect(rows.get(id), id).not.toMatch(/resources-cpu">\d/);
+  });
+
+  it('serves the families as valid OpenMetrics too (counters keep one _total)', async () => {
+    const root = tempDir('ms-res-om-');
+    const address = `${root}/metrics.sock`;
+    const fleet = await createFleet({ root, metricServer: address, count: 2, hosts: 1 });
+    onCleanup(() => fleet.close());
+    const handle = await startMetricServer({
+      root,
+      metricServer: address,
+      logger: memoryLogger(),
+      resourceMetrics: true,
+      openMetrics: true,
+    });
+    onCleanup(() => handle.close('test over'));
+    const res = await request({ socketPath: handle.address }, 'GET', '/metrics', {
+      headers: { Accept: 'application/openmetrics-text; version=1.0.0' },
+    });
+    expect(res.headers['content-type']).toContain('application/openmetrics-text');
+    const byName = new Map(expectValidOpenMetrics(res.body).map((f) => [f.name, f]));
+    const cpu = byName.get('runsc_container_cpu_usage_seconds');
+    expect(cpu?.type).toBe('counter');
+    expect(new Set(cpu?.samples.map((x) => x.name))).toEqual(new Set(['runsc_container_cpu_usage_seconds_total']));
+    expect(cpu?.samples).toHaveLength(2);
+    expect(byName.get('runsc_container_memory_usage_bytes')?.type).toBe('gauge');
+    expect(byName.get('runsc_container_network_receive_bytes')?.samples).toHaveLength(4); // lo and eth0, 2 sandboxes
   });
 
   it('is off by default: no container families, as the Go server', async () => {
