@@ -240,6 +240,28 @@ describe('--resource-metrics against a fake fleet', () => {
     expect(byName.get('runsc_container_network_receive_bytes')?.samples).toHaveLength(4); // lo and eth0, 2 sandboxes
   });
 
+  it('keeps one host cgroup file open per served sandbox and closes it when the sandbox goes', async () => {
+    const { readdirSync, readlinkSync } = await import('node:fs');
+    const cgroupFds = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('/sys/fs/cgroup/');
+        } catch {
+          return false; // closed while listing
+        }
+      }).length;
+    const before = cgroupFds();
+    const s = await fleetAndServer([], 12);
+    await get(s.target, '/metrics');
+    await get(s.target, '/metrics');
+    // Every fake sandbox resolves to a readable cgroup (its pid's); none is opened twice.
+    expect(cgroupFds() - before, 'one kept usage file per sandbox (is /sys/fs/cgroup mounted?)').toBe(12);
+    for (const sb of s.fleet.sandboxes.slice(0, 5)) await sb!.stop();
+    const after = await get(s.target, '/metrics');
+    expect(after.body).not.toContain(`sandbox="${s.fleet.sandboxes[0]!.id}"`);
+    expect(cgroupFds() - before).toBe(7);
+  });
+
   it('is off by default: no container families, as the Go server', async () => {
     const root = tempDir('ms-res-off-');
     const address = `${root}/metrics.sock`;
