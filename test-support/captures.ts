@@ -1,6 +1,6 @@
 // The real runsc captures, one copy each, for every package's tests (what each file is:
 // captures/README.md). Tests read them through here, never from outside the repo.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Where a capture is, e.g. `captureUrl('urpc-calls.txt')`. */
 export function captureUrl(name: string): URL {
@@ -15,4 +15,25 @@ export function readCapture(name: string): string {
 /** A capture's exact bytes (the wire files are byte-exact replies). */
 export function readCaptureBytes(name: string): Buffer {
   return readFileSync(captureUrl(name));
+}
+
+/** A containerManager.Event capture (`captures/events/`, see its README) as text. */
+export const eventCapture = (name: string): string => readCapture(`events/${name}`);
+
+/** Names of every `events/*.wire.json` capture (exact reply bytes), sorted. */
+export function eventCaptureNames(): string[] {
+  return readdirSync(captureUrl('events'))
+    .filter((n) => n.endsWith('.wire.json'))
+    .sort();
+}
+
+/** The `<host time> <reply>` lines of an `events/*-series.txt` capture. */
+export function eventSeries(name: string): { t: number; reply: string }[] {
+  return eventCapture(name)
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const sp = l.indexOf(' ');
+      return { t: Number(l.slice(0, sp)), reply: l.slice(sp + 1) };
+    });
 }

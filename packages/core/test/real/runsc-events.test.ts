@@ -2,11 +2,12 @@
 // share against `runsc events --stats` run just before and just after. Needs root, runsc and
 // busybox (the team's real-runsc recipe). Without them the suite fails loudly: a skipped
 // comparison proves nothing.
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxBundles, requireRunsc, runRunsc, runscPath } from '../../../../test-support/real-runsc.js';
 import { containerCpuNs, needsHostCpu } from '../../src/resources/cpu-share.js';
 import { containerEvent } from '../../src/resources/event-call.js';
 import type { ContainerEvent } from '../../src/resources/event-decode.js';
@@ -16,37 +17,6 @@ import { sandboxContainers } from '../../src/sandbox/containers.js';
 import { loadSandbox, type SandboxView } from '../../src/sandbox/load.js';
 import { UrpcConnection } from '../../src/urpc/connection.js';
 
-const which = (cmd: string): string | null => {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-};
-const runsc = which('runsc');
-const busybox = which('busybox');
-
-function requireRunsc(): void {
-  if (runsc === null || busybox === null || process.getuid?.() !== 0) {
-    throw new Error(
-      'needs root, runsc and busybox: apt-get install -t bookworm-backports runsc; apt-get install busybox-static',
-    );
-  }
-}
-
-/** Runs runsc with stdio ignored (a detached sandbox would keep pipes open). */
-function runRunsc(args: string[], timeoutMs = 30_000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(runsc as string, args, { stdio: 'ignore' });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`runsc ${args.join(' ')} timed out`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve(code ?? -1);
-    });
-  });
-}
-
 interface CliEvent {
   id: string;
   data: { cpu: { usage: { total?: number } }; memory: { usage: { usage?: number } }; pids: { current?: number } };
@@ -55,7 +25,7 @@ interface CliEvent {
 /** `runsc events --stats <id>`: one JSON line, then it exits. */
 function cliEvent(root: string, id: string): Promise<CliEvent> {
   return new Promise((resolve, reject) => {
-    execFile(runsc as string, [`--root=${root}`, 'events', '--stats', id], { timeout: 20_000 }, (err, stdout) => {
+    execFile(runscPath as string, [`--root=${root}`, 'events', '--stats', id], { timeout: 20_000 }, (err, stdout) => {
       if (err) reject(err);
       else resolve(JSON.parse(stdout) as CliEvent);
     });
@@ -74,24 +44,12 @@ beforeAll(async () => {
   root = join(base, 'r');
   serverAddress = join(base, 'm.sock');
   mkdirSync(root);
-  const shared = join(base, 'b');
-  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc'])
-    mkdirSync(join(shared, 'rootfs', d), { recursive: true });
-  copyFileSync(busybox as string, join(shared, 'rootfs/bin/busybox'));
-  for (const a of ['sleep', 'sh']) symlinkSync('busybox', join(shared, `rootfs/bin/${a}`));
-  expect(spawnSync(runsc as string, ['spec', '--', '/bin/sleep', '600'], { cwd: shared }).status).toBe(0);
-  const spec = JSON.parse(readFileSync(join(shared, 'config.json'), 'utf8'));
+  const bundle = busyboxBundles(base);
   const flags = [`--root=${root}`, '--network=none', `--metric-server=${serverAddress}`];
   const run = async (id: string, script: string, annotations?: Record<string, string>): Promise<void> => {
-    const dir = join(base, `b-${id}`);
-    mkdirSync(dir);
-    symlinkSync(join(shared, 'rootfs'), join(dir, 'rootfs'));
-    const args = ['/bin/sh', '-c', script];
-    writeFileSync(
-      join(dir, 'config.json'),
-      JSON.stringify({ ...spec, process: { ...spec.process, args }, annotations }),
-    );
-    expect(await runRunsc([...flags, 'run', '--detach', '--bundle', dir, id])).toBe(0);
+    expect(
+      await runRunsc([...flags, 'run', '--detach', '--bundle', bundle(id, ['/bin/sh', '-c', script], annotations), id]),
+    ).toBe(0);
     started.unshift(id);
   };
   await run(BUSY, 'while :; do :; done');

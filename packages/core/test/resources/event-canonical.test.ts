@@ -4,6 +4,7 @@
 // the general path rejects.
 import { parseJson } from '@org/metricserver-prom-format';
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../../../test-support/rng.js';
 import { decodeCanonicalEvent } from '../../src/resources/event-canonical.js';
 import { type ContainerEvent, decodeEventResult } from '../../src/resources/event-decode.js';
 import { eventCapture, eventCaptureNames, eventSeries } from '../support/event-captures.js';
@@ -37,18 +38,6 @@ function agrees(text: string): boolean {
   if (c === undefined) return false;
   expect(plain(c), text).toEqual(plain(general(text)));
   return true;
-}
-
-/** A seeded PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Go's encoding of a random EventOut, field order and omitempty as runsc writes them. */

@@ -2,46 +2,14 @@
 // containerManager.Event replies must have the same structure. Needs root and runsc
 // (the recipe of the team's real-runsc notes). Without them the test fails
 // loudly: `npm test` installs runsc, and a skipped comparison proves nothing.
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { busyboxBundles, requireRunsc, runRunsc } from '../../../../test-support/real-runsc.js';
 import { createFleet } from '../../src/index.js';
 import { call, EXPORT_ALL } from '../support/client.js';
 import { shapeDiff } from '../support/shape.js';
-
-const which = (cmd: string): string | null => {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-};
-const runsc = which('runsc');
-const busybox = which('busybox');
-const canRun = runsc !== null && busybox !== null && process.getuid?.() === 0;
-
-/** Runs runsc with stdio ignored (pipes would stay open as long as the sandbox lives). */
-function runRunsc(args: string[], timeoutMs = 30_000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(runsc as string, args, { stdio: 'ignore' });
-    const t = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`runsc ${args.join(' ')} timed out`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      resolve(code ?? -1);
-    });
-  });
-}
-
-function requireRunsc(): void {
-  if (!canRun) {
-    throw new Error(
-      'needs root, runsc and busybox: apt-get install -t bookworm-backports runsc; apt-get install busybox-static',
-    );
-  }
-}
 
 const eventReq = (id: unknown): string => `{"method":"containerManager.Event","arg":${JSON.stringify(id)}}`;
 const eventOf = async (socket: string, id: string): Promise<any> =>
@@ -68,43 +36,17 @@ function expectSameEventShape(real: any, fake: any, realIds: string[], fakeIds: 
   expect(names(fake).sort()).toEqual(['eth0', 'lo']); // the fake pretends to have a network
 }
 
-/** A busybox rootfs in `base/b` and one bundle dir per container sharing it. */
-function bundles(base: string): (name: string, args: string[], annotations?: Record<string, string>) => string {
-  const shared = join(base, 'b');
-  for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc'])
-    mkdirSync(join(shared, 'rootfs', d), { recursive: true });
-  copyFileSync(busybox as string, join(shared, 'rootfs/bin/busybox'));
-  for (const a of ['sleep', 'sh']) symlinkSync('busybox', join(shared, `rootfs/bin/${a}`));
-  expect(spawnSync(runsc as string, ['spec', '--', '/bin/sleep', '600'], { cwd: shared }).status).toBe(0);
-  const spec = JSON.parse(readFileSync(join(shared, 'config.json'), 'utf8'));
-  return (name, args, annotations) => {
-    const dir = join(base, `b-${name}`);
-    mkdirSync(dir);
-    symlinkSync(join(shared, 'rootfs'), join(dir, 'rootfs'));
-    writeFileSync(
-      join(dir, 'config.json'),
-      JSON.stringify({ ...spec, process: { ...spec.process, args }, annotations }),
-    );
-    return dir;
-  };
-}
-
 describe('against a real runsc sandbox', () => {
   it("state file and Metrics.Export reply have the same structure as a fake's", { timeout: 90_000 }, async () => {
     requireRunsc();
     const base = mkdtempSync(join(tmpdir(), 'fsb-'));
     const realRoot = join(base, 'r');
-    const bundle = join(base, 'b');
     const id = 'real-01';
     const flags = [`--root=${realRoot}`, '--network=none', `--metric-server=${join(base, 'm.sock')}`];
     mkdirSync(realRoot);
-    for (const d of ['bin', 'proc', 'dev', 'sys', 'tmp', 'etc'])
-      mkdirSync(join(bundle, 'rootfs', d), { recursive: true });
-    copyFileSync(busybox as string, join(bundle, 'rootfs/bin/busybox'));
-    symlinkSync('busybox', join(bundle, 'rootfs/bin/sleep'));
     const fleet = await createFleet({ root: join(base, 'f'), metricServer: join(base, 'm.sock') });
     try {
-      expect(spawnSync(runsc as string, ['spec', '--', '/bin/sleep', '600'], { cwd: bundle }).status).toBe(0);
+      const bundle = busyboxBundles(base)(id, ['/bin/sleep', '600']);
       expect(await runRunsc([...flags, 'run', '--detach', '--bundle', bundle, id])).toBe(0);
       const real = JSON.parse(readFileSync(join(realRoot, `${id}_sandbox:${id}.state`), 'utf8'));
       const sb = await fleet.add({ id: 'fake-01' });
@@ -179,7 +121,7 @@ describe('against a real runsc sandbox', () => {
     const [root, sub] = ['evr-01', 'evc-01']; // neither is a prefix of the other (runsc globs by prefix)
     const flags = [`--root=${realRoot}`, '--network=none'];
     mkdirSync(realRoot);
-    const bundle = bundles(base);
+    const bundle = busyboxBundles(base);
     const fleet = await createFleet({ root: join(base, 'f'), metricServer: join(base, 'm.sock') });
     const started: string[] = [];
     try {
