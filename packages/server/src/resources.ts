@@ -116,7 +116,8 @@ function interfaceLabels(sets: ContainerLabelSets, name: string): Labels {
  * to a sandbox's metrics: to the name without the exporter prefix); all of them without a filter.
  */
 export function resourceFamiliesFor(matches: ((name: string) => boolean) | undefined): ReadonlySet<Metric> {
-  return new Set(matches === undefined ? RESOURCE_METRICS : RESOURCE_METRICS.filter((m) => matches(m.name)));
+  // ALL itself without a filter: resourcePoints then keeps every point without testing each.
+  return matches === undefined ? ALL : new Set(RESOURCE_METRICS.filter((m) => matches(m.name)));
 }
 
 /**
