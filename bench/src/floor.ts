@@ -23,6 +23,9 @@ export interface FloorTarget {
   readonly socket: string;
   /** Container ids whose state files name this sandbox (the root container first). */
   readonly containers: readonly string[];
+  /** What a pass sends, encoded once (not timed): Export alone, and Export then an Event per container. */
+  readonly exportOnly: readonly Buffer[];
+  readonly withEvents: readonly Buffer[];
   /** The sandbox process (state file `sandbox.pid`). */
   readonly pid: number;
   /** Its host cgroup CPU usage file, open (see openHostCgroups); -1 when none resolved. */
@@ -64,7 +67,16 @@ export function floorTargets(root: string): FloorTarget[] {
   }
   return roots
     .sort((a, b) => (a.id < b.id ? -1 : 1))
-    .map((r) => ({ ...r, containers: [r.id, ...(subs.get(r.id) ?? []).sort()], usageFd: -1 }));
+    .map((r) => {
+      const containers = [r.id, ...(subs.get(r.id) ?? []).sort()];
+      return {
+        ...r,
+        containers,
+        exportOnly: [REQUEST],
+        withEvents: [REQUEST, ...containers.map(eventRequest)],
+        usageFd: -1,
+      };
+    });
 }
 
 export interface FloorPass {
@@ -88,11 +100,7 @@ export async function floorPass(
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const t = targets[next++] as FloorTarget;
-      const n = await readOne(
-        t.socket,
-        withEvents ? [REQUEST, ...t.containers.map(eventRequest)] : [REQUEST],
-        timeoutMs,
-      );
+      const n = await readOne(t.socket, withEvents ? t.withEvents : t.exportOnly, timeoutMs);
       if (withEvents && t.usageFd >= 0) readSync(t.usageFd, USAGE, 0, USAGE.length, 0);
       if (n < 0) failed++;
       else {
