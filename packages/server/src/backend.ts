@@ -43,7 +43,7 @@ export interface ScrapeTarget {
    * Asks every container of the sandbox for its resource usage (`--resource-metrics`), on the
    * same connection right after a verified export, under the same cut; resolves with what the
    * resource verifier accepted, or rejects with an operator-readable error (a urpc error, a
-   * ResourceVerificationError). Optional: a backend without it serves no resource data.
+   * VerificationError). Optional: a backend without it serves no resource data.
    */
   collectResources?(cut: CallCut): Promise<ResourceUsage>;
   /** Liveness of the sandbox process (kill(pid, 0)), asked after the query. */

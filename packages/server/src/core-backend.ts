@@ -27,7 +27,7 @@ import type { CanonicalSnapshotDecoder, Labels, SnapshotPoints } from '@org/metr
 import type { ResourceUsage, RootChanges, SandboxMeta, ScrapeBackend, ScrapeTarget } from './backend.js';
 import { wallNow } from './clock.js';
 import type { ResolvedConfig } from './config.js';
-import { ResourceVerificationError } from './health.js';
+import { VerificationError } from './health.js';
 import type { LogFields, Logger } from './log.js';
 import { exportAndRender } from './reply.js';
 
@@ -126,7 +126,7 @@ class CoreTarget implements ScrapeTarget {
     const cpuNs = events.map((e) => containerCpuNs(e, host));
     const iteration = this.view.labels.iteration ?? '';
     const verdict = r.verifier.verify({ iteration, containers, events, cpuNs });
-    if (!verdict.ok) throw new ResourceVerificationError(verdict.reason.message, verdict.reason.code);
+    if (!verdict.ok) throw new VerificationError(verdict.reason.message, verdict.reason.code);
     return { when: wallNow(), containers, events, cpuNs: verdict.cpuNs };
   }
 }

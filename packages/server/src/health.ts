@@ -60,8 +60,9 @@ export interface ResourceHealth {
 }
 
 /**
- * A snapshot refused by the sandbox's Verifier. Thrown by the backend so the
- * scrape layer can tell a lying sandbox from a broken one.
+ * A reply refused by one of the sandbox's verifiers (its snapshot, or with --resource-metrics its
+ * resource usage). Thrown by the backend so the scrape layer can tell a lying sandbox from a
+ * broken one.
  */
 export class VerificationError extends ExpectedError {
   constructor(
@@ -74,27 +75,12 @@ export class VerificationError extends ExpectedError {
   }
 }
 
-/** Resource replies refused by the sandbox's ResourceVerifier (a lie), as VerificationError is for metrics. */
-export class ResourceVerificationError extends ExpectedError {
-  constructor(
-    message: string,
-    /** The rejection code (e.g. `foreign-id`). */
-    readonly code: string,
-  ) {
-    super(message);
-    this.name = 'ResourceVerificationError';
-  }
-}
-
 /**
- * The `reason` label of a failed resource collection: `resources-` and the resource verifier's
- * code (`foreign-id`, `counter-decreased`, ...), the urpc error kind, `timeout`, or `other`.
+ * The `reason` label of a failed resource collection: `resources-` and what failureReason says of
+ * it (the resource verifier's code, the urpc error kind, `other`), or `resources-timeout`.
  */
 export function resourceFailureReason(e: Error, timedOut: boolean): string {
-  if (timedOut) return 'resources-timeout';
-  if (e instanceof ResourceVerificationError) return `resources-${e.code}`;
-  if (e instanceof UrpcError) return `resources-${e.kind}`;
-  return 'resources-other';
+  return `resources-${timedOut ? 'timeout' : failureReason(e)}`;
 }
 
 /**
